@@ -1,0 +1,227 @@
+import { ERROR_CATALOGUE, type ErrorCatalogueEntry, type ErrorCategory } from "../generated/error-catalogue.js";
+import type { GraphErrorResponse } from "../generated/openapi.js";
+
+export type { ErrorCategory, ErrorCatalogueEntry };
+export { ERROR_CATALOGUE };
+
+/** The base of every error this package throws, so that `catch (e) { if (e instanceof WhatsAppError) … }` covers them all. */
+export class WhatsAppError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The call that was being made when an error happened, as far as the package knows it. */
+export interface RequestContext {
+  /** `connect`, `pre_accept`, …, or the operation (`getCallPermissions`, `updateSettings`, `sendMessage`). */
+  readonly action?: string;
+  readonly callId?: string;
+  /** HTTP method and path, without query string or host. */
+  readonly method?: string;
+  readonly path?: string;
+  /** 1 for the first try. */
+  readonly attempt?: number;
+}
+
+/** The code catalogue's entry for a Graph error code, or an `unknown` one. */
+export function lookupErrorCode(code: number | undefined): ErrorCatalogueEntry {
+  const entry = code === undefined ? undefined : ERROR_CATALOGUE[code];
+  return (
+    entry ?? {
+      title: "Unknown error",
+      category: "unknown",
+      retryable: false,
+      tokenRefresh: false,
+      description: "This code is not in the catalogue of openapi.yaml.",
+    }
+  );
+}
+
+type GraphErrorBody = GraphErrorResponse["error"];
+
+/**
+ * The Graph API answered with a non-2xx status. The fields come from Meta's error envelope; the message names
+ * the code and Meta's text and never contains the access token.
+ */
+export class WhatsAppApiError extends WhatsAppError {
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** Graph error code (`error.code`), e.g. 190 or 138006; undefined when the body was not a Graph error. */
+  readonly code: number | undefined;
+  /** `error.error_subcode` (deprecated by Meta, still sent on some errors). */
+  readonly subcode: number | undefined;
+  /** `error.type`, e.g. OAuthException. */
+  readonly type: string | undefined;
+  /** `error.error_data.details`: Meta's most useful description. */
+  readonly details: string | undefined;
+  /** `error.fbtrace_id`: quote it to Meta's support. */
+  readonly fbtraceId: string | undefined;
+  /** `error.is_transient` as sent by Meta. */
+  readonly isTransient: boolean;
+  /** The parsed error envelope, or the raw text when the body was not JSON (undefined when empty). */
+  readonly body: GraphErrorResponse | string | undefined;
+  /** From the error-code catalogue of openapi.yaml. */
+  readonly category: ErrorCategory;
+  /** Whether repeating the request later can succeed (catalogue, then `is_transient`, then the HTTP status). */
+  readonly retryable: boolean;
+  readonly action: string | undefined;
+  readonly callId: string | undefined;
+  /** Seconds to wait, from a `Retry-After` header, when there was one. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    init: {
+      status: number;
+      body: GraphErrorResponse | string | undefined;
+      retryAfterSeconds?: number | undefined;
+    } & RequestContext,
+  ) {
+    const error: Partial<GraphErrorBody> | undefined =
+      typeof init.body === "object" && init.body !== null ? init.body.error : undefined;
+    const code = typeof error?.code === "number" ? error.code : undefined;
+    const entry = lookupErrorCode(code);
+    const where = init.action ? ` on ${init.action}` : "";
+    const text =
+      code !== undefined
+        ? `Graph API error ${code}${where} (HTTP ${init.status}): ${error?.message ?? entry.title}` +
+          (error?.error_data?.details ? ` — ${error.error_data.details}` : "")
+        : `Graph API answered HTTP ${init.status}${where} without a Graph error body` +
+          (typeof init.body === "string" && init.body.length > 0 ? `: ${truncate(init.body, 200)}` : "");
+    super(text);
+    this.status = init.status;
+    this.code = code;
+    this.subcode = typeof error?.error_subcode === "number" ? error.error_subcode : undefined;
+    this.type = typeof error?.type === "string" ? error.type : undefined;
+    this.details = typeof error?.error_data?.details === "string" ? error.error_data.details : undefined;
+    this.fbtraceId = typeof error?.fbtrace_id === "string" ? error.fbtrace_id : undefined;
+    this.isTransient = error?.is_transient === true;
+    this.body = init.body;
+    this.category = code === undefined ? categoryFromStatus(init.status) : entry.category;
+    this.retryable =
+      code !== undefined && entry.category !== "unknown"
+        ? entry.retryable
+        : this.isTransient || init.status === 429 || init.status >= 500;
+    this.action = init.action;
+    this.callId = init.callId;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+  }
+
+  /** A rate limit was hit (HTTP 429 or a rate-limit code). */
+  isRateLimit(): boolean {
+    return this.category === "rate_limit" || this.status === 429;
+  }
+
+  /** The access token is invalid or expired (code 190 and the other token codes): get a new one. */
+  requiresTokenRefresh(): boolean {
+    return this.code !== undefined && lookupErrorCode(this.code).tokenRefresh;
+  }
+
+  /** The token lacks a permission, or the account may not do this. */
+  isPermissionError(): boolean {
+    return this.category === "permission";
+  }
+
+  /** A calling-specific error (138xxx and friends). */
+  isCallingError(): boolean {
+    return this.category === "calling";
+  }
+
+  /** The user has not granted call permission (138006): send a call-permission request first. */
+  isMissingCallPermission(): boolean {
+    return this.code === 138006;
+  }
+
+  toJSON() {
+    return {
+      name: this.name,
+      message: this.message,
+      status: this.status,
+      code: this.code,
+      subcode: this.subcode,
+      type: this.type,
+      details: this.details,
+      fbtraceId: this.fbtraceId,
+      category: this.category,
+      retryable: this.retryable,
+      action: this.action,
+      callId: this.callId,
+    };
+  }
+}
+
+function categoryFromStatus(status: number): ErrorCategory {
+  if (status === 401) return "auth";
+  if (status === 403) return "permission";
+  if (status === 429) return "rate_limit";
+  if (status >= 500) return "server";
+  if (status >= 400) return "invalid_request";
+  return "unknown";
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** The request outlived its deadline (`timeoutMs`). Nothing is known about whether Meta acted on it. */
+export class WhatsAppTimeoutError extends WhatsAppError {
+  readonly timeoutMs: number;
+  readonly action: string | undefined;
+  readonly callId: string | undefined;
+  readonly attempt: number | undefined;
+  constructor(init: { timeoutMs: number; cause?: unknown } & RequestContext) {
+    super(
+      `Request${init.action ? ` ${init.action}` : ""} timed out after ${init.timeoutMs} ms` +
+        (init.attempt && init.attempt > 1 ? ` (attempt ${init.attempt})` : ""),
+      { cause: init.cause },
+    );
+    this.timeoutMs = init.timeoutMs;
+    this.action = init.action;
+    this.callId = init.callId;
+    this.attempt = init.attempt;
+  }
+}
+
+/** The request got no HTTP answer: DNS, connection refused or reset, TLS, or an aborted body. */
+export class WhatsAppNetworkError extends WhatsAppError {
+  readonly action: string | undefined;
+  readonly callId: string | undefined;
+  readonly attempt: number | undefined;
+  constructor(init: { cause?: unknown } & RequestContext) {
+    const reason = describeCause(init.cause);
+    super(`Request${init.action ? ` ${init.action}` : ""} failed without an answer${reason ? `: ${reason}` : ""}`, {
+      cause: init.cause,
+    });
+    this.action = init.action;
+    this.callId = init.callId;
+    this.attempt = init.attempt;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return "";
+  const inner = (cause as { cause?: unknown }).cause;
+  const code = inner && typeof inner === "object" && "code" in inner ? String((inner as { code: unknown }).code) : "";
+  return code ? `${cause.message} (${code})` : cause.message;
+}
+
+/**
+ * An argument was wrong before anything was sent: a missing call id, an SDP that is not an SDP, a
+ * `bizOpaqueCallbackData` over 512 characters. `path` is the JSON pointer of the offending request field.
+ */
+export class WhatsAppValidationError extends WhatsAppError {
+  readonly path: string;
+  readonly action: string | undefined;
+  constructor(message: string, init: { path?: string; action?: string } = {}) {
+    super(message);
+    this.path = init.path ?? "";
+    this.action = init.action;
+  }
+}
+
+/** The access-token function (or `refreshAccessToken`) failed or gave something that is not a token. */
+export class WhatsAppTokenError extends WhatsAppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
