@@ -269,7 +269,7 @@ export interface components {
             sdp_type: "answer";
             sdp: components["schemas"]["Sdp"];
         };
-        /** @description Place a business-initiated call. Name the user by phone number (`to`), by BSUID (`recipient`), or both (then `to` wins). The user must have granted call permission. */
+        /** @description Place a business-initiated call. Name the user by phone number (`to`), by BSUID (`recipient`), or both (then `to` wins). The user must have granted call permission. Not idempotent: a repeated connect can ring the user twice, so clients must not repeat it on their own. */
         ConnectCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             /** @constant */

@@ -2,6 +2,7 @@
 //   generated/openapi.ts          types (openapi-typescript)
 //   generated/api-version.ts      DEFAULT_API_VERSION and friends, from the `version` server variable
 //   generated/error-catalogue.ts  the x-error-catalogue extension as a lookup table
+//   generated/operations.ts       call actions and operations, with x-idempotent
 //   generated/validators.ts       ajv validators compiled ahead of time (standalone code)
 // Output is deterministic, so CI can regenerate and fail on any difference.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -50,10 +51,22 @@ export function createSpecAjv(spec: OpenApiDocument, options: { standalone?: boo
     inlineRefs: false,
     code: options.standalone ? { source: true, esm: true, lines: true } : undefined,
   });
-  const extensions = Object.keys(spec).filter((key) => key.startsWith("x-"));
+  const extensions = [...extensionKeywords(spec)];
   ajv.addVocabulary([...OPENAPI_SCHEMA_KEYWORDS, ...OPENAPI_DOCUMENT_KEYWORDS, ...extensions]);
   ajv.addSchema({ ...spec, $id: SPEC_SCHEMA_ID } as object);
   return ajv;
+}
+
+/** Every `x-…` key used anywhere in the document: to ajv they are annotations. */
+function extensionKeywords(node: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) node.forEach((item) => extensionKeywords(item, found));
+  else if (node !== null && typeof node === "object") {
+    for (const [key, value] of Object.entries(node)) {
+      if (key.startsWith("x-")) found.add(key);
+      extensionKeywords(value, found);
+    }
+  }
+  return found;
 }
 
 async function generateTypes(): Promise<string> {
@@ -177,6 +190,47 @@ ${exports}
 `;
 }
 
+function generateOperations(spec: OpenApiDocument): string {
+  const callRequest = spec.components.schemas.CallActionRequest as { discriminator?: { propertyName: string; mapping: Record<string, string> } };
+  const mapping = callRequest.discriminator?.mapping;
+  if (!mapping) throw new Error("openapi.yaml: CallActionRequest needs a discriminator mapping");
+  const actions = Object.keys(mapping);
+  const schemaOf = (ref: string) => spec.components.schemas[ref.replace("#/components/schemas/", "")] ?? {};
+  const nonIdempotentActions = actions.filter((action) => schemaOf(mapping[action]!)["x-idempotent"] === false);
+  const operations: string[] = [];
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const [method, operation] of Object.entries(item as Record<string, Record<string, unknown>>)) {
+      if (!["get", "put", "post", "delete", "patch"].includes(method)) continue;
+      operations.push(
+        `  { method: ${JSON.stringify(method.toUpperCase())}, path: ${JSON.stringify(path)}, operationId: ${JSON.stringify(
+          operation.operationId,
+        )}, idempotent: ${operation["x-idempotent"] !== false} },`,
+      );
+    }
+  }
+  return `${banner}
+/** The \`action\` values of POST /{phone-number-id}/calls: the discriminator mapping of CallActionRequest. */
+export const CALL_ACTIONS = ${JSON.stringify(actions)} as const;
+export type CallAction = (typeof CALL_ACTIONS)[number];
+
+/** Call actions marked \`x-idempotent: false\`: a repeat can ring a user twice, so they are never retried. */
+export const NON_IDEMPOTENT_CALL_ACTIONS: readonly CallAction[] = ${JSON.stringify(nonIdempotentActions)};
+
+export interface OperationInfo {
+  readonly method: string;
+  /** Path template relative to the versioned base URL. */
+  readonly path: string;
+  readonly operationId: string;
+  /** False for operations marked \`x-idempotent: false\` (message sends): never retried automatically. */
+  readonly idempotent: boolean;
+}
+
+export const OPERATIONS: readonly OperationInfo[] = [
+${operations.join("\n")}
+];
+`;
+}
+
 async function main() {
   const spec = loadSpec();
   mkdirSync(outDir, { recursive: true });
@@ -184,6 +238,7 @@ async function main() {
     "openapi.ts": await generateTypes(),
     "api-version.ts": generateApiVersion(spec),
     "error-catalogue.ts": generateErrorCatalogue(spec),
+    "operations.ts": generateOperations(spec),
     "validators.ts": generateValidators(spec),
   };
   for (const [name, content] of Object.entries(files)) {
