@@ -6,5 +6,8 @@ export const DEFAULT_API_VERSION = "v23.0";
 /** What a Graph API version looks like (`v23.0`). */
 export const API_VERSION_PATTERN: RegExp = new RegExp("^v\\d+\\.\\d+$");
 
+/** What a phone-number id looks like (the `phone-number-id` path parameter). */
+export const PHONE_NUMBER_ID_PATTERN: RegExp = new RegExp("^[0-9]+$");
+
 /** The Graph API host; the version is appended as the first path segment. */
 export const GRAPH_API_BASE_URL = "https://graph.facebook.com";

@@ -231,7 +231,7 @@ export interface webhooks {
 export interface components {
     schemas: {
         /**
-         * @description A phone number in international format, digits only (the documented examples send strings).
+         * @description A phone number in international format. The documented examples send digits only, as a JSON string; a leading + and the usual separators are accepted too.
          * @example 15550123456
          */
         PhoneNumber: string;

@@ -3685,8 +3685,8 @@ validate1.evaluated = {"props":{"object":true,"entry":true},"dynamicProps":false
 
 const validateConnectCallRequest_ = validate86;
 const schema27 = {"allOf":[{"type":"object","required":["messaging_product","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"action":{"type":"string","const":"connect"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"},"session":{"$ref":"#/components/schemas/OfferSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}},{"anyOf":[{"type":"object","required":["to"],"properties":{"to":{"$ref":"#/components/schemas/PhoneNumber"}}},{"type":"object","required":["recipient"],"properties":{"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"}}}]}]};
-const schema28 = {"type":"string","pattern":"^\\+?[0-9]{5,20}$"};
-const pattern6 = new RegExp("^\\+?[0-9]{5,20}$", "u");
+const schema28 = {"type":"string","pattern":"^\\+?[0-9][0-9 ().-]{3,30}$"};
+const pattern6 = new RegExp("^\\+?[0-9][0-9 ().-]{3,30}$", "u");
 
 function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3701,7 +3701,7 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(typeof data === "string"){
 if(!pattern6.test(data)){
-validate88.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\+?[0-9]{5,20}$"},message:"must match pattern \""+"^\\+?[0-9]{5,20}$"+"\""}];
+validate88.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\+?[0-9][0-9 ().-]{3,30}$"},message:"must match pattern \""+"^\\+?[0-9][0-9 ().-]{3,30}$"+"\""}];
 return false;
 }
 }

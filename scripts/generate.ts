@@ -80,6 +80,13 @@ async function generateTypes(): Promise<string> {
   return banner + "/* eslint-disable */\n" + astToString(ast);
 }
 
+function phoneNumberIdPattern(spec: OpenApiDocument): string {
+  const parameters = (spec.components as { parameters?: Record<string, { schema?: { pattern?: string } }> }).parameters;
+  const pattern = parameters?.PhoneNumberId?.schema?.pattern;
+  if (!pattern) throw new Error("openapi.yaml: components.parameters.PhoneNumberId needs a schema pattern");
+  return pattern;
+}
+
 function generateApiVersion(spec: OpenApiDocument): string {
   const server = graphServer(spec);
   return `${banner}
@@ -88,6 +95,9 @@ export const DEFAULT_API_VERSION = ${JSON.stringify(server.defaultVersion)};
 
 /** What a Graph API version looks like (\`v23.0\`). */
 export const API_VERSION_PATTERN: RegExp = new RegExp(${JSON.stringify(server.versionPattern)});
+
+/** What a phone-number id looks like (the \`phone-number-id\` path parameter). */
+export const PHONE_NUMBER_ID_PATTERN: RegExp = new RegExp(${JSON.stringify(phoneNumberIdPattern(spec))});
 
 /** The Graph API host; the version is appended as the first path segment. */
 export const GRAPH_API_BASE_URL = ${JSON.stringify(server.baseUrl)};

@@ -6,11 +6,19 @@ export { ERROR_CATALOGUE };
 
 /** The base of every error this package throws, so that `catch (e) { if (e instanceof WhatsAppError) … }` covers them all. */
 export class WhatsAppError extends Error {
+  /** Set when `answer()` failed: the step that failed. */
+  step?: AnswerStep;
+  /** Set when `answer()` failed at accept: whether the follow-up terminate got through. */
+  callTerminated?: boolean;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
 }
+
+/** The two requests of `answer()`. */
+export type AnswerStep = "pre_accept" | "accept";
 
 /** The call that was being made when an error happened, as far as the package knows it. */
 export interface RequestContext {
@@ -73,12 +81,13 @@ export class WhatsAppApiError extends WhatsAppError {
   constructor(
     init: {
       status: number;
-      body: GraphErrorResponse | string | undefined;
+      /** The answer's body: parsed JSON, text, or undefined when empty. */
+      body: unknown;
       retryAfterSeconds?: number | undefined;
     } & RequestContext,
   ) {
-    const error: Partial<GraphErrorBody> | undefined =
-      typeof init.body === "object" && init.body !== null ? init.body.error : undefined;
+    const body = asErrorBody(init.body);
+    const error: Partial<GraphErrorBody> | undefined = typeof body === "object" ? body.error : undefined;
     const code = typeof error?.code === "number" ? error.code : undefined;
     const entry = lookupErrorCode(code);
     const where = init.action ? ` on ${init.action}` : "";
@@ -87,7 +96,7 @@ export class WhatsAppApiError extends WhatsAppError {
         ? `Graph API error ${code}${where} (HTTP ${init.status}): ${error?.message ?? entry.title}` +
           (error?.error_data?.details ? ` — ${error.error_data.details}` : "")
         : `Graph API answered HTTP ${init.status}${where} without a Graph error body` +
-          (typeof init.body === "string" && init.body.length > 0 ? `: ${truncate(init.body, 200)}` : "");
+          (typeof body === "string" && body.length > 0 ? `: ${truncate(body, 200)}` : "");
     super(text);
     this.status = init.status;
     this.code = code;
@@ -96,7 +105,7 @@ export class WhatsAppApiError extends WhatsAppError {
     this.details = typeof error?.error_data?.details === "string" ? error.error_data.details : undefined;
     this.fbtraceId = typeof error?.fbtrace_id === "string" ? error.fbtrace_id : undefined;
     this.isTransient = error?.is_transient === true;
-    this.body = init.body;
+    this.body = body;
     this.category = code === undefined ? categoryFromStatus(init.status) : entry.category;
     this.retryable =
       code !== undefined && entry.category !== "unknown"
@@ -148,6 +157,15 @@ export class WhatsAppApiError extends WhatsAppError {
       callId: this.callId,
     };
   }
+}
+
+/** A Graph error envelope as such; any other JSON as its text, so that nothing of the answer is lost. */
+function asErrorBody(body: unknown): GraphErrorResponse | string | undefined {
+  if (body === undefined || body === null || body === "") return undefined;
+  if (typeof body === "string") return body;
+  const error = (body as { error?: unknown }).error;
+  if (typeof body === "object" && error !== null && typeof error === "object") return body as GraphErrorResponse;
+  return JSON.stringify(body);
 }
 
 function categoryFromStatus(status: number): ErrorCategory {

@@ -1,0 +1,35 @@
+// whatsapp-calling: the client, its errors, the default API version and the generated types.
+export { createCallingClient } from "./client.js";
+export type {
+  AcceptOptions,
+  AccessTokenSource,
+  AnswerOptions,
+  CallButtonOptions,
+  CallingClient,
+  CallingClientOptions,
+  CallPermissionRequestOptions,
+  CallRecipient,
+  ConnectOptions,
+  ConnectResult,
+  RequestOptions,
+  RetryInfo,
+  RetryOptions,
+  SendMessageResult,
+} from "./client.js";
+export {
+  ERROR_CATALOGUE,
+  WhatsAppApiError,
+  WhatsAppError,
+  WhatsAppNetworkError,
+  WhatsAppTimeoutError,
+  WhatsAppTokenError,
+  WhatsAppValidationError,
+  lookupErrorCode,
+} from "./errors.js";
+export type { AnswerStep, ErrorCatalogueEntry, ErrorCategory } from "./errors.js";
+export type { Logger } from "./logging.js";
+export { DEFAULT_TIMEOUT_MS, DEFAULT_RETRY } from "./transport.js";
+export { API_VERSION_PATTERN, DEFAULT_API_VERSION, GRAPH_API_BASE_URL } from "../generated/api-version.js";
+export { CALL_ACTIONS } from "../generated/operations.js";
+export type { CallAction } from "../generated/operations.js";
+export type * from "../generated/openapi.js";

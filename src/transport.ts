@@ -1,0 +1,394 @@
+// The fetch that every request of a client goes through, the one-line methods and `raw` alike. openapi-fetch
+// has no retries and its middleware cannot send a request again, so deadlines, retries and token refresh live
+// here, around a buffered copy of the request body that is sent intact on every attempt.
+import { NON_IDEMPOTENT_CALL_ACTIONS, OPERATIONS, type OperationInfo } from "../generated/operations.js";
+import {
+  WhatsAppApiError,
+  WhatsAppError,
+  WhatsAppNetworkError,
+  WhatsAppTimeoutError,
+  WhatsAppTokenError,
+  lookupErrorCode,
+} from "./errors.js";
+import { log, redactSecrets, type Logger } from "./logging.js";
+
+/** An access token, or a function read on every request that returns one. */
+export type AccessTokenSource = string | (() => string | Promise<string>);
+
+export interface RetryOptions {
+  /** Retries after the first attempt. Default 2. */
+  retries?: number;
+  /** Base of the exponential backoff. Default 250 ms. */
+  minDelayMs?: number;
+  /** Cap of one backoff delay. Default 4000 ms. A longer `Retry-After` is honoured if the deadline allows. */
+  maxDelayMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_RETRY: Required<RetryOptions> = { retries: 2, minDelayMs: 250, maxDelayMs: 4_000 };
+
+/** What `onRetry` is told before each retry. */
+export interface RetryInfo {
+  /** The attempt that failed (1 for the first). */
+  attempt: number;
+  /** How long the client waits before the next attempt. */
+  delayMs: number;
+  /** The answer or network failure that caused the retry. */
+  cause: WhatsAppApiError | WhatsAppNetworkError;
+  action: string | undefined;
+  callId: string | undefined;
+}
+
+export interface TransportOptions {
+  fetch: (request: Request) => Promise<Response>;
+  /** Path of the versioned base URL (`/v23.0`), to find the operation a request is for. */
+  basePath: string;
+  timeoutMs: number;
+  retry: Required<RetryOptions> | false;
+  onRetry?: ((info: RetryInfo) => void) | undefined;
+  refreshAccessToken?: (() => Promise<string>) | undefined;
+  logger?: Logger | undefined;
+  /** Called with the token a refresh produced, so that later requests use it. */
+  onTokenRefreshed: (token: string) => void;
+  /** The token source as it is now, for requests that were not given a token at their start. */
+  currentTokenSource: () => AccessTokenSource;
+}
+
+/** Per-request settings, fixed when the request starts. */
+export interface SendContext {
+  /** The token read when the request started (a rotation later does not change it). */
+  token: Promise<string>;
+  /** Refresh generation when the token was read. */
+  generation: number;
+  timeoutMs?: number | undefined;
+}
+
+interface RequestDescription {
+  action: string | undefined;
+  callId: string | undefined;
+  operation: OperationInfo | undefined;
+  idempotent: boolean;
+  path: string;
+}
+
+const OPERATION_MATCHERS = OPERATIONS.map((operation) => ({
+  operation,
+  pattern: new RegExp(`^${operation.path.replace(/\{[^}]+\}/g, "[^/]+")}/?$`),
+}));
+
+/** Reads a token source once: the string, or the function's result. Errors become WhatsAppTokenError. */
+export function readToken(source: AccessTokenSource): Promise<string> {
+  try {
+    const value = typeof source === "function" ? source() : source;
+    return Promise.resolve(value).then(checkToken, (cause: unknown) => {
+      throw new WhatsAppTokenError("The accessToken function failed", { cause: describeTokenFailure(cause) });
+    });
+  } catch (cause) {
+    return Promise.reject(new WhatsAppTokenError("The accessToken function failed", { cause: describeTokenFailure(cause) }));
+  }
+}
+
+// The failure of a user's token function may carry the token in its message; keep only its name.
+function describeTokenFailure(cause: unknown): Error {
+  return new Error(cause instanceof Error ? `${cause.name} thrown by the token function` : "non-Error thrown by the token function");
+}
+
+function checkToken(token: unknown): string {
+  if (typeof token !== "string" || token.length === 0) {
+    throw new WhatsAppTokenError(`The access token must be a non-empty string, got ${token === "" ? "an empty string" : typeof token}`);
+  }
+  // Control characters or spaces would make the Authorization header invalid, and fetch's error would quote it.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new WhatsAppTokenError("The access token contains spaces, line breaks or non-ASCII characters");
+  }
+  return token;
+}
+
+export class Transport {
+  private generation = 0;
+  private refreshing: Promise<string> | undefined;
+
+  constructor(private readonly options: TransportOptions) {}
+
+  /** A context for a request that starts now, with the token as it is now. */
+  startContext(timeoutMs?: number): SendContext {
+    return { token: readToken(this.options.currentTokenSource()), generation: this.generation, timeoutMs };
+  }
+
+  /** The fetch given to openapi-fetch for requests made through `raw`. */
+  readonly fetchForRaw = (request: Request): Promise<Response> => this.send(request, this.startContext());
+
+  async send(request: Request, context: SendContext): Promise<Response> {
+    const started = Date.now();
+    const timeoutMs = context.timeoutMs ?? this.options.timeoutMs;
+    const callerSignal = request.signal;
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
+    const description = describeRequest(request, body, this.options.basePath);
+    const summary = { action: description.action, callId: description.callId, method: request.method, path: description.path };
+
+    const deadline = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      deadline.abort(new WhatsAppTimeoutError({ timeoutMs, ...summary }));
+    }, timeoutMs);
+    const onCallerAbort = () => deadline.abort(callerSignal.reason);
+    if (callerSignal.aborted) onCallerAbort();
+    else callerSignal.addEventListener("abort", onCallerAbort, { once: true });
+
+    const retry = this.options.retry && description.idempotent ? this.options.retry : undefined;
+    let token = "";
+    let generation = context.generation;
+    let refreshed = false;
+    let attempt = 0;
+
+    const abortError = (attemptNumber: number, cause?: unknown): unknown =>
+      timedOut ? new WhatsAppTimeoutError({ timeoutMs, ...summary, attempt: attemptNumber, cause }) : callerSignal.reason;
+
+    try {
+      token = await raceAbort(context.token, deadline.signal).catch((error: unknown) => {
+        throw deadline.signal.aborted ? abortError(1) : error;
+      });
+      for (;;) {
+        attempt += 1;
+        const attemptStarted = Date.now();
+        let response: Response;
+        try {
+          const headers = new Headers(request.headers);
+          headers.set("Authorization", `Bearer ${token}`);
+          const sent = await this.options.fetch(
+            new Request(request.url, { method: request.method, headers, body, signal: deadline.signal }),
+          );
+          // Read the whole (small, JSON) body under the deadline, so a server that stalls after the headers
+          // cannot hang the caller while openapi-fetch reads it.
+          const bytes = await sent.arrayBuffer();
+          response = new Response(bytes.byteLength > 0 ? bytes : null, {
+            status: sent.status,
+            statusText: sent.statusText,
+            headers: sent.headers,
+          });
+        } catch (error) {
+          if (deadline.signal.aborted) throw abortError(attempt, error);
+          if (error instanceof WhatsAppError) throw error;
+          const failure = new WhatsAppNetworkError({ cause: error, ...summary, attempt });
+          const delayMs = retry && this.retryDelay(retry, attempt, undefined, started, timeoutMs);
+          if (delayMs === undefined || delayMs === false) {
+            log(this.options.logger, "error", `whatsapp-calling: ${label(summary)} failed without an answer`, {
+              ...summary,
+              attempt,
+              durationMs: Date.now() - started,
+            });
+            throw failure;
+          }
+          await this.beforeRetry(failure, attempt, delayMs, summary, deadline.signal, () => abortError(attempt));
+          continue;
+        }
+
+        const details = { ...summary, status: response.status, attempt, durationMs: Date.now() - attemptStarted };
+        if (response.ok) {
+          log(this.options.logger, "info", `whatsapp-calling: ${label(summary)} → ${response.status}`, {
+            ...details,
+            durationMs: Date.now() - started,
+          });
+          return response;
+        }
+
+        const errorBody = await readErrorBody(response);
+        const code = errorBody?.error?.code;
+        const apiError = () =>
+          new WhatsAppApiError({
+            status: response.status,
+            body: redactSecrets(errorBody, [token]),
+            retryAfterSeconds: retryAfterMs(response.headers) === undefined ? undefined : retryAfterMs(response.headers)! / 1000,
+            ...summary,
+            attempt,
+          });
+
+        if (
+          response.status === 401 &&
+          !refreshed &&
+          this.options.refreshAccessToken &&
+          typeof code === "number" &&
+          lookupErrorCode(code).tokenRefresh
+        ) {
+          refreshed = true;
+          const original = apiError();
+          log(this.options.logger, "warn", `whatsapp-calling: ${label(summary)} → 401 (code ${code}); refreshing the access token`, details);
+          try {
+            token = await raceAbort(this.refreshedToken(generation), deadline.signal);
+          } catch (error) {
+            if (deadline.signal.aborted) throw abortError(attempt, error);
+            const failure = new WhatsAppTokenError("Refreshing the access token failed; the request was not repeated", {
+              cause: original,
+            });
+            throw failure;
+          }
+          generation = this.generation;
+          continue;
+        }
+
+        const retryable = response.status === 429 || response.status >= 500;
+        const knownNotRetryable = typeof code === "number" && lookupErrorCode(code).category !== "unknown" && !lookupErrorCode(code).retryable;
+        if (retry && retryable && !knownNotRetryable) {
+          const delayMs = this.retryDelay(retry, attempt, retryAfterMs(response.headers), started, timeoutMs);
+          if (delayMs !== false) {
+            await this.beforeRetry(apiError(), attempt, delayMs, summary, deadline.signal, () => abortError(attempt));
+            continue;
+          }
+        }
+        log(this.options.logger, "warn", `whatsapp-calling: ${label(summary)} → ${response.status}${code === undefined ? "" : ` (code ${code})`}`, {
+          ...details,
+          code,
+          durationMs: Date.now() - started,
+        });
+        return response;
+      }
+    } finally {
+      clearTimeout(timer);
+      callerSignal.removeEventListener("abort", onCallerAbort);
+    }
+  }
+
+  /** Backoff with full jitter, or the server's Retry-After; false when no attempt is left or the deadline is too near. */
+  private retryDelay(
+    retry: Required<RetryOptions>,
+    attempt: number,
+    retryAfter: number | undefined,
+    started: number,
+    timeoutMs: number,
+  ): number | false {
+    if (attempt > retry.retries) return false;
+    const ceiling = Math.min(retry.maxDelayMs, retry.minDelayMs * 2 ** (attempt - 1));
+    const delayMs = retryAfter ?? Math.round(Math.random() * ceiling);
+    const remaining = timeoutMs - (Date.now() - started);
+    // A retry that could not get an answer before the deadline only turns a real answer into a timeout.
+    if (delayMs >= remaining - 1) return false;
+    return delayMs;
+  }
+
+  private async beforeRetry(
+    cause: WhatsAppApiError | WhatsAppNetworkError,
+    attempt: number,
+    delayMs: number,
+    summary: { action: string | undefined; callId: string | undefined },
+    signal: AbortSignal,
+    onAbort: () => unknown,
+  ) {
+    log(this.options.logger, "warn", `whatsapp-calling: ${label(summary)} attempt ${attempt} failed; retrying in ${delayMs} ms`, {
+      ...summary,
+      attempt,
+      delayMs,
+      status: cause instanceof WhatsAppApiError ? cause.status : undefined,
+      code: cause instanceof WhatsAppApiError ? cause.code : undefined,
+    });
+    try {
+      this.options.onRetry?.({ attempt, delayMs, cause, action: summary.action, callId: summary.callId });
+    } catch {
+      // onRetry is an observer; its failure must not change the request.
+    }
+    await sleep(delayMs, signal).catch(() => {
+      throw onAbort();
+    });
+  }
+
+  /**
+   * One refresh for all requests in flight: a request whose token is older than the last refresh takes the
+   * refreshed token; otherwise it joins the refresh under way or starts one.
+   */
+  private refreshedToken(seenGeneration: number): Promise<string> {
+    if (this.generation > seenGeneration) return readToken(this.options.currentTokenSource());
+    if (!this.refreshing) {
+      const refresh = this.options.refreshAccessToken!;
+      this.refreshing = (async () => {
+        const token = checkToken(await refresh());
+        this.generation += 1;
+        this.options.onTokenRefreshed(token);
+        return token;
+      })().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+    return this.refreshing;
+  }
+
+  get refreshGeneration() {
+    return this.generation;
+  }
+}
+
+function label(summary: { action: string | undefined; method?: string; path?: string }) {
+  return summary.action ?? `${summary.method} ${summary.path}`;
+}
+
+function describeRequest(request: Request, body: Uint8Array | undefined, basePath: string): RequestDescription {
+  const pathname = new URL(request.url).pathname;
+  const path = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : pathname;
+  const operation = OPERATION_MATCHERS.find(
+    ({ operation: candidate, pattern }) => candidate.method === request.method && pattern.test(path),
+  )?.operation;
+  let action = operation?.operationId;
+  let callId: string | undefined;
+  let idempotent = operation ? operation.idempotent : request.method === "GET";
+  if (operation?.operationId === "manageCall" && body) {
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(body)) as { action?: unknown; call_id?: unknown };
+      if (typeof parsed.action === "string") action = parsed.action;
+      if (typeof parsed.call_id === "string") callId = parsed.call_id;
+      idempotent = !NON_IDEMPOTENT_CALL_ACTIONS.some((name) => name === parsed.action);
+    } catch {
+      idempotent = false;
+    }
+  }
+  return { action, callId, operation, idempotent, path };
+}
+
+async function readErrorBody(response: Response): Promise<{ error?: { code?: unknown } } | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(await response.clone().text());
+    return parsed !== null && typeof parsed === "object" ? (parsed as { error?: { code?: unknown } }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `Retry-After` in milliseconds, from seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get("retry-after")?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
