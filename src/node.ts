@@ -1,0 +1,136 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { WebhookRequestHandler } from "./webhooks/handler.js";
+
+/** What Express (or another framework) may have put on the request before the listener runs. */
+type FrameworkRequest = IncomingMessage & {
+  originalUrl?: string;
+  rawBody?: unknown;
+  body?: unknown;
+  /** Set by Express's body parsers once they have read the stream. */
+  _body?: boolean;
+};
+
+const ALREADY_PARSED_MESSAGE =
+  "The request body was already read and parsed (for example by express.json()) and its raw bytes are not " +
+  "available, so the X-Hub-Signature-256 signature cannot be checked. Mount the webhook listener before " +
+  "express.json(), or keep the raw bytes in req.rawBody.";
+
+/**
+ * Adapts a web-standard handler (from `createWebhookHandler`) to node:http and Express: `(req, res) => void`.
+ *
+ * The body is streamed from the request as raw bytes, so the signature is checked on exactly what Meta sent and
+ * an oversized body is refused without being buffered. Behind Express body parsers, the raw bytes are taken
+ * from `req.rawBody` (a Buffer or string) or from a Buffer in `req.body` (`express.raw()`); a body already
+ * parsed into an object is answered 500 with an explanation.
+ */
+export function toNodeListener(handler: WebhookRequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    respond(handler, req as FrameworkRequest, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end(res.headersSent ? undefined : "Internal error");
+    });
+  };
+}
+
+async function respond(handler: WebhookRequestHandler, req: FrameworkRequest, res: ServerResponse): Promise<void> {
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  let body: BodyInit | null = null;
+  let releaseBody = () => {};
+  if (hasBody) {
+    const consumed = consumedBody(req);
+    if (consumed === "parsed") {
+      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end(ALREADY_PARSED_MESSAGE);
+      return;
+    }
+    if (consumed !== undefined) {
+      body = typeof consumed === "string" ? consumed : new Uint8Array(consumed);
+    } else {
+      const streamed = streamOf(req);
+      body = streamed.stream;
+      releaseBody = streamed.release;
+    }
+  }
+  const headers = new Headers();
+  for (let index = 0; index + 1 < req.rawHeaders.length; index += 2) {
+    headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!);
+  }
+  const request = new Request(requestUrl(req), {
+    method: req.method ?? "GET",
+    headers,
+    body,
+    // Required by Node's fetch for a streamed body; unknown to the DOM typings.
+    duplex: "half",
+  } as RequestInit);
+  try {
+    const response = await handler(request);
+    res.statusCode = response.status;
+    response.headers.forEach((value, name) => res.setHeader(name, value));
+    res.end(new Uint8Array(await response.arrayBuffer()));
+  } finally {
+    releaseBody();
+  }
+}
+
+/** The raw bytes a framework kept, `"parsed"` when only a parsed object is left, undefined when the stream is unread. */
+function consumedBody(req: FrameworkRequest): Uint8Array | string | "parsed" | undefined {
+  if (req.rawBody instanceof Uint8Array || typeof req.rawBody === "string") return req.rawBody;
+  const alreadyRead = req._body === true || req.readableEnded;
+  if (!alreadyRead) return undefined;
+  if (req.body instanceof Uint8Array) return req.body;
+  return "parsed";
+}
+
+/**
+ * The request body as a pull-based stream: the request is read only as fast as the handler consumes it, so a
+ * handler that stops at the size cap leaves the rest unread. `release` (after the answer) discards what is left,
+ * so a keep-alive connection is ready for the next request.
+ */
+function streamOf(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; release: () => void } {
+  let released = false;
+  let listening = false;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const listen = () => {
+    listening = true;
+    req.on("data", (chunk: Uint8Array) => {
+      if (released) return;
+      controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if ((controller.desiredSize ?? 0) <= 0) req.pause();
+    });
+    req.on("end", () => {
+      if (!released) controller.close();
+    });
+    req.on("error", (error) => {
+      if (!released) controller.error(error);
+    });
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(streamController) {
+      controller = streamController;
+    },
+    pull() {
+      if (!listening) listen();
+      req.resume();
+    },
+    cancel() {
+      released = true;
+      req.pause();
+    },
+  });
+  const release = () => {
+    released = true;
+    // Node drains an untouched request itself; one we started reading is drained here.
+    if (listening && !req.readableEnded) req.resume();
+  };
+  return { stream, release };
+}
+
+function requestUrl(req: FrameworkRequest): string {
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+  const path = req.originalUrl ?? req.url ?? "/";
+  try {
+    return new URL(path, `${scheme}://${req.headers.host ?? "localhost"}`).href;
+  } catch {
+    return new URL(path, `${scheme}://localhost`).href;
+  }
+}

@@ -1,0 +1,34 @@
+export { verifySignature, SIGNATURE_HEADER } from "./signature.js";
+export { verifySubscription, type SubscriptionParams } from "./subscription.js";
+export {
+  parseWebhook,
+  type WebhookEvent,
+  type WebhookEventType,
+  type WebhookEventOf,
+  type WebhookEventContext,
+  type CallConnectWebhookEvent,
+  type CallTerminateWebhookEvent,
+  type CallStatusWebhookEvent,
+  type CallPermissionReplyWebhookEvent,
+  type AccountSettingsUpdateWebhookEvent,
+  type AccountUpdateWebhookEvent,
+  type UnknownWebhookEvent,
+} from "./parse.js";
+export {
+  createWebhookHandler,
+  DEFAULT_MAX_BODY_BYTES,
+  type WebhookHandlerOptions,
+  type WebhookEventHandlers,
+  type WebhookLogger,
+  type WebhookRequestHandler,
+} from "./handler.js";
+export {
+  createMemoryDedupeStore,
+  webhookDedupeKey,
+  DEFAULT_DEDUPE_MAX_KEYS,
+  DEFAULT_DEDUPE_TTL_MS,
+  type WebhookDedupeStore,
+  type MemoryDedupeStoreOptions,
+} from "./dedupe.js";
+export { WebhookVerificationError, WebhookPayloadError } from "./errors.js";
+export type { RawBody } from "./bytes.js";

@@ -1,0 +1,61 @@
+import { constantTimeEqual, fromHex, rawBodyBytes, toHex, utf8Bytes, type RawBody } from "./bytes.js";
+
+/** The header Meta signs every delivery with. */
+export const SIGNATURE_HEADER = "x-hub-signature-256";
+
+// Meta sends lowercase hex; anything else (uppercase included) is not a signature Meta made.
+const SIGNATURE_PATTERN = /^sha256=([0-9a-f]{64})$/;
+
+/**
+ * HMAC-SHA256 of the exact bytes, keyed with the app secret. The one implementation behind both
+ * `verifySignature` and `signWebhookPayload`, so a test signature is made exactly the way it is checked.
+ */
+export async function hmacSha256(rawBody: RawBody, appSecret: string): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", utf8Bytes(appSecret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, rawBodyBytes(rawBody)));
+}
+
+/** The `X-Hub-Signature-256` value Meta would send for these bytes: `sha256=<lowercase hex>`. */
+export async function signatureHeaderFor(rawBody: RawBody, appSecret: string): Promise<string> {
+  return `sha256=${toHex(await hmacSha256(rawBody, appSecret))}`;
+}
+
+/** The configured secrets as a list; an empty configuration is a programming error, not a bad delivery. */
+export function appSecretList(secretOrSecrets: string | readonly string[]): readonly string[] {
+  const secrets = typeof secretOrSecrets === "string" ? [secretOrSecrets] : secretOrSecrets;
+  if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((secret) => typeof secret !== "string" || secret === "")) {
+    throw new TypeError("appSecret must be a non-empty string or a non-empty list of non-empty strings");
+  }
+  return secrets;
+}
+
+/**
+ * Checks `X-Hub-Signature-256` against the exact raw bytes of the request body, before anything is parsed.
+ *
+ * - `rawBody`: the bytes as received (a string is UTF-8 encoded). Re-serialised JSON does not verify: Meta signs
+ *   its own escaped form (`\u00e9`), which `JSON.stringify` does not reproduce.
+ * - `header`: the header value, or `null`/`undefined` when absent.
+ * - `secretOrSecrets`: the app secret, or several (current and previous) while a secret is being rotated.
+ *
+ * Resolves `true` when the signature matches one of the secrets; `false` for a missing, empty, malformed or wrong
+ * header. It never rejects because of the header; it throws a `TypeError` only when no app secret is configured.
+ */
+export async function verifySignature(
+  rawBody: RawBody,
+  header: string | null | undefined,
+  secretOrSecrets: string | readonly string[],
+): Promise<boolean> {
+  const secrets = appSecretList(secretOrSecrets);
+  const bytes = rawBodyBytes(rawBody);
+  const match = typeof header === "string" ? SIGNATURE_PATTERN.exec(header) : null;
+  if (!match?.[1]) return false;
+  const expected = fromHex(match[1]);
+  let valid = false;
+  // Every secret is tried, so the time taken does not tell which one matched.
+  for (const secret of secrets) {
+    if (constantTimeEqual(await hmacSha256(bytes, secret), expected)) valid = true;
+  }
+  return valid;
+}
