@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCallingClient, WhatsAppApiError, WhatsAppError, WhatsAppValidationError } from "../../src/index.js";
+import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
+import { startGraphServer, type GraphServer } from "../helpers/graph-server.js";
+
+const TOKEN = "EAAG-secret-token-for-error-tests";
+const CALL_ID = "wacid.HBgLMTU1NTAxMjM0NTYVAgASGCA1RUU0QkUzQTc4QUZDQzVGN0M4Q0I5NzAzQ0Q3NTVEOBwYCzE1NTUwMTk5MDAxFQIAAA==";
+const SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-pwd:SECRETICEPASSWORD\r\n";
+
+interface ManifestEntry {
+  file: string;
+  kind: string;
+  http_status?: number;
+}
+const manifest = fixtureJson<{ files: ManifestEntry[] }>("manifest.json");
+const errorFixtures = fixtureFiles("api/errors");
+
+let server: GraphServer;
+beforeAll(async () => {
+  server = await startGraphServer();
+});
+afterAll(() => server.close());
+
+const client = () =>
+  createCallingClient({ phoneNumberId: "117823401562387", accessToken: TOKEN, baseUrl: server.url, retry: false });
+
+describe("Graph error envelopes become WhatsAppApiError", () => {
+  it("covers every error fixture", () => {
+    expect(errorFixtures.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(errorFixtures)("%s", async (file) => {
+    const body = fixtureJson(file);
+    const status = manifest.files.find((entry) => entry.file === file)!.http_status!;
+    server.setHandler(() => ({ status, body }));
+    const error = await client()
+      .accept(CALL_ID, SDP)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(WhatsAppApiError);
+    expect(error).toBeInstanceOf(WhatsAppError);
+    const apiError = error as WhatsAppApiError;
+    expect(apiError.status).toBe(status);
+    expect(apiError.code).toBe(body.error.code);
+    expect(apiError.type).toBe(body.error.type);
+    expect(apiError.subcode).toBe(body.error.error_subcode);
+    expect(apiError.details).toBe(body.error.error_data?.details);
+    expect(apiError.fbtraceId).toBe(body.error.fbtrace_id);
+    expect(apiError.body).toEqual(body);
+    expect(apiError.action).toBe("accept");
+    expect(apiError.callId).toBe(CALL_ID);
+    expect(apiError.message).toContain(String(body.error.code));
+    expect(apiError.message).toContain(body.error.message);
+    expect(apiError.message).not.toContain(TOKEN);
+    expect(apiError.message).not.toContain("SECRETICEPASSWORD");
+  });
+
+  it("classifies codes from the catalogue in openapi.yaml", async () => {
+    const cases: [string, number, string, boolean][] = [
+      ["api/errors/error.190.invalid-access-token.json", 401, "auth", false],
+      ["api/errors/error.138006.no-call-permission.json", 401, "calling", false],
+      ["api/errors/error.138002.concurrent-calls-limit.json", 429, "rate_limit", true],
+      ["api/errors/error.100.invalid-sdp.json", 400, "invalid_request", false],
+      ["api/errors/error.138000.calling-not-enabled.json", 401, "calling", false],
+    ];
+    for (const [file, status, category, retryable] of cases) {
+      server.setHandler(() => ({ status, body: fixtureJson(file) }));
+      const error = (await client().terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+      expect([file, error.category, error.retryable]).toEqual([file, category, retryable]);
+    }
+    server.setHandler(() => ({ status: 401, body: fixtureJson("api/errors/error.190.invalid-access-token.json") }));
+    const expired = (await client().terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(expired.requiresTokenRefresh()).toBe(true);
+    expect(expired.isRateLimit()).toBe(false);
+    server.setHandler(() => ({ status: 401, body: fixtureJson("api/errors/error.138006.no-call-permission.json") }));
+    const noPermission = (await client().terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(noPermission.requiresTokenRefresh()).toBe(false);
+    expect(noPermission.isMissingCallPermission()).toBe(true);
+    server.setHandler(() => ({ status: 429, body: fixtureJson("api/errors/error.138002.concurrent-calls-limit.json") }));
+    const limited = (await client().terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(limited.isRateLimit()).toBe(true);
+  });
+
+  it("an unknown code keeps its fields and is categorised as unknown", async () => {
+    server.setHandler(() => ({ status: 400, body: { error: { message: "(#999999) New thing", type: "OAuthException", code: 999999 } } }));
+    const error = (await client().reject(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(error.code).toBe(999999);
+    expect(error.category).toBe("unknown");
+    expect(error.retryable).toBe(false);
+  });
+
+  it("is_transient from Meta makes an unknown code retryable", async () => {
+    server.setHandler(() => ({ status: 400, body: { error: { message: "x", type: "OAuthException", code: 999998, is_transient: true } } }));
+    const error = (await client().reject(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(error.isTransient).toBe(true);
+    expect(error.retryable).toBe(true);
+  });
+});
+
+describe("answers that are not Graph errors still give a clear error", () => {
+  it("an HTML 502 from a proxy", async () => {
+    server.setHandler(() => ({ status: 502, headers: { "content-type": "text/html" }, body: "<html><body>Bad Gateway</body></html>" }));
+    const error = (await client().terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(error).toBeInstanceOf(WhatsAppApiError);
+    expect(error.status).toBe(502);
+    expect(error.code).toBeUndefined();
+    expect(error.body).toBe("<html><body>Bad Gateway</body></html>");
+    expect(error.category).toBe("server");
+    expect(error.retryable).toBe(true);
+    expect(error.message).toBe(
+      "Graph API answered HTTP 502 on terminate without a Graph error body: <html><body>Bad Gateway</body></html>",
+    );
+  });
+
+  it("an empty 500", async () => {
+    server.setHandler(() => ({ status: 500 }));
+    const error = (await client().terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(error.status).toBe(500);
+    expect(error.body).toBeUndefined();
+    expect(error.message).toBe("Graph API answered HTTP 500 on terminate without a Graph error body");
+  });
+
+  it("JSON that is not an error envelope is kept as text", async () => {
+    server.setHandler(() => ({ status: 404, body: { unexpected: true } }));
+    const error = (await client().terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(error.status).toBe(404);
+    expect(error.body).toBe('{"unexpected":true}');
+    expect(error.category).toBe("invalid_request");
+  });
+
+  it("a 200 connect answer without a call id", async () => {
+    server.setHandler(() => ({ status: 200, body: { messaging_product: "whatsapp", calls: [] } }));
+    const error = await client().connect("15550123456", SDP).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WhatsAppError);
+    expect((error as Error).message).toBe("connect succeeded but the answer has no call id");
+  });
+
+  it("an error body that echoes the token is redacted", async () => {
+    server.setHandler(() => ({
+      status: 400,
+      body: { error: { message: `Bad token ${TOKEN}`, type: "OAuthException", code: 100, error_data: { details: `got ${TOKEN}` } } },
+    }));
+    const error = (await client().terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(error.message).not.toContain(TOKEN);
+    expect(JSON.stringify(error)).not.toContain(TOKEN);
+    expect(JSON.stringify(error.body)).not.toContain(TOKEN);
+    expect(error.details).toBe("got [redacted]");
+  });
+});
+
+describe("wrong arguments are refused before anything is sent", () => {
+  it.each([
+    ["an SDP that is not an SDP", (c: ReturnType<typeof client>) => c.accept(CALL_ID, "hello"), "Invalid accept request: session.sdp must match pattern \"^v=0\"", "/session/sdp"],
+    ["an empty call id", (c: ReturnType<typeof client>) => c.terminate(""), "Invalid terminate request: call_id must NOT have fewer than 1 characters", "/call_id"],
+    ["callback data over 512 characters", (c: ReturnType<typeof client>) => c.accept(CALL_ID, SDP, { bizOpaqueCallbackData: "x".repeat(513) }), "Invalid accept request: biz_opaque_callback_data must NOT have more than 512 characters", "/biz_opaque_callback_data"],
+    ["a non-string call id", (c: ReturnType<typeof client>) => c.reject(42 as unknown as string), "Invalid reject request: call_id must be string", "/call_id"],
+    ["connect to nobody", (c: ReturnType<typeof client>) => c.connect({} as { recipient: string }, SDP), "Invalid connect request: the request must have required property 'to'", ""],
+    ["a call button with a 21-character label", (c: ReturnType<typeof client>) => c.sendCallButton("15550123456", { bodyText: "Call us", displayText: "x".repeat(21) }), "Invalid sendCallButton request: interactive.action.parameters.display_text must NOT have more than 20 characters", "/interactive/action/parameters/display_text"],
+    ["a settings status that does not exist", (c: ReturnType<typeof client>) => c.updateCallingSettings({ status: "ON" as "ENABLED" }), "Invalid updateSettings request: calling.status must be equal to one of the allowed values", "/calling/status"],
+  ])("%s", async (_name, call, message, path) => {
+    const before = server.requests.length;
+    const error = (await call(client()).catch((e: unknown) => e)) as WhatsAppValidationError;
+    expect(error).toBeInstanceOf(WhatsAppValidationError);
+    expect(error.message).toBe(message);
+    expect(error.path).toBe(path);
+    expect(server.requests.length).toBe(before);
+  });
+
+  it("answer() checks before pre_accept, so a bad argument leaves no call pre-accepted", async () => {
+    const before = server.requests.length;
+    const error = await client()
+      .answer(CALL_ID, SDP, { bizOpaqueCallbackData: "y".repeat(600) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WhatsAppValidationError);
+    expect(server.requests.length).toBe(before);
+  });
+
+  it.each([
+    [{ phoneNumberId: "", accessToken: TOKEN }, "phoneNumberId"],
+    [{ phoneNumberId: "+1 555 0199", accessToken: TOKEN }, "phoneNumberId"],
+    [{ phoneNumberId: "117823401562387", accessToken: "" }, "accessToken"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, apiVersion: "24" }, "apiVersion"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, apiVersion: "latest" }, "apiVersion"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, baseUrl: "not a url" }, "baseUrl"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, timeoutMs: 0 }, "timeoutMs"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, retry: { retries: -1 } }, "retry.retries"],
+  ])("createCallingClient refuses %j", (options, path) => {
+    let thrown: unknown;
+    try {
+      createCallingClient(options as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(WhatsAppValidationError);
+    expect((thrown as WhatsAppValidationError).path).toBe(path);
+    expect((thrown as Error).message).not.toContain(TOKEN);
+  });
+});
