@@ -265,9 +265,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const MAX_SEGMENT_LENGTH = 64;
-
 function schemaError(error: SchemaError | undefined, payload: unknown): WebhookPayloadError {
   if (!error) return new WebhookPayloadError("Webhook payload does not match the schema");
   const segments = error.instancePath
@@ -290,14 +287,9 @@ function readablePath(segments: string[], payload: unknown): string {
   let node = payload;
   let path = "";
   for (const segment of segments) {
-    if (Array.isArray(node)) {
-      path += `[${segment}]`;
-      node = node[Number(segment)];
-      continue;
-    }
-    const shown = segment.length > MAX_SEGMENT_LENGTH ? `${segment.slice(0, MAX_SEGMENT_LENGTH)}…` : segment;
-    path += IDENTIFIER.test(shown) ? `${path === "" ? "" : "."}${shown}` : `[${JSON.stringify(shown)}]`;
-    node = isObject(node) && Object.hasOwn(node, segment) ? node[segment] : undefined;
+    // Object keys on an error path are property names of the schema, all plain identifiers.
+    path += Array.isArray(node) ? `[${segment}]` : `${path === "" ? "" : "."}${segment}`;
+    node = Array.isArray(node) ? node[Number(segment)] : isObject(node) && Object.hasOwn(node, segment) ? node[segment] : undefined;
   }
   return path;
 }

@@ -1,0 +1,174 @@
+import { describe, expect, it } from "vitest";
+import { WhatsAppError } from "../../src/errors.js";
+import { parseWebhook, WebhookPayloadError } from "../../src/webhooks/index.js";
+import { batchDelivery, describeEvent, expectedBatchOrder, expectedFixtureEvents, valueOf } from "./expected-events.js";
+import { deliveryFixtures, encode, fixtureBytes, fixtureJson, PHONE_NUMBER_ID, WABA_ID } from "./helpers.js";
+
+function payloadError(body: unknown): WebhookPayloadError {
+  try {
+    parseWebhook(body);
+  } catch (error) {
+    if (error instanceof WebhookPayloadError) return error;
+    throw error;
+  }
+  throw new Error("expected a WebhookPayloadError");
+}
+
+describe("parseWebhook", () => {
+  it.each(deliveryFixtures)("gives the expected events for %s, from bytes, text and parsed JSON", (file) => {
+    const bytes = fixtureBytes(file);
+    const expected = expectedFixtureEvents[file];
+    expect(parseWebhook(bytes)).toEqual(expected);
+    expect(parseWebhook(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))).toEqual(expected);
+    expect(parseWebhook(new TextDecoder().decode(bytes))).toEqual(expected);
+    expect(parseWebhook(fixtureJson(file))).toEqual(expected);
+  });
+
+  it("gives every entry, change, call and status of a batched delivery, in delivery order", () => {
+    const events = parseWebhook(JSON.stringify(batchDelivery()));
+    expect(events.map(describeEvent)).toEqual(expectedBatchOrder);
+    expect(events.map((event) => event.wabaId)).toEqual([...Array(6).fill(WABA_ID), ...Array(7).fill("200000000000001")]);
+    const terminates = events.filter((event) => event.type === "call.terminate");
+    // value.errors belongs to the change, so each terminate item of that change carries it.
+    expect(terminates.map((event) => event.errors?.map((error) => error.code))).toEqual([[138021], [138021]]);
+  });
+
+  it("takes the timestamp from the item, then the entry's time; the phone number id from the settings", () => {
+    const events = parseWebhook(JSON.stringify(batchDelivery()));
+    const byType = (type: string) => events.filter((event) => event.type === type);
+    expect(byType("call.status").map((event) => event.timestamp)).toEqual([1767272403, 1767272410]);
+    expect(byType("account_settings.update")[0]).toMatchObject({ timestamp: 1767270001, phoneNumberId: PHONE_NUMBER_ID });
+    expect(byType("account.update")[0]).toEqual({
+      type: "account.update",
+      wabaId: "200000000000001",
+      timestamp: 1767270000,
+      data: { event: "ACCOUNT_VIOLATION", violation_info: { violation_type: "LOW_USER_INITIATED_CALLING_QUALITY" } },
+    });
+    expect(events.at(-2)).toEqual({
+      type: "unknown",
+      wabaId: "200000000000001",
+      phoneNumberId: "999",
+      timestamp: 1767270000,
+      field: "flows",
+      data: { event: "FLOW_STATUS_CHANGE", metadata: { phone_number_id: "999" } },
+    });
+  });
+
+  it("accepts integer timestamps as documented in Meta's tables", () => {
+    const payload = fixtureJson("webhooks/calls.status.ringing.json");
+    payload.entry[0].changes[0].value.statuses[0].timestamp = 1767272403;
+    expect(parseWebhook(payload)[0]?.timestamp).toBe(1767272403);
+  });
+
+  it("matches the contact by phone number or BSUID, falls back to the only contact, else leaves it out", () => {
+    const value = valueOf("webhooks/calls.connect.business-initiated.json");
+    const call = value.calls[0];
+    const other = { wa_id: "15550000000", profile: { name: "Someone else" } };
+    const bsuidUser = { user_id: "US.13491208655302741918", profile: { username: "dana" } };
+    const contactFor = (contacts: unknown[], item: Record<string, unknown> = call) =>
+      (parseWebhook({ object: "whatsapp_business_account", entry: [{ id: WABA_ID, changes: [{ field: "calls", value: { ...value, contacts, calls: [item] } }] }] })[0] as {
+        contact?: unknown;
+      }).contact;
+    expect(contactFor([other, { wa_id: "15550123456" }])).toEqual({ wa_id: "15550123456" });
+    expect(contactFor([other, bsuidUser], { ...call, to: undefined, to_user_id: "US.13491208655302741918" })).toEqual(bsuidUser);
+    expect(contactFor([other])).toEqual(other);
+    expect(contactFor([other, { wa_id: "15550000001" }])).toBeUndefined();
+    expect(contactFor([])).toBeUndefined();
+  });
+
+  it.each([
+    [
+      "a change without metadata",
+      (payload: any) => delete payload.entry[0].changes[0].value.metadata,
+      "entry[0].changes[0].value.metadata",
+      "/entry/0/changes/0/value/metadata",
+      "required property is missing",
+    ],
+    [
+      "a timestamp of the wrong type",
+      (payload: any) => (payload.entry[0].changes[0].value.calls[0].timestamp = true),
+      "entry[0].changes[0].value.calls[0].timestamp",
+      "/entry/0/changes/0/value/calls/0/timestamp",
+      "must be of type string or integer",
+    ],
+    [
+      "an unknown SDP type",
+      (payload: any) => (payload.entry[0].changes[0].value.calls[0].session.sdp_type = "pranswer"),
+      "entry[0].changes[0].value.calls[0].session.sdp_type",
+      "/entry/0/changes/0/value/calls/0/session/sdp_type",
+      'must be one of "offer", "answer"',
+    ],
+    [
+      "an SDP that is not a string",
+      (payload: any) => (payload.entry[0].changes[0].value.calls[0].session.sdp = 42),
+      "entry[0].changes[0].value.calls[0].session.sdp",
+      "/entry/0/changes/0/value/calls/0/session/sdp",
+      "must be of type string",
+    ],
+    [
+      "changes that are not an array",
+      (payload: any) => (payload.entry[0].changes = { field: "calls" }),
+      "entry[0].changes",
+      "/entry/0/changes",
+      "must be of type array",
+    ],
+    [
+      "a value that is not an object",
+      (payload: any) => (payload.entry[0].changes[0].value = "calls"),
+      "entry[0].changes[0].value",
+      "/entry/0/changes/0/value",
+      "must be of type object",
+    ],
+    [
+      "an object without entry",
+      (payload: any) => delete payload.entry,
+      "entry",
+      "/entry",
+      "required property is missing",
+    ],
+  ])("throws WebhookPayloadError naming the path for %s", (_label, breakPayload, path, pointer, reason) => {
+    const payload = fixtureJson("webhooks/calls.connect.user-initiated.json");
+    breakPayload(payload);
+    const error = payloadError(JSON.stringify(payload));
+    expect(error).toBeInstanceOf(WhatsAppError);
+    expect(error.name).toBe("WebhookPayloadError");
+    expect(error.status).toBe(400);
+    expect(error.path).toBe(path);
+    expect(error.pointer).toBe(pointer);
+    expect(error.message).toBe(`Webhook payload does not match the schema at ${path}: ${reason}`);
+    expect(error.message).not.toMatch(/v=0|a=ice|a=fingerprint/);
+  });
+
+  it.each([
+    ["bad JSON", '{"object":"whatsapp_business_account","entry":[', "Webhook body is not valid JSON", ""],
+    ["an empty body", "", "Webhook body is empty", ""],
+    ["empty bytes", new Uint8Array(0), "Webhook body is empty", ""],
+    ["invalid UTF-8", new Uint8Array([0x7b, 0xff, 0x7d]), "Webhook body is not valid UTF-8", ""],
+    ["a JSON array", "[]", "Webhook payload does not match the schema at the top level: must be of type object", ""],
+    ["JSON null", "null", "Webhook payload does not match the schema at the top level: must be of type object", ""],
+    ["a JSON string", '"entry"', "Webhook payload does not match the schema at the top level: must be of type object", ""],
+    [
+      "an object without entry",
+      '{"object":"whatsapp_business_account"}',
+      "Webhook payload does not match the schema at entry: required property is missing",
+      "entry",
+    ],
+  ])("throws WebhookPayloadError for %s", (_label, body, message, path) => {
+    const error = payloadError(body);
+    expect([error.message, error.path]).toEqual([message, path]);
+  });
+
+  it("never echoes the body in a JSON error (which could hold SDP)", () => {
+    const text = new TextDecoder().decode(fixtureBytes("webhooks/calls.connect.user-initiated.json"));
+    const error = payloadError(text.slice(0, 1500));
+    expect(error.message).toBe("Webhook body is not valid JSON");
+    expect(error.cause).toBeUndefined();
+  });
+
+  it("passes an unknown field through whole, without an error", () => {
+    const events = parseWebhook(
+      encode('{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"security","value":{"x":[1,2]}}]}]}'),
+    );
+    expect(events).toEqual([{ type: "unknown", wabaId: "1", field: "security", data: { x: [1, 2] } }]);
+  });
+});
