@@ -1,37 +1,75 @@
-// npm run test:ci: runs vitest with its JSON reporter and ends the log with the plain line
-// "N passed, N failed" (", N skipped" when some were skipped), which CI reads.
+// npm run test:ci: every check CI makes, then the test suite. Each check counts as one test, so that a stale
+// generated/ or a type error fails the run as clearly as a failing test. The log always ends with the plain line
+// "N passed, N failed" (", N skipped" when some were skipped), which CI reads; vitest's counts come from its
+// JSON reporter.
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./lib/spec.js";
 
+const checks: [name: string, command: string][] = [
+  ["generated/ matches openapi.yaml", "npm run --silent check:generated"],
+  ["openapi.yaml passes redocly lint", "npm run --silent lint"],
+  ["type check (src, generated, tests, type-level tests)", "npm run --silent typecheck"],
+  ["build dist/", "npx tsc -p tsconfig.build.json"],
+  ["package: publint and are-the-types-wrong", "npm run --silent check:package"],
+  ["package: size budgets", "npm run --silent size"],
+];
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures: string[] = [];
+
+for (const [name, command] of checks) {
+  console.log(`\n=== check: ${name} (${command})`);
+  const run = spawnSync(command, { cwd: repoRoot, stdio: "inherit", shell: true });
+  if (run.status === 0) {
+    passed += 1;
+    console.log(`=== ok: ${name}`);
+  } else {
+    failed += 1;
+    failures.push(name);
+    console.log(`=== FAILED: ${name} (exit ${run.status})`);
+  }
+}
+
 const resultsFile = join(repoRoot, ".vitest-results.json");
 rmSync(resultsFile, { force: true });
-const run = spawnSync(
+console.log("\n=== tests: vitest");
+const vitest = spawnSync(
   process.execPath,
   [join(repoRoot, "node_modules/vitest/vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)],
   { cwd: repoRoot, stdio: "inherit", env: { ...process.env, CI: process.env.CI ?? "true" } },
 );
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
 try {
   const results = JSON.parse(readFileSync(resultsFile, "utf8")) as {
     numPassedTests: number;
     numFailedTests: number;
     numPendingTests: number;
     numTodoTests: number;
-    testResults: { status: string; assertionResults: unknown[] }[];
+    testResults: { name: string; status: string; assertionResults: unknown[] }[];
   };
-  passed = results.numPassedTests;
-  failed = results.numFailedTests;
-  skipped = results.numPendingTests + results.numTodoTests;
+  passed += results.numPassedTests;
+  failed += results.numFailedTests;
+  skipped += results.numPendingTests + results.numTodoTests;
   // A file that fails to load has no assertion results; count it as a failure so that it cannot hide.
-  failed += results.testResults.filter((file) => file.status === "failed" && file.assertionResults.length === 0).length;
+  for (const file of results.testResults) {
+    if (file.status === "failed" && file.assertionResults.length === 0) {
+      failed += 1;
+      failures.push(`test file did not load: ${file.name}`);
+    }
+  }
 } catch {
   failed += 1;
+  failures.push("vitest wrote no results");
 }
-if (run.status !== 0 && failed === 0) failed = 1;
+if (vitest.status !== 0 && failed === 0) {
+  failed += 1;
+  failures.push(`vitest exited with ${vitest.status}`);
+}
+
+if (failures.length > 0) console.log(`\nFailed checks and files:\n- ${failures.join("\n- ")}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-process.exit(failed > 0 || run.status !== 0 ? 1 : 0);
+process.exit(failed > 0 ? 1 : 0);
