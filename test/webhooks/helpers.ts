@@ -63,4 +63,4 @@ export async function listen(listener: NodeListener | ((req: any, res: any) => v
   };
 }
 
-export const encode = (text: string) => new TextEncoder().encode(text);
+export const encode = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text);

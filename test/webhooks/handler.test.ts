@@ -1,0 +1,514 @@
+import { request as httpRequest } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { toNodeListener } from "../../src/node.js";
+import { signWebhookPayload } from "../../src/testing/index.js";
+import {
+  createWebhookHandler,
+  DEFAULT_MAX_BODY_BYTES,
+  type WebhookEvent,
+  type WebhookHandlerOptions,
+} from "../../src/webhooks/index.js";
+import { batchDelivery, describeEvent, expectedBatchOrder, expectedFixtureEvents } from "./expected-events.js";
+import {
+  BUSINESS_CALL_ID,
+  deliveryFixtures,
+  encode,
+  fixtureAppSecret,
+  fixtureBytes,
+  fixtureJson,
+  listen,
+  signatureCases,
+  USER_CALL_ID,
+} from "./helpers.js";
+
+const VERIFY_TOKEN = "my-verify-token";
+const PATH = "/webhooks/whatsapp";
+const TEXT = "text/plain; charset=utf-8";
+const connectBody = fixtureBytes("webhooks/calls.connect.user-initiated.json");
+const connectSignature = signatureCases.cases[0]!.x_hub_signature_256;
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+/** A real endpoint on 127.0.0.1: node:http, `toNodeListener`, `createWebhookHandler`, recording every event. */
+async function startEndpoint(options: Partial<WebhookHandlerOptions> = {}) {
+  const events: WebhookEvent[] = [];
+  const handler = createWebhookHandler({
+    appSecret: fixtureAppSecret,
+    verifyToken: VERIFY_TOKEN,
+    onEvent: (event) => {
+      events.push(event);
+    },
+    ...options,
+  });
+  const server = await listen(toNodeListener(handler));
+  cleanups.push(server.close);
+  return { url: `${server.url}${PATH}`, events };
+}
+
+async function deliver(url: string, body: Uint8Array<ArrayBuffer> | string, signature?: string | null, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(signature === null ? {} : { "x-hub-signature-256": signature ?? (await signWebhookPayload(body, fixtureAppSecret)) }),
+      ...headers,
+    },
+    body,
+  });
+  return { status: response.status, contentType: response.headers.get("content-type"), body: await response.text() };
+}
+
+/** node:http directly, for what fetch does not do: a chunked body, a Content-Length without the body. */
+function rawRequest(
+  url: string,
+  init: { method?: string; headers?: Record<string, string | number>; chunks?: Uint8Array[]; endBody?: boolean },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: init.method ?? "POST", headers: init.headers }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => {
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+        request.destroy();
+      });
+    });
+    // The server may close the connection while the client still writes an oversized body.
+    request.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" || error.code === "EPIPE" ? undefined : reject(error)));
+    for (const chunk of init.chunks ?? []) request.write(chunk);
+    if (init.endBody !== false) request.end();
+    else request.flushHeaders();
+  });
+}
+
+describe("createWebhookHandler over HTTP (node:http through toNodeListener)", () => {
+  describe("GET: the subscription handshake", () => {
+    const query = new URLSearchParams(fixtureJson("webhooks/verification.get.json").request.query);
+
+    it("answers 200 with the challenge as text/plain", async () => {
+      const { url } = await startEndpoint();
+      const response = await fetch(`${url}?${query}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe(TEXT);
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(await response.text()).toBe("1158201444");
+    });
+
+    it("answers 403 to a wrong verify token and 400 to a missing parameter or another mode", async () => {
+      const { url } = await startEndpoint();
+      const wrongToken = new URLSearchParams(fixtureJson("webhooks/verification.get.json").mismatch_case.query);
+      const noChallenge = new URLSearchParams(query);
+      noChallenge.delete("hub.challenge");
+      const otherMode = new URLSearchParams(query);
+      otherMode.set("hub.mode", "unsubscribe");
+      const answers = await Promise.all(
+        [wrongToken, noChallenge, otherMode, new URLSearchParams()].map(async (params) => {
+          const response = await fetch(`${url}?${params}`);
+          return [response.status, response.headers.get("content-type"), await response.text()];
+        }),
+      );
+      expect(answers).toEqual([
+        [403, TEXT, "hub.verify_token does not match the configured verify token"],
+        [400, TEXT, "Subscription request is missing hub.challenge"],
+        [400, TEXT, 'Subscription request has a hub.mode other than "subscribe"'],
+        [400, TEXT, "Subscription request is missing hub.mode, hub.challenge, hub.verify_token"],
+      ]);
+    });
+  });
+
+  describe("POST: deliveries", () => {
+    it.each(deliveryFixtures)("dispatches the expected events of %s, signed", async (file) => {
+      const { url, events } = await startEndpoint();
+      expect(await deliver(url, fixtureBytes(file))).toEqual({ status: 200, contentType: TEXT, body: "OK" });
+      expect(events).toEqual(expectedFixtureEvents[file]);
+    });
+
+    it("accepts the fixture's own X-Hub-Signature-256 headers", async () => {
+      const { url, events } = await startEndpoint();
+      for (const testCase of signatureCases.cases) {
+        const file = fixtureBytes(testCase.body_file);
+        const body = testCase.body_transform ? new Uint8Array([...file, 0x20]) : file;
+        expect((await deliver(url, body, testCase.x_hub_signature_256)).status).toBe(testCase.expected_valid ? 200 : 401);
+      }
+      expect(events.map((event) => event.type)).toEqual(["call.connect", "call.terminate"]);
+    });
+
+    it("dispatches every entry, change, call and status of one delivery, in order", async () => {
+      const { url, events } = await startEndpoint();
+      expect((await deliver(url, JSON.stringify(batchDelivery()))).status).toBe(200);
+      expect(events.map(describeEvent)).toEqual(expectedBatchOrder);
+    });
+
+    it("awaits each handler before the next one, in delivery order", async () => {
+      const trace: string[] = [];
+      const { url } = await startEndpoint({
+        onEvent: async (event) => {
+          const [type, id] = describeEvent(event);
+          trace.push(`start ${type} ${id}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          trace.push(`end ${type} ${id}`);
+        },
+        on: {
+          "call.status": async (event) => {
+            trace.push(`on call.status ${event.data.status}`);
+          },
+        },
+      });
+      expect((await deliver(url, JSON.stringify(batchDelivery()))).status).toBe(200);
+      expect(trace.slice(0, 7)).toEqual([
+        `start call.connect ${USER_CALL_ID}`,
+        `end call.connect ${USER_CALL_ID}`,
+        `start call.status ${BUSINESS_CALL_ID}:RINGING`,
+        `end call.status ${BUSINESS_CALL_ID}:RINGING`,
+        "on call.status RINGING",
+        `start call.status ${BUSINESS_CALL_ID}:ACCEPTED`,
+        `end call.status ${BUSINESS_CALL_ID}:ACCEPTED`,
+      ]);
+      expect(trace).toHaveLength(expectedBatchOrder.length * 2 + 2);
+    });
+
+    it("calls the handler of each event's type with that event", async () => {
+      const seen: string[] = [];
+      const { url } = await startEndpoint({
+        on: {
+          "call.connect": (event) => void seen.push(`connect ${event.data.session?.sdp_type} ${event.contact?.wa_id}`),
+          "call.terminate": (event) => void seen.push(`terminate ${event.data.status} ${event.errors?.[0]?.code}`),
+          "call.status": (event) => void seen.push(`status ${event.data.status}`),
+          "call_permission.reply": (event) => void seen.push(`permission ${event.data.interactive.call_permission_reply.response}`),
+          "account_settings.update": (event) => void seen.push(`settings ${event.data.phone_number_settings?.calling?.status}`),
+          "account.update": (event) => void seen.push(`account ${event.data.event}`),
+          unknown: (event) => void seen.push(`unknown ${event.field}`),
+        },
+      });
+      expect((await deliver(url, JSON.stringify(batchDelivery()))).status).toBe(200);
+      expect(seen).toEqual([
+        "connect offer 15550123456",
+        "status RINGING",
+        "status ACCEPTED",
+        "terminate COMPLETED 138021",
+        "terminate FAILED 138021",
+        "unknown calls",
+        "unknown messages",
+        "permission accept",
+        "unknown messages",
+        "settings ENABLED",
+        "account ACCOUNT_VIOLATION",
+        "unknown flows",
+        "unknown calls",
+      ]);
+    });
+
+    it("verifies Meta's \\u00e9-escaped non-ASCII body, and refuses the same JSON re-serialised", async () => {
+      const { url, events } = await startEndpoint();
+      const escaped = new TextDecoder()
+        .decode(connectBody)
+        .replace('"name": "Dana Okafor"', '"name": "Ren\\u00e9e \\u00c5str\\u00f6m \\ud83d\\udcde"');
+      expect(escaped).toContain("Ren\\u00e9e");
+      const signature = await signWebhookPayload(escaped, fixtureAppSecret);
+      expect(await deliver(url, escaped, signature)).toEqual({ status: 200, contentType: TEXT, body: "OK" });
+      expect(events[0]?.type === "call.connect" && events[0].contact?.profile?.name).toBe("Renée Åström 📞");
+
+      const reserialised = JSON.stringify(JSON.parse(escaped));
+      expect(reserialised).toContain("Renée Åström 📞");
+      expect(await deliver(url, reserialised, signature)).toEqual({ status: 401, contentType: TEXT, body: "Invalid X-Hub-Signature-256 signature" });
+      expect(events).toHaveLength(1);
+    });
+
+    it("refuses with 401 a signed body with any single byte changed (sampled positions)", async () => {
+      const { url, events } = await startEndpoint();
+      const positions = [0, 1, ...Array.from({ length: 30 }, (_, index) => Math.floor(((index + 1) * connectBody.length) / 31)), connectBody.length - 1];
+      const statuses = await Promise.all(
+        positions.map(async (position) => {
+          const changed = new Uint8Array(connectBody);
+          changed[position] = changed[position]! ^ 0x20;
+          return (await deliver(url, changed, connectSignature)).status;
+        }),
+      );
+      expect(statuses).toEqual(positions.map(() => 401));
+      expect(events).toEqual([]);
+      expect((await deliver(url, connectBody, connectSignature)).status).toBe(200);
+    });
+
+    it.each([
+      ["missing", null, "Missing X-Hub-Signature-256 header"],
+      ["empty", "", "Missing X-Hub-Signature-256 header"],
+      ["without sha256=", connectSignature.slice(7), "Invalid X-Hub-Signature-256 signature"],
+      ["of the wrong length", connectSignature.slice(0, -2), "Invalid X-Hub-Signature-256 signature"],
+      ["not hex", `sha256=${"g".repeat(64)}`, "Invalid X-Hub-Signature-256 signature"],
+      ["made with another secret", "other", "Invalid X-Hub-Signature-256 signature"],
+    ])("answers 401 to a signature %s, before parsing", async (_label, header, message) => {
+      const { url, events } = await startEndpoint();
+      const signature = header === "other" ? await signWebhookPayload(connectBody, "another-secret") : header;
+      expect(await deliver(url, connectBody, signature)).toEqual({ status: 401, contentType: TEXT, body: message });
+      // Not even bad JSON is looked at without a valid signature.
+      expect((await deliver(url, "{not json", signature)).status).toBe(401);
+      expect(events).toEqual([]);
+    });
+
+    it("accepts a delivery signed with any of the rotated secrets", async () => {
+      const { url, events } = await startEndpoint({ appSecret: ["next-secret", fixtureAppSecret] });
+      expect((await deliver(url, connectBody, connectSignature)).status).toBe(200);
+      const terminate = fixtureBytes("webhooks/calls.terminate.completed.user-initiated.json");
+      expect((await deliver(url, terminate, await signWebhookPayload(terminate, "next-secret"))).status).toBe(200);
+      expect(events.map((event) => event.type)).toEqual(["call.connect", "call.terminate"]);
+    });
+
+    const withoutMetadata = () => {
+      const payload = fixtureJson("webhooks/calls.connect.user-initiated.json");
+      delete payload.entry[0].changes[0].value.metadata;
+      return JSON.stringify(payload);
+    };
+    const withWrongTypes = () => {
+      const payload = fixtureJson("webhooks/calls.status.ringing.json");
+      payload.entry[0].changes[0].value.statuses[0].status = 3;
+      return JSON.stringify(payload);
+    };
+    it.each([
+      ["missing metadata", withoutMetadata(), "Webhook payload does not match the schema at entry[0].changes[0].value.metadata: required property is missing"],
+      ["a wrong type", withWrongTypes(), "Webhook payload does not match the schema at entry[0].changes[0].value.statuses[0].status: must be of type string"],
+      ["bad JSON", '{"object":"whatsapp_business_account",', "Webhook body is not valid JSON"],
+      ["an empty body", "", "Webhook body is empty"],
+      ["a JSON array", "[]", "Webhook payload does not match the schema at the top level: must be of type object"],
+      ["an object without entry", '{"object":"whatsapp_business_account"}', "Webhook payload does not match the schema at entry: required property is missing"],
+    ])("answers 400 naming the path to a signed body with %s", async (_label, body, message) => {
+      const { url, events } = await startEndpoint();
+      expect(await deliver(url, body)).toEqual({ status: 400, contentType: TEXT, body: message });
+      expect(events).toEqual([]);
+    });
+
+    it("answers 500 when a handler throws, passes the error to onError, and handles the event again on re-delivery", async () => {
+      const failure = new Error("database down");
+      const errors: [unknown, WebhookEvent | undefined][] = [];
+      const handled: string[] = [];
+      let failing = true;
+      const { url } = await startEndpoint({
+        onEvent: undefined,
+        on: {
+          "call.connect": (event) => void handled.push(`connect ${event.callId}`),
+          "call.status": (event) => {
+            if (failing) throw failure;
+            handled.push(`status ${event.data.status}`);
+          },
+        },
+        onError: (error, { event }) => void errors.push([error, event]),
+      });
+      const body = JSON.stringify(batchDelivery());
+      expect(await deliver(url, body)).toEqual({ status: 500, contentType: TEXT, body: "Webhook handler failed" });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]![0]).toBe(failure);
+      expect(errors[0]![1]).toMatchObject({ type: "call.status", callId: BUSINESS_CALL_ID, data: { status: "RINGING" } });
+      expect(handled).toEqual([`connect ${USER_CALL_ID}`]);
+
+      failing = false;
+      expect(await deliver(url, body)).toEqual({ status: 200, contentType: TEXT, body: "OK" });
+      // The connect succeeded the first time and is not handled again; the failed status is.
+      expect(handled).toEqual([`connect ${USER_CALL_ID}`, "status RINGING", "status ACCEPTED"]);
+    });
+
+    it("answers 500 even when onError itself throws", async () => {
+      const { url } = await startEndpoint({
+        onEvent: () => {
+          throw new Error("handler");
+        },
+        onError: () => {
+          throw new Error("hook");
+        },
+      });
+      expect((await deliver(url, connectBody)).status).toBe(500);
+    });
+
+    it("does not dispatch an immediate re-delivery twice, nor a duplicate inside one delivery", async () => {
+      const { url, events } = await startEndpoint();
+      expect((await deliver(url, connectBody)).status).toBe(200);
+      expect((await deliver(url, connectBody)).status).toBe(200);
+      expect(events).toHaveLength(1);
+
+      const payload = fixtureJson("webhooks/calls.status.ringing.json");
+      payload.entry[0].changes.push(payload.entry[0].changes[0]);
+      expect((await deliver(url, JSON.stringify(payload))).status).toBe(200);
+      expect(events.map((event) => event.type)).toEqual(["call.connect", "call.status"]);
+    });
+
+    it("does not dispatch a re-delivery that arrives while the first is still being handled", async () => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      let calls = 0;
+      const { url } = await startEndpoint({
+        onEvent: async () => {
+          calls++;
+          entered();
+          await released;
+        },
+      });
+      const first = deliver(url, connectBody);
+      await inHandler;
+      expect((await deliver(url, connectBody)).status).toBe(200);
+      release();
+      expect((await first).status).toBe(200);
+      expect(calls).toBe(1);
+    });
+
+    it("dispatches every delivery with dedupe: false, and uses a store given as dedupe", async () => {
+      const plain = await startEndpoint({ dedupe: false });
+      await deliver(plain.url, connectBody);
+      await deliver(plain.url, connectBody);
+      expect(plain.events).toHaveLength(2);
+
+      const seen = new Set<string>([`${BUSINESS_CALL_ID}:status:RINGING`]);
+      const custom = await startEndpoint({ dedupe: seen });
+      await deliver(custom.url, fixtureBytes("webhooks/calls.status.ringing.json"));
+      await deliver(custom.url, connectBody);
+      expect(custom.events.map((event) => event.type)).toEqual(["call.connect"]);
+      expect([...seen]).toEqual([`${BUSINESS_CALL_ID}:status:RINGING`, `${USER_CALL_ID}:connect`]);
+    });
+
+    it("answers 413 to a Content-Length above the cap without reading the body, and closes the connection", async () => {
+      const { url, events } = await startEndpoint({ maxBodyBytes: 1024 });
+      const tooLarge = new Uint8Array(1025).fill(0x20);
+      const response = await deliver(url, tooLarge);
+      expect(response).toEqual({ status: 413, contentType: TEXT, body: "Body larger than 1024 bytes" });
+
+      const announced = await rawRequest(url, {
+        headers: { "content-length": DEFAULT_MAX_BODY_BYTES + 1, "x-hub-signature-256": connectSignature },
+        endBody: false,
+      });
+      expect(announced.status).toBe(413);
+      expect(announced.body).toBe("Body larger than 1024 bytes");
+      expect(announced.headers["connection"]).toBe("close");
+      expect(events).toEqual([]);
+    });
+
+    it("answers 413 to a chunked body once it passes the cap while being read", async () => {
+      const { url } = await startEndpoint({ maxBodyBytes: 1024 });
+      const chunk = new Uint8Array(600).fill(0x20);
+      const response = await rawRequest(url, {
+        headers: { "transfer-encoding": "chunked", "x-hub-signature-256": connectSignature },
+        chunks: [chunk, chunk],
+      });
+      expect([response.status, response.body, response.headers["connection"]]).toEqual([413, "Body larger than 1024 bytes", "close"]);
+    });
+
+    it("keeps the default cap at 4 MiB (a full batch of 1000 updates fits), announced or not", async () => {
+      expect(DEFAULT_MAX_BODY_BYTES).toBe(4 * 1024 * 1024);
+      const { url } = await startEndpoint();
+      const announced = await rawRequest(url, {
+        headers: { "content-length": DEFAULT_MAX_BODY_BYTES + 1, "x-hub-signature-256": connectSignature },
+        endBody: false,
+      });
+      expect([announced.status, announced.body]).toEqual([413, `Body larger than ${DEFAULT_MAX_BODY_BYTES} bytes`]);
+    });
+
+    it("answers 405 with an Allow header to other methods", async () => {
+      const { url } = await startEndpoint();
+      for (const method of ["PUT", "DELETE", "PATCH"]) {
+        const response = await fetch(url, { method, body: method === "DELETE" ? null : "x" });
+        expect([response.status, response.headers.get("allow"), await response.text()]).toEqual([405, "GET, POST", "Method not allowed"]);
+      }
+      const head = await fetch(url, { method: "HEAD" });
+      expect([head.status, head.headers.get("allow")]).toEqual([405, "GET, POST"]);
+    });
+  });
+});
+
+describe("createWebhookHandler as a web-standard handler", () => {
+  const handler = () =>
+    createWebhookHandler({ appSecret: fixtureAppSecret, verifyToken: VERIFY_TOKEN, maxBodyBytes: 256 * 1024 });
+
+  it("stops reading an endless body shortly after the cap instead of buffering it", async () => {
+    let pulledBytes = 0;
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulledBytes += 64 * 1024;
+        controller.enqueue(new Uint8Array(64 * 1024));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const request = new Request("http://127.0.0.1/webhooks/whatsapp", {
+      method: "POST",
+      headers: { "x-hub-signature-256": connectSignature },
+      body: endless,
+      duplex: "half",
+    } as RequestInit);
+    const response = await handler()(request);
+    expect(response.status).toBe(413);
+    expect(response.headers.get("connection")).toBe("close");
+    expect(pulledBytes).toBeLessThanOrEqual(256 * 1024 + 3 * 64 * 1024);
+    expect(cancelled).toBe(true);
+  });
+
+  it("answers a web Request as it does over HTTP", async () => {
+    const post = (body: Uint8Array<ArrayBuffer>, signature: string) =>
+      handler()(new Request("http://127.0.0.1/", { method: "POST", headers: { "x-hub-signature-256": signature }, body }));
+    const accepted = await post(connectBody, connectSignature);
+    expect([accepted.status, await accepted.text()]).toEqual([200, "OK"]);
+    const refused = await post(encode("{}"), connectSignature);
+    expect([refused.status, await refused.text()]).toEqual([401, "Invalid X-Hub-Signature-256 signature"]);
+  });
+
+  it("refuses a configuration without app secret, verify token or a sane cap", () => {
+    expect(() => createWebhookHandler({ appSecret: "", verifyToken: "t" })).toThrow(TypeError);
+    expect(() => createWebhookHandler({ appSecret: [], verifyToken: "t" })).toThrow(TypeError);
+    expect(() => createWebhookHandler({ appSecret: "s", verifyToken: "" })).toThrow(new TypeError("verifyToken must be a non-empty string"));
+    expect(() => createWebhookHandler({ appSecret: "s", verifyToken: "t", maxBodyBytes: 0 })).toThrow(TypeError);
+  });
+});
+
+describe("secrets stay out of answers, errors and logs", () => {
+  it("never shows the app secret, the verify token, the signature header or SDP", async () => {
+    const appSecret = "SENTINEL-APP-SECRET-5d1e";
+    const previousSecret = "SENTINEL-OLD-SECRET-77aa";
+    const verifyToken = "SENTINEL-VERIFY-TOKEN-9c2f";
+    const logged: string[] = [];
+    const record = (level: string) => (message: string, details?: Record<string, unknown>) =>
+      void logged.push(`${level} ${message} ${JSON.stringify(details ?? {})}`);
+    const hookErrors: string[] = [];
+    const { url, events } = await startEndpoint({
+      appSecret: [appSecret, previousSecret],
+      verifyToken,
+      logger: { debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") },
+      on: {
+        "call.terminate": () => {
+          throw new Error("terminate handler failed");
+        },
+      },
+      onError: (error) => void hookErrors.push(String(error)),
+    });
+    const signature = await signWebhookPayload(connectBody, appSecret);
+    const terminate = fixtureBytes("webhooks/calls.terminate.completed.user-initiated.json");
+    const badPayload = JSON.stringify({ object: "x", entry: [{ id: "1", changes: [{ field: "calls", value: { messaging_product: "whatsapp", metadata: {}, calls: [{ id: "w", event: "connect", timestamp: "1", session: { sdp_type: "offer", sdp: 7 } }] } }] }] });
+    const answers: string[] = [];
+    const keep = async (response: Response) => {
+      answers.push(`${response.status} ${JSON.stringify([...response.headers])} ${await response.text()}`);
+    };
+    const post = (body: Uint8Array<ArrayBuffer> | string, header: string) =>
+      fetch(url, { method: "POST", headers: { "x-hub-signature-256": header }, body });
+    await keep(await fetch(`${url}?hub.mode=subscribe&hub.challenge=42&hub.verify_token=${verifyToken}`));
+    await keep(await fetch(`${url}?hub.mode=subscribe&hub.challenge=42&hub.verify_token=${verifyToken}x`));
+    await keep(await fetch(`${url}?hub.mode=subscribe&hub.challenge=42`));
+    await keep(await post(connectBody, signature));
+    await keep(await post(connectBody, signature));
+    await keep(await post(new Uint8Array([...connectBody, 0x20]), signature));
+    await keep(await post(connectBody, "sha256=nothex"));
+    await keep(await post(badPayload, await signWebhookPayload(badPayload, previousSecret)));
+    await keep(await post("{", await signWebhookPayload("{", appSecret)));
+    await keep(await post(terminate, await signWebhookPayload(terminate, appSecret)));
+    await keep(await fetch(url, { method: "PUT", body: appSecret }));
+
+    expect(answers.map((answer) => answer.split(" ")[0])).toEqual(["200", "403", "400", "200", "200", "401", "401", "400", "400", "500", "405"]);
+    expect(events.map((event) => event.type)).toEqual(["call.connect", "call.terminate"]);
+    expect(logged.length).toBeGreaterThanOrEqual(10);
+    expect(hookErrors).toEqual(["Error: terminate handler failed"]);
+    const everything = [...answers, ...logged, ...hookErrors].join("\n");
+    for (const secret of [appSecret, previousSecret, verifyToken, signature, signature.slice(7), "a=ice-pwd", "v=0"]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+});
