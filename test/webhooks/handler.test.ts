@@ -1,4 +1,4 @@
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { toNodeListener } from "../../src/node.js";
 import { signWebhookPayload } from "../../src/testing/index.js";
@@ -401,6 +401,28 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
         endBody: false,
       });
       expect([announced.status, announced.body]).toEqual([413, `Body larger than ${DEFAULT_MAX_BODY_BYTES} bytes`]);
+    });
+
+    it("keeps a keep-alive connection usable after answering without reading the whole body", async () => {
+      const { url, events } = await startEndpoint({ maxBodyBytes: 4096 });
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      cleanups.push(async () => agent.destroy());
+      const sockets = new Set<unknown>();
+      const send = (headers: Record<string, string | number>, body: Uint8Array) =>
+        new Promise<number>((resolve, reject) => {
+          const request = httpRequest(url, { method: "POST", agent, headers: { "content-length": body.byteLength, ...headers } }, (response) => {
+            sockets.add(request.socket);
+            response.resume();
+            response.on("end", () => resolve(response.statusCode ?? 0));
+          });
+          request.on("error", reject);
+          request.end(body);
+        });
+      expect(await send({}, connectBody)).toBe(401);
+      expect(await send({ "x-hub-signature-256": "sha256=" + "0".repeat(64) }, connectBody)).toBe(401);
+      expect(await send({ "x-hub-signature-256": connectSignature }, connectBody)).toBe(200);
+      expect(sockets.size).toBe(1);
+      expect(events).toHaveLength(1);
     });
 
     it("answers 405 with an Allow header to other methods", async () => {
