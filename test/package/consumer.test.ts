@@ -1,0 +1,350 @@
+// The package as users get it: build dist/, check what `npm pack` ships, install the packed tarball into a fresh
+// project (offline: its only dependency, openapi-fetch, comes from the npm cache) and use it from TypeScript
+// (node16 and bundler resolution), from plain ESM JavaScript against a loopback Graph server, and through
+// require().
+import { execFile, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../scripts/lib/spec.js";
+
+const run = promisify(execFile);
+const packageJson = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+  name: string;
+  exports: Record<string, string | Record<string, string>>;
+  dependencies: Record<string, string>;
+};
+
+function sh(command: string, args: string[], cwd: string) {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} (in ${cwd}) failed with ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/** Every .ts source under a folder (not .d.ts), relative to the repository. */
+function sources(folder: string): string[] {
+  return readdirSync(join(repoRoot, folder), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))
+    .map((entry) => relative(repoRoot, join(entry.parentPath, entry.name)));
+}
+
+interface PackResult {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: { path: string; size: number }[];
+}
+
+function pack(...args: string[]): PackResult {
+  const output = sh("npm", ["pack", "--json", "--ignore-scripts", ...args], repoRoot);
+  return (JSON.parse(output) as PackResult[])[0]!;
+}
+
+// Build once for the file: the same steps as `npm run build` after generate and lint.
+beforeAll(() => {
+  rmSync(join(repoRoot, "dist"), { recursive: true, force: true });
+  sh(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], repoRoot);
+}, 120_000);
+
+describe("npm pack", () => {
+  it("ships dist/ (JavaScript and types), openapi.yaml, README and LICENSE; no tests, scripts or sources", () => {
+    const { files, size, unpackedSize } = pack("--dry-run");
+    const paths = files.map((file) => file.path).sort();
+
+    const compiled = [...sources("src"), ...sources("generated")].flatMap((source) => {
+      const base = `dist/${source.slice(0, -".ts".length)}`;
+      return [`${base}.js`, `${base}.d.ts`];
+    });
+    const expected = ["LICENSE", "README.md", "openapi.yaml", "package.json", ...compiled].sort();
+    expect(paths).toEqual(expected);
+
+    // Every file the exports map points to is in the tarball.
+    const targets = Object.values(packageJson.exports).flatMap((target) =>
+      typeof target === "string" ? [target] : Object.values(target),
+    );
+    for (const target of targets) expect(paths, target).toContain(target.replace(/^\.\//, ""));
+    expect(paths.filter((path) => /(^|\/)(test|scripts)\/|\.test\.|\.map$|^src\/|^generated\//.test(path))).toEqual([]);
+    // Sizes, for the log: the generated validators are the bulk of it.
+    console.log(`npm pack: ${paths.length} files, ${(size / 1024).toFixed(1)} kB packed, ${(unpackedSize / 1024).toFixed(1)} kB unpacked`);
+  }, 60_000);
+});
+
+describe("a project that installs the packed tarball", () => {
+  let project: string;
+  let server: Server;
+  let graphUrl: string;
+  const requests: { method: string; url: string; authorization: string | undefined; body: unknown }[] = [];
+
+  beforeAll(async () => {
+    project = mkdtempSync(join(tmpdir(), "whatsapp-calling-consumer-"));
+    const { filename } = pack("--pack-destination", project);
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+    sh("npm", ["install", `./${filename}`, "--offline", "--no-audit", "--no-fund", "--no-package-lock"], project);
+    // The compiler comes from the repository (same pinned version), linked rather than installed.
+    symlinkSync(join(repoRoot, "node_modules", "typescript"), join(project, "node_modules", "typescript"), "dir");
+
+    server = createServer((request, response) => {
+      let text = "";
+      request.setEncoding("utf8");
+      request.on("data", (chunk: string) => (text += chunk));
+      request.on("end", () => {
+        const body = text ? (JSON.parse(text) as { call_id?: string }) : undefined;
+        requests.push({ method: request.method ?? "", url: request.url ?? "", authorization: request.headers.authorization, body });
+        response.setHeader("content-type", "application/json");
+        if (body?.call_id === "wacid.unknown") {
+          response.statusCode = 400;
+          response.end(
+            JSON.stringify({
+              error: {
+                message: "(#100) Invalid parameter",
+                type: "OAuthException",
+                code: 100,
+                error_data: { details: "call_id is not a known call" },
+                fbtrace_id: "AbCdEf",
+              },
+            }),
+          );
+        } else {
+          response.end(JSON.stringify({ messaging_product: "whatsapp", success: true }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    graphUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    if (project) rmSync(project, { recursive: true, force: true });
+  });
+
+  it("installs only the package and its runtime dependency", () => {
+    const installed = JSON.parse(readFileSync(join(project, "node_modules", packageJson.name, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    expect(installed.dependencies).toEqual(packageJson.dependencies);
+    for (const absent of ["src", "test", "scripts", "generated", "tsconfig.json"]) {
+      expect(existsSync(join(project, "node_modules", packageJson.name, absent)), absent).toBe(false);
+    }
+  });
+
+  it.each([
+    ["node16", { module: "node16", moduleResolution: "node16" }],
+    ["bundler", { module: "esnext", moduleResolution: "bundler" }],
+  ])("type-checks TypeScript that uses all three entry points (moduleResolution %s)", async (name, resolution) => {
+    writeFileSync(
+      join(project, "consumer.ts"),
+      `import {
+  createCallingClient,
+  DEFAULT_API_VERSION,
+  WhatsAppApiError,
+  WhatsAppError,
+  type CallingClientOptions,
+  type paths,
+} from "whatsapp-calling";
+import {
+  createWebhookHandler,
+  parseWebhook,
+  verifySignature,
+  verifySubscription,
+  WebhookPayloadError,
+  WebhookVerificationError,
+  type WebhookEvent,
+} from "whatsapp-calling/webhooks";
+import { signWebhookPayload } from "whatsapp-calling/testing";
+
+const options: CallingClientOptions = {
+  phoneNumberId: "117823401562387",
+  accessToken: async () => "token",
+  apiVersion: DEFAULT_API_VERSION,
+  retry: { retries: 1, minDelayMs: 10, maxDelayMs: 100 },
+};
+const calls = createCallingClient(options);
+type ManageCallBody = NonNullable<paths["/{phone-number-id}/calls"]["post"]["requestBody"]>["content"]["application/json"];
+export const action: ManageCallBody["action"] = "pre_accept";
+
+export async function answerAndPlace(callId: string, sdpAnswer: string, sdpOffer: string): Promise<string> {
+  await calls.preAccept(callId, sdpAnswer);
+  await calls.accept(callId, sdpAnswer, { bizOpaqueCallbackData: "agent-1" });
+  const { callId: placed } = await calls.connect("15550123456", sdpOffer);
+  try {
+    await calls.terminate(placed);
+  } catch (error) {
+    if (error instanceof WhatsAppApiError) {
+      const retryable: boolean = error.retryable;
+      const code: number | undefined = error.code;
+      return \`\${code} \${retryable} \${error.category}\`;
+    }
+    if (error instanceof WhatsAppError) return error.message;
+  }
+  return placed;
+}
+
+export async function receive(rawBody: string, appSecret: string): Promise<string[]> {
+  const header = await signWebhookPayload(rawBody, appSecret);
+  if (!(await verifySignature(rawBody, header, [appSecret, "previous-secret"]))) return [];
+  try {
+    return parseWebhook(rawBody).map((event: WebhookEvent) => (event.type === "call.connect" ? event.callId : event.type));
+  } catch (error) {
+    return error instanceof WebhookPayloadError ? [error.message] : [];
+  }
+}
+
+export function handshake(url: URL): string {
+  try {
+    return verifySubscription(url.searchParams, "verify-token");
+  } catch (error) {
+    return error instanceof WebhookVerificationError ? String(error.status) : "";
+  }
+}
+
+export const handler: (request: Request) => Promise<Response> = createWebhookHandler({
+  appSecret: "app-secret",
+  verifyToken: "verify-token",
+  on: { "call.terminate": (event) => console.log(event.callId, event.data.status) },
+});
+
+// The types are real, not any:
+// @ts-expect-error accessToken is required
+createCallingClient({ phoneNumberId: "117823401562387" });
+// @ts-expect-error a call id is a string
+void calls.reject(42);
+// @ts-expect-error no such action
+export const wrongAction: ManageCallBody["action"] = "hold";
+`,
+    );
+    const tsconfig = `tsconfig.${name}.json`;
+    writeFileSync(
+      join(project, tsconfig),
+      JSON.stringify({
+        compilerOptions: {
+          ...resolution,
+          target: "ES2022",
+          lib: ["ES2022", "DOM"],
+          // Web-standard types only: the three entry points must not need @types/node.
+          types: [],
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files: ["consumer.ts"],
+      }),
+    );
+    const tsc = join(project, "node_modules", "typescript", "bin", "tsc");
+    const result = await run(process.execPath, [tsc, "-p", tsconfig], { cwd: project }).catch(
+      (error: { stdout: string; stderr: string }) => error,
+    );
+    expect(result.stdout + result.stderr).toBe("");
+  }, 60_000);
+
+  it("calls a loopback Graph API server from plain ESM JavaScript", async () => {
+    writeFileSync(
+      join(project, "call.mjs"),
+      `import { createCallingClient, DEFAULT_API_VERSION, WhatsAppApiError } from "whatsapp-calling";
+import { parseWebhook, verifySignature } from "whatsapp-calling/webhooks";
+import { signWebhookPayload } from "whatsapp-calling/testing";
+import { toNodeListener } from "whatsapp-calling/node";
+
+const calls = createCallingClient({
+  phoneNumberId: "117823401562387",
+  accessToken: "consumer-token",
+  baseUrl: process.env.GRAPH_URL,
+  retry: false,
+});
+const terminated = await calls.terminate("wacid.consumer");
+let failure;
+try {
+  await calls.reject("wacid.unknown");
+} catch (error) {
+  failure = { isApiError: error instanceof WhatsAppApiError, status: error.status, code: error.code, category: error.category };
+}
+const body = JSON.stringify({ object: "whatsapp_business_account", entry: [] });
+const header = await signWebhookPayload(body, "app-secret");
+console.log(JSON.stringify({
+  version: DEFAULT_API_VERSION,
+  terminated,
+  failure,
+  signed: await verifySignature(body, header, "app-secret"),
+  tampered: await verifySignature(body + " ", header, "app-secret"),
+  events: parseWebhook(body),
+  nodeAdapter: typeof toNodeListener,
+}));
+`,
+    );
+    const { stdout, stderr } = await run(process.execPath, ["call.mjs"], {
+      cwd: project,
+      env: { ...process.env, GRAPH_URL: graphUrl },
+    });
+    expect(stderr).toBe("");
+    const result = JSON.parse(stdout) as Record<string, unknown>;
+    const version = String(result.version);
+    expect(version).toMatch(/^v\d+\.\d+$/);
+    expect(result).toEqual({
+      version,
+      terminated: { messaging_product: "whatsapp", success: true },
+      failure: { isApiError: true, status: 400, code: 100, category: "invalid_request" },
+      signed: true,
+      tampered: false,
+      events: [],
+      nodeAdapter: "function",
+    });
+    expect(requests).toEqual([
+      {
+        method: "POST",
+        url: `/${version}/117823401562387/calls`,
+        authorization: "Bearer consumer-token",
+        body: { messaging_product: "whatsapp", call_id: "wacid.consumer", action: "terminate" },
+      },
+      {
+        method: "POST",
+        url: `/${version}/117823401562387/calls`,
+        authorization: "Bearer consumer-token",
+        body: { messaging_product: "whatsapp", call_id: "wacid.unknown", action: "reject" },
+      },
+    ]);
+  }, 30_000);
+
+  it("can be require()d from CommonJS on Node >= 20.19 (require(esm), no flag)", async () => {
+    writeFileSync(
+      join(project, "require.cjs"),
+      `const main = require("whatsapp-calling");
+const webhooks = require("whatsapp-calling/webhooks");
+const testing = require("whatsapp-calling/testing");
+console.log(JSON.stringify({
+  version: main.DEFAULT_API_VERSION,
+  createCallingClient: typeof main.createCallingClient,
+  parseWebhook: typeof webhooks.parseWebhook,
+  signWebhookPayload: typeof testing.signWebhookPayload,
+}));
+`,
+    );
+    const result = await run(process.execPath, ["require.cjs"], { cwd: project }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    if (process.features.require_module) {
+      // Node 20.19+ and 22.12+ load ES modules through require(); 20.20 prints no warning for it.
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toMatch(/Error/);
+      expect(JSON.parse(result.stdout)).toEqual({
+        version: expect.stringMatching(/^v\d+\.\d+$/),
+        createCallingClient: "function",
+        parseWebhook: "function",
+        signWebhookPayload: "function",
+      });
+    } else {
+      // Older Node: the package is ESM only, and Node says so plainly.
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain("ERR_REQUIRE_ESM");
+    }
+  }, 30_000);
+});
