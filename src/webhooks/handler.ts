@@ -10,9 +10,12 @@ import { verifySubscription } from "./subscription.js";
  */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** One handler per event type; each gets its own event type (`on["call.connect"]` gets `e.data.session`). */
+/**
+ * One handler per event type; each gets its own event type (`on["call.connect"]` gets `e.data.session`). A
+ * handler may return a promise: it is awaited before the next event. What it resolves to is ignored.
+ */
 export type WebhookEventHandlers = {
-  [Type in WebhookEventType]?: (event: WebhookEventOf<Type>) => void | Promise<void>;
+  [Type in WebhookEventType]?: (event: WebhookEventOf<Type>) => unknown;
 };
 
 /**
@@ -31,8 +34,8 @@ export interface WebhookHandlerOptions {
   appSecret: string | readonly string[];
   /** The verify token entered in the App Dashboard, checked on the GET handshake. */
   verifyToken: string;
-  /** Called for every event, before the handler of its type. */
-  onEvent?: (event: WebhookEvent) => void | Promise<void>;
+  /** Called for every event, before the handler of its type; awaited like the handlers in `on`. */
+  onEvent?: (event: WebhookEvent) => unknown;
   /** Handlers by event type. */
   on?: WebhookEventHandlers;
   /**
@@ -40,7 +43,7 @@ export interface WebhookHandlerOptions {
    * 500 so that Meta sends it again. `event` is absent only for a failure outside any event. A throwing
    * `onError` is ignored.
    */
-  onError?: (error: unknown, context: { event?: WebhookEvent | undefined }) => void | Promise<void>;
+  onError?: (error: unknown, context: { event?: WebhookEvent | undefined }) => unknown;
   /** Larger bodies are answered 413 without being read whole. Default `DEFAULT_MAX_BODY_BYTES` (4 MiB). */
   maxBodyBytes?: number;
   /**
@@ -155,7 +158,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
           }
         }
         await onEvent?.(event);
-        await (on[event.type] as ((event: WebhookEvent) => void | Promise<void>) | undefined)?.(event);
+        await (on[event.type] as ((event: WebhookEvent) => unknown) | undefined)?.(event);
         // Marked only after the handlers succeeded: a delivery answered 500 is handled again when Meta resends it.
         if (store && key !== undefined) await store.add(key);
         handled++;

@@ -1,0 +1,145 @@
+// Type-level tests: compiled by `npm run typecheck`, never run. Each `@ts-expect-error` proves that a wrong use
+// does not compile; the lines without it prove that the right use does.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ConnectCallEvent, TerminateCallEvent, WebhookContact, WebhookError } from "../../generated/openapi.js";
+import { toNodeListener } from "../../src/node.js";
+import { signWebhookPayload } from "../../src/testing/index.js";
+import {
+  createWebhookHandler,
+  parseWebhook,
+  verifySignature,
+  verifySubscription,
+  WebhookPayloadError,
+  type WebhookDedupeStore,
+  type WebhookEvent,
+  type WebhookEventOf,
+  type WebhookEventType,
+} from "../../src/webhooks/index.js";
+
+declare const request: Request;
+
+// Handlers get their own event type.
+createWebhookHandler({
+  appSecret: "secret",
+  verifyToken: "token",
+  on: {
+    "call.connect": (event) => event.data.session,
+    "call.terminate": (event) => {
+      const status: "COMPLETED" | "FAILED" | "REJECTED" = event.data.status;
+      const errors: WebhookError[] | undefined = event.errors;
+      return [status, errors];
+    },
+    "call.status": (event) => event.data.status === "RINGING",
+    "call_permission.reply": async (event) => {
+      const response: "accept" | "reject" = event.data.interactive.call_permission_reply.response;
+      await Promise.resolve(response);
+    },
+    "account_settings.update": (event) => event.data.phone_number_settings?.calling,
+    "account.update": (event) => event.data.violation_info?.violation_type,
+    unknown: (event) => [event.field, event.data],
+  },
+});
+
+createWebhookHandler({
+  appSecret: "secret",
+  verifyToken: "token",
+  on: {
+    // @ts-expect-error a connect event has no errors (only terminate events do)
+    "call.connect": (event) => event.errors,
+  },
+});
+
+createWebhookHandler({
+  appSecret: "secret",
+  verifyToken: "token",
+  on: {
+    // @ts-expect-error a status event's data has no session
+    "call.status": (event) => event.data.session,
+  },
+});
+
+createWebhookHandler({
+  appSecret: "secret",
+  verifyToken: "token",
+  on: {
+    // @ts-expect-error unknown event names do not compile
+    "call.ringing": () => {},
+  },
+});
+
+createWebhookHandler({
+  appSecret: ["current", "previous"],
+  verifyToken: "token",
+  onEvent: (event) => {
+    // @ts-expect-error callId is not on every event: narrow by type first
+    void event.callId;
+    if (event.type === "call.connect") {
+      const data: ConnectCallEvent = event.data;
+      const contact: WebhookContact | undefined = event.contact;
+      void [data, contact, event.callId];
+    }
+    if (event.type === "call.terminate") {
+      const data: TerminateCallEvent = event.data;
+      void data;
+    }
+    if (event.type === "unknown") {
+      // @ts-expect-error an unknown event's data is unknown until checked
+      void event.data.id;
+    }
+  },
+  maxBodyBytes: 8 * 1024 * 1024,
+  dedupe: new Set<string>(),
+  logger: console,
+  onError: (error, { event }) => void [error, event?.type],
+});
+
+// @ts-expect-error the verify token is required
+createWebhookHandler({ appSecret: "secret" });
+
+// @ts-expect-error dedupe takes a store with has/add, not a number
+createWebhookHandler({ appSecret: "s", verifyToken: "t", dedupe: 10_000 });
+
+const store: WebhookDedupeStore = { has: async (key: string) => key === "", add: async () => {} };
+void store;
+
+// The handler is a web-standard function, and the node listener is (req, res) => void.
+const handle: (request: Request) => Promise<Response> = createWebhookHandler({ appSecret: "s", verifyToken: "t" });
+const listener: (req: IncomingMessage, res: ServerResponse) => void = toNodeListener(handle);
+void listener;
+
+async function typedReturns() {
+  const valid: boolean = await verifySignature(await request.arrayBuffer(), request.headers.get("x-hub-signature-256"), ["a", "b"]);
+  const challenge: string = verifySubscription(new URL(request.url), "token");
+  const events: WebhookEvent[] = parseWebhook(await request.text());
+  const header: string = await signWebhookPayload("{}", "secret");
+  // @ts-expect-error verifySignature is asynchronous (WebCrypto)
+  const notAwaited: boolean = verifySignature("{}", header, "secret");
+  // @ts-expect-error the raw body is bytes or text, not parsed JSON
+  await verifySignature({ entry: [] }, header, "secret");
+  void [valid, challenge, events, notAwaited];
+  try {
+    parseWebhook("{}");
+  } catch (error) {
+    if (error instanceof WebhookPayloadError) {
+      const where: [string, string, 400] = [error.path, error.pointer, error.status];
+      void where;
+    }
+  }
+}
+void typedReturns;
+
+// The event-type union and its lookup.
+const types: WebhookEventType[] = [
+  "call.connect",
+  "call.terminate",
+  "call.status",
+  "call_permission.reply",
+  "account_settings.update",
+  "account.update",
+  "unknown",
+];
+// @ts-expect-error not an event type
+const notAType: WebhookEventType = "calls";
+const connect = {} as WebhookEventOf<"call.connect">;
+const sdp: string | undefined = connect.data.session?.sdp;
+void [types, notAType, sdp];
