@@ -36,7 +36,6 @@ import {
   type AccessTokenSource,
   type RetryInfo,
   type RetryOptions,
-  type SendContext,
 } from "./transport.js";
 
 export type { AccessTokenSource, RetryInfo, RetryOptions };
@@ -177,17 +176,30 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
   const raw = createClient<paths>({ baseUrl: versionedBaseUrl, fetch: transport.fetchForRaw });
 
   const pathParams = () => ({ path: { "phone-number-id": phoneNumberId } });
-  const fetchWith = (context: SendContext) => (request: Request) => transport.send(request, context);
 
-  async function failure(
-    response: Response,
-    error: unknown,
-    context: SendContext,
+  /**
+   * Runs one openapi-fetch call with a context fixed now (token, deadline) and turns a non-2xx answer into a
+   * WhatsAppApiError. The token is read here, synchronously with the caller's call, so that a rotation right
+   * after it cannot change the token of a request already started.
+   */
+  async function send<Data>(
     where: { action: string; callId?: string | undefined },
-  ): Promise<WhatsAppApiError> {
+    requestOptions: RequestOptions | undefined,
+    call: (init: { signal: AbortSignal | undefined; fetch: (request: Request) => Promise<Response> }) => Promise<{
+      data?: Data;
+      error?: unknown;
+      response: Response;
+    }>,
+  ): Promise<Data> {
+    const context = transport.startContext(requestOptions?.timeoutMs);
+    const { data, error, response } = await call({
+      signal: requestOptions?.signal,
+      fetch: (request) => transport.send(request, context),
+    });
+    if (response.ok && data !== undefined) return data;
     const token = await context.token.catch(() => undefined);
     const retryAfter = retryAfterMs(response.headers);
-    return new WhatsAppApiError({
+    throw new WhatsAppApiError({
       status: response.status,
       body: redactSecrets(error, [token]),
       retryAfterSeconds: retryAfter === undefined ? undefined : retryAfter / 1000,
@@ -201,17 +213,9 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     requestOptions: RequestOptions | undefined,
   ): Promise<Result> {
     checkBody(validator, body, body.action);
-    const context = transport.startContext(requestOptions?.timeoutMs);
-    const { data, error, response } = await raw.POST("/{phone-number-id}/calls", {
-      params: pathParams(),
-      body: body as never,
-      signal: requestOptions?.signal,
-      fetch: fetchWith(context),
-    });
-    if (!response.ok || data === undefined) {
-      throw await failure(response, error, context, { action: body.action, callId: body.call_id });
-    }
-    return data as Result;
+    return (await send({ action: body.action, callId: body.call_id }, requestOptions, (init) =>
+      raw.POST("/{phone-number-id}/calls", { params: pathParams(), body: body as never, ...init }),
+    )) as Result;
   }
 
   async function sendMessage(
@@ -221,17 +225,12 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     requestOptions: RequestOptions | undefined,
   ): Promise<SendMessageResult> {
     checkBody(validator, body, action);
-    const context = transport.startContext(requestOptions?.timeoutMs);
-    const { data, error, response } = await raw.POST("/{phone-number-id}/messages", {
-      params: pathParams(),
-      body,
-      signal: requestOptions?.signal,
-      fetch: fetchWith(context),
-    });
-    if (!response.ok || data === undefined) throw await failure(response, error, context, { action });
+    const data = await send({ action }, requestOptions, (init) =>
+      raw.POST("/{phone-number-id}/messages", { params: pathParams(), body, ...init }),
+    );
     const messageId = data.messages?.[0]?.id;
     if (typeof messageId !== "string") {
-      throw new WhatsAppError(`${action} succeeded (HTTP ${response.status}) but the answer has no message id`);
+      throw new WhatsAppError(`${action} succeeded but the answer has no message id`);
     }
     return { messageId, data };
   }
@@ -332,44 +331,25 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
           action: "getCallPermissions",
         });
       }
-      const context = transport.startContext(requestOptions?.timeoutMs);
-      const { data, error, response } = await raw.GET("/{phone-number-id}/call_permissions", {
-        params: { ...pathParams(), query },
-        signal: requestOptions?.signal,
-        fetch: fetchWith(context),
-      });
-      if (!response.ok || data === undefined) {
-        throw await failure(response, error, context, { action: "getCallPermissions" });
-      }
-      return data;
+      return send({ action: "getCallPermissions" }, requestOptions, (init) =>
+        raw.GET("/{phone-number-id}/call_permissions", { params: { ...pathParams(), query }, ...init }),
+      );
     },
 
     async getCallingSettings(requestOptions) {
-      const context = transport.startContext(requestOptions?.timeoutMs);
-      const { data, error, response } = await raw.GET("/{phone-number-id}/settings", {
-        params: {
-          ...pathParams(),
-          query: requestOptions?.includeSipCredentials ? { include_sip_credentials: true } : {},
-        },
-        signal: requestOptions?.signal,
-        fetch: fetchWith(context),
-      });
-      if (!response.ok || data === undefined) throw await failure(response, error, context, { action: "getSettings" });
+      const query = requestOptions?.includeSipCredentials ? { include_sip_credentials: true } : {};
+      const data = await send({ action: "getSettings" }, requestOptions, (init) =>
+        raw.GET("/{phone-number-id}/settings", { params: { ...pathParams(), query }, ...init }),
+      );
       return data.calling ?? {};
     },
 
     async updateCallingSettings(calling, requestOptions) {
       const body = { calling };
       checkBody(validateUpdateSettingsRequest, body, "updateSettings");
-      const context = transport.startContext(requestOptions?.timeoutMs);
-      const { data, error, response } = await raw.POST("/{phone-number-id}/settings", {
-        params: pathParams(),
-        body,
-        signal: requestOptions?.signal,
-        fetch: fetchWith(context),
-      });
-      if (!response.ok || data === undefined) throw await failure(response, error, context, { action: "updateSettings" });
-      return data;
+      return send({ action: "updateSettings" }, requestOptions, (init) =>
+        raw.POST("/{phone-number-id}/settings", { params: pathParams(), body, ...init }),
+      );
     },
 
     sendCallPermissionRequest(to, requestOptions) {
