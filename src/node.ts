@@ -1,3 +1,5 @@
+/// <reference types="node" />
+// The one node-only module of the package: everything else uses web-standard APIs only.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { WebhookRequestHandler } from "./webhooks/handler.js";
 
