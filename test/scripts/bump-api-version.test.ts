@@ -1,7 +1,7 @@
 // `npm run bump-api-version` on a temporary copy of the repository (its files as git sees them, node_modules
 // linked): the new version reaches generated/ and the URLs the client calls; bad input changes nothing.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -20,7 +20,8 @@ function copyRepository(): string {
   const copy = mkdtempSync(join(tmpdir(), "whatsapp-calling-bump-"));
   for (const file of listing.stdout.split("\0").filter(Boolean)) {
     const source = join(repoRoot, file);
-    if (!existsSync(source)) continue; // deleted in the working tree
+    // Regular files only: a file deleted in the working tree, or a link (a node_modules link in a copy), is skipped.
+    if (!existsSync(source) || !lstatSync(source).isFile()) continue;
     mkdirSync(dirname(join(copy, file)), { recursive: true });
     copyFileSync(source, join(copy, file));
   }
