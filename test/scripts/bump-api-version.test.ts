@@ -18,14 +18,19 @@ function copyRepository(): string {
   });
   if (listing.status !== 0) throw new Error(`git ls-files failed: ${listing.stderr}`);
   const copy = mkdtempSync(join(tmpdir(), "whatsapp-calling-bump-"));
-  for (const file of listing.stdout.split("\0").filter(Boolean)) {
-    const source = join(repoRoot, file);
-    // Regular files only: a file deleted in the working tree, or a link (a node_modules link in a copy), is skipped.
-    if (!existsSync(source) || !lstatSync(source).isFile()) continue;
-    mkdirSync(dirname(join(copy, file)), { recursive: true });
-    copyFileSync(source, join(copy, file));
+  try {
+    for (const file of listing.stdout.split("\0").filter(Boolean)) {
+      const source = join(repoRoot, file);
+      // Regular files only: a file deleted in the working tree, or a link (a node_modules link in a copy), is skipped.
+      if (!existsSync(source) || !lstatSync(source).isFile()) continue;
+      mkdirSync(dirname(join(copy, file)), { recursive: true });
+      copyFileSync(source, join(copy, file));
+    }
+    symlinkSync(join(repoRoot, "node_modules"), join(copy, "node_modules"), "dir");
+  } catch (error) {
+    rmSync(copy, { recursive: true, force: true });
+    throw error;
   }
-  symlinkSync(join(repoRoot, "node_modules"), join(copy, "node_modules"), "dir");
   return copy;
 }
 
