@@ -224,6 +224,7 @@ export class Transport {
             throw failure;
           }
           generation = this.generation;
+          context.token = Promise.resolve(token); // client.ts redacts the answer with context.token: it is now this one
           continue;
         }
 
