@@ -18,8 +18,9 @@ export class WebhookVerificationError extends WhatsAppError {
  *
  * `path` names the first offending place readably (`entry[0].changes[0].value.metadata`, `""` for the whole
  * body); `pointer` is the same place as a JSON pointer (`/entry/0/changes/0/value/metadata`). For a missing
- * property both name the property that is missing. The message names the path and the rule that failed, never
- * a value from the payload (so no SDP ends up in a log).
+ * property both name the property that is missing. A key that is the payload's own rather than a name from the
+ * schema (a map key) is shown as `*`. The message names the path and the rule that failed, never a value from
+ * the payload (so no SDP ends up in a log).
  */
 export class WebhookPayloadError extends WhatsAppError {
   readonly status = 400;

@@ -265,16 +265,26 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+// Property names of the schema are snake_case; a key of any other form on an error path came from the payload.
+const SCHEMA_NAME = /^([a-z][a-z0-9_]*|[0-9]+)$/;
+const HIDDEN_KEY = "*";
+
 function schemaError(error: SchemaError | undefined, payload: unknown): WebhookPayloadError {
   if (!error) return new WebhookPayloadError("Webhook payload does not match the schema");
   const segments = error.instancePath
     .split("/")
     .slice(1)
     .map((segment) => segment.replaceAll("~1", "/").replaceAll("~0", "~"));
+  // Under `additionalProperties` (a map such as request_uri_user_params) the failing key is the payload's own.
+  const mapKey = /\/additionalProperties\/[^/]+$/.test(error.schemaPath) ? segments.length - 1 : -1;
+  const shown = segments.map((segment, index) => (index === mapKey || !SCHEMA_NAME.test(segment) ? HIDDEN_KEY : segment));
   const missing = error.keyword === "required" ? error.params["missingProperty"] : undefined;
-  if (typeof missing === "string") segments.push(missing);
-  const pointer = segments.map((segment) => `/${segment.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
-  const path = readablePath(segments, payload);
+  if (typeof missing === "string") {
+    segments.push(missing);
+    shown.push(missing);
+  }
+  const pointer = shown.map((segment) => `/${segment.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+  const path = readablePath(segments, shown, payload);
   const reason = typeof missing === "string" ? "required property is missing" : describeRule(error);
   return new WebhookPayloadError(
     `Webhook payload does not match the schema at ${path === "" ? "the top level" : path}: ${reason}`,
@@ -282,15 +292,17 @@ function schemaError(error: SchemaError | undefined, payload: unknown): WebhookP
   );
 }
 
-/** `entry[0].changes[0].value.metadata`: walks the payload so that array indexes and object keys are told apart. */
-function readablePath(segments: string[], payload: unknown): string {
+/**
+ * `entry[0].changes[0].value.metadata`: walks the payload so that array indexes and object keys are told apart;
+ * `shown` is what may be printed of each segment (map keys from the payload are hidden).
+ */
+function readablePath(segments: string[], shown: string[], payload: unknown): string {
   let node = payload;
   let path = "";
-  for (const segment of segments) {
-    // Object keys on an error path are property names of the schema, all plain identifiers.
-    path += Array.isArray(node) ? `[${segment}]` : `${path === "" ? "" : "."}${segment}`;
+  segments.forEach((segment, index) => {
+    path += Array.isArray(node) ? `[${shown[index]}]` : `${path === "" ? "" : "."}${shown[index]}`;
     node = Array.isArray(node) ? node[Number(segment)] : isObject(node) && Object.hasOwn(node, segment) ? node[segment] : undefined;
-  }
+  });
   return path;
 }
 

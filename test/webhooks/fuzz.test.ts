@@ -44,6 +44,7 @@ function expectPathInPayload(error: WebhookPayloadError, payload: unknown) {
   const segments = error.pointer.slice(1).split("/");
   let node: unknown = payload;
   for (const segment of segments.slice(0, -1)) {
+    if (segment === "*") return; // a map key from the payload, hidden on purpose
     expect(typeof node === "object" && node !== null && Object.hasOwn(node, segment)).toBe(true);
     node = (node as Record<string, unknown>)[segment];
   }

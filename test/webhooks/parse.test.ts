@@ -139,6 +139,22 @@ describe("parseWebhook", () => {
     expect(error.message).not.toMatch(/v=0|a=ice|a=fingerprint/);
   });
 
+  it.each(["a=ice-pwd:A0q/VFrQEZRqLbgxWKzJxMrkN8EU297q", "plain_snake_case_secret"])(
+    "hides a map key taken from the payload (%s) in the path and the pointer",
+    (key) => {
+      const sip = { servers: [{ hostname: "sip.example.com", request_uri_user_params: { transport: "tls", [key]: 1 } }] };
+      const payload = {
+        object: "whatsapp_business_account",
+        entry: [{ id: WABA_ID, changes: [{ field: "account_settings_update", value: { type: "phone_number_settings", phone_number_settings: { calling: { sip } } } }] }],
+      };
+      const error = payloadError(payload);
+      expect(error.path).toBe("entry[0].changes[0].value.phone_number_settings.calling.sip.servers[0].request_uri_user_params.*");
+      expect(error.pointer).toBe("/entry/0/changes/0/value/phone_number_settings/calling/sip/servers/0/request_uri_user_params/*");
+      expect(error.message).toBe(`Webhook payload does not match the schema at ${error.path}: must be of type string`);
+      expect(`${error.message} ${error.stack}`).not.toContain(key);
+    },
+  );
+
   it.each([
     ["bad JSON", '{"object":"whatsapp_business_account","entry":[', "Webhook body is not valid JSON", ""],
     ["an empty body", "", "Webhook body is empty", ""],
