@@ -1,8 +1,9 @@
+import { log as writeLog, type Logger, type LogLevel } from "../logging.js";
 import { createMemoryDedupeStore, webhookDedupeKey, type WebhookDedupeStore } from "./dedupe.js";
 import { WebhookPayloadError, WebhookVerificationError } from "./errors.js";
 import { parseWebhook, type WebhookEvent, type WebhookEventOf, type WebhookEventType } from "./parse.js";
 import { appSecretList, SIGNATURE_HEADER, verifySignature } from "./signature.js";
-import { verifySubscription } from "./subscription.js";
+import { requireVerifyToken, verifySubscription } from "./subscription.js";
 
 /**
  * Default body-size cap: Meta batches up to 1000 updates in one delivery, and a connect update with its SDP is
@@ -17,17 +18,6 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export type WebhookEventHandlers = {
   [Type in WebhookEventType]?: (event: WebhookEventOf<Type>) => unknown;
 };
-
-/**
- * Gets one-line summaries (counts, event types, call ids, the path of a rejected payload). Never the app
- * secret, the verify token, the signature header or a payload. Every method is optional, so `console` works.
- */
-export interface WebhookLogger {
-  debug?(message: string, details?: Record<string, unknown>): void;
-  info?(message: string, details?: Record<string, unknown>): void;
-  warn?(message: string, details?: Record<string, unknown>): void;
-  error?(message: string, details?: Record<string, unknown>): void;
-}
 
 export interface WebhookHandlerOptions {
   /** The app secret, or `[current, previous]` while rotating it: a delivery signed with either is accepted. */
@@ -52,7 +42,11 @@ export interface WebhookHandlerOptions {
    * An event counts as handled only once its handlers succeeded.
    */
   dedupe?: boolean | WebhookDedupeStore;
-  logger?: WebhookLogger;
+  /**
+   * Gets one-line summaries (counts, event types, call ids, the path of a rejected payload); never the app
+   * secret, the verify token, the signature header or a payload. `console` works.
+   */
+  logger?: Logger;
 }
 
 /** A web-standard request handler: `(request: Request) => Promise<Response>`. */
@@ -75,7 +69,7 @@ const BODY_TOO_LARGE = Symbol("body too large");
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookRequestHandler {
   const appSecrets = appSecretList(options.appSecret);
   const { verifyToken, onEvent, on = {}, onError, logger } = options;
-  if (typeof verifyToken !== "string" || verifyToken === "") throw new TypeError("verifyToken must be a non-empty string");
+  requireVerifyToken(verifyToken);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError("maxBodyBytes must be a positive integer");
   const store: WebhookDedupeStore | undefined =
@@ -84,13 +78,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   // after about 20 seconds) is not dispatched a second time in parallel.
   const inFlight = new Set<string>();
 
-  const log = (level: keyof WebhookLogger, message: string, details?: Record<string, unknown>) => {
-    try {
-      logger?.[level]?.(message, details);
-    } catch {
-      // A broken logger must not turn a handled delivery into a failed one.
-    }
-  };
+  const log = (level: LogLevel, message: string, details?: Record<string, unknown>) => writeLog(logger, level, message, details);
 
   function handleSubscription(request: Request): Response {
     try {

@@ -19,7 +19,6 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   type WebhookHandlerOptions,
   type WebhookEventHandlers,
-  type WebhookLogger,
   type WebhookRequestHandler,
 } from "./handler.js";
 export {
@@ -32,3 +31,4 @@ export {
 } from "./dedupe.js";
 export { WebhookVerificationError, WebhookPayloadError } from "./errors.js";
 export type { RawBody } from "./bytes.js";
+export type { Logger } from "../logging.js";

@@ -18,9 +18,7 @@ function readParam(params: SubscriptionParams, name: string): string | undefined
  * `subscribe`, and 403 when `hub.verify_token` is not `verifyToken` (compared in constant time).
  */
 export function verifySubscription(params: SubscriptionParams, verifyToken: string): string {
-  if (typeof verifyToken !== "string" || verifyToken === "") {
-    throw new TypeError("verifyToken must be a non-empty string");
-  }
+  requireVerifyToken(verifyToken);
   const mode = readParam(params, "hub.mode");
   const challenge = readParam(params, "hub.challenge");
   const token = readParam(params, "hub.verify_token");
@@ -37,4 +35,9 @@ export function verifySubscription(params: SubscriptionParams, verifyToken: stri
     throw new WebhookVerificationError("hub.verify_token does not match the configured verify token", 403);
   }
   return challenge;
+}
+
+/** An empty verify token is a configuration mistake, reported when the handler is created rather than per request. */
+export function requireVerifyToken(verifyToken: unknown): asserts verifyToken is string {
+  if (typeof verifyToken !== "string" || verifyToken === "") throw new TypeError("verifyToken must be a non-empty string");
 }
