@@ -28,8 +28,9 @@ const ALREADY_PARSED_MESSAGE =
 export function toNodeListener(handler: WebhookRequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     respond(handler, req as FrameworkRequest, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
-      res.end(res.headersSent ? undefined : "Internal error");
+      // Half an answer cannot be mended: the connection is dropped so that the client does not take it as whole.
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Internal error");
     });
   };
 }
@@ -57,13 +58,21 @@ async function respond(handler: WebhookRequestHandler, req: FrameworkRequest, re
   for (let index = 0; index + 1 < req.rawHeaders.length; index += 2) {
     headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!);
   }
-  const request = new Request(requestUrl(req), {
-    method: req.method ?? "GET",
-    headers,
-    body,
-    // Required by Node's fetch for a streamed body; unknown to the DOM typings.
-    duplex: "half",
-  } as RequestInit);
+  let request: Request;
+  try {
+    request = new Request(requestUrl(req), {
+      method: req.method ?? "GET",
+      headers,
+      body,
+      // Required by Node's fetch for a streamed body; unknown to the DOM typings.
+      duplex: "half",
+    } as RequestInit);
+  } catch {
+    // The fetch API refuses some requests Node accepts (TRACE, for one); no webhook delivery looks like that.
+    releaseBody();
+    res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Request not supported");
+    return;
+  }
   try {
     const response = await handler(request);
     res.statusCode = response.status;

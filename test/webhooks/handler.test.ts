@@ -433,6 +433,9 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       }
       const head = await fetch(url, { method: "HEAD" });
       expect([head.status, head.headers.get("allow")]).toEqual([405, "GET, POST"]);
+      // TRACE reaches node:http but not the fetch API's Request; the adapter answers it itself.
+      const trace = await rawRequest(url, { method: "TRACE" });
+      expect([trace.status, trace.body]).toEqual([400, "Request not supported"]);
     });
   });
 });
