@@ -1,9 +1,9 @@
-// The shared fixtures (../shared/fixtures), read as the bytes they are.
+// The fixtures, copied byte for byte from the shared fixtures (../shared/fixtures), read as the bytes they are.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "shared", "fixtures");
+export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 
 export function fixtureText(relativePath: string): string {
   return readFileSync(join(fixturesDir, relativePath), "utf8");

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
-/** The shared fixtures, `../shared/fixtures` from the repository root. */
-export const fixturesDir = fileURLToPath(new URL("../../../shared/fixtures/", import.meta.url));
+/** The fixtures, copied byte for byte from `../shared/fixtures` into `test/fixtures`. */
+export const fixturesDir = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 /** A fixture's exact bytes: never decoded and re-encoded, since the signatures are over these bytes. */
 export function fixtureBytes(relativePath: string): Uint8Array<ArrayBuffer> {
