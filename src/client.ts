@@ -197,11 +197,10 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
       fetch: (request) => transport.send(request, context),
     });
     if (response.ok && data !== undefined) return data;
-    const token = await context.token.catch(() => undefined);
     const retryAfter = retryAfterMs(response.headers);
     throw new WhatsAppApiError({
       status: response.status,
-      body: redactSecrets(error, [token]),
+      body: redactSecrets(error, context.secrets),
       retryAfterSeconds: retryAfter === undefined ? undefined : retryAfter / 1000,
       ...where,
     });

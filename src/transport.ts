@@ -61,6 +61,11 @@ export interface SendContext {
   /** Refresh generation when the token was read. */
   generation: number;
   timeoutMs?: number | undefined;
+  /**
+   * What must never reach an error: the token and the secrets of the request body (the ICE passwords of an SDP).
+   * Filled in by `send`, so that an answer that quotes the request cannot carry them into an error.
+   */
+  secrets: string[];
 }
 
 interface RequestDescription {
@@ -112,7 +117,7 @@ export class Transport {
 
   /** A context for a request that starts now, with the token as it is now. */
   startContext(timeoutMs?: number): SendContext {
-    return { token: readToken(this.options.currentTokenSource()), generation: this.generation, timeoutMs };
+    return { token: readToken(this.options.currentTokenSource()), generation: this.generation, timeoutMs, secrets: [] };
   }
 
   /** The fetch given to openapi-fetch for requests made through `raw`. */
@@ -124,6 +129,7 @@ export class Transport {
     const callerSignal = request.signal;
     const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
     const description = describeRequest(request, body, this.options.basePath);
+    context.secrets.push(...bodySecrets(body));
     const summary = { action: description.action, callId: description.callId, method: request.method, path: description.path };
 
     const deadline = new AbortController();
@@ -149,6 +155,7 @@ export class Transport {
       token = await raceAbort(context.token, deadline.signal).catch((error: unknown) => {
         throw deadline.signal.aborted ? abortError(1) : error;
       });
+      context.secrets.push(token);
       for (;;) {
         attempt += 1;
         const attemptStarted = Date.now();
@@ -198,7 +205,7 @@ export class Transport {
         const apiError = () =>
           new WhatsAppApiError({
             status: response.status,
-            body: redactSecrets(errorBody, [token]),
+            body: redactSecrets(errorBody, context.secrets),
             retryAfterSeconds: retryAfterMs(response.headers) === undefined ? undefined : retryAfterMs(response.headers)! / 1000,
             ...summary,
             attempt,
@@ -223,8 +230,8 @@ export class Transport {
             });
             throw failure;
           }
+          context.secrets.push(token);
           generation = this.generation;
-          context.token = Promise.resolve(token); // client.ts redacts the answer with context.token: it is now this one
           continue;
         }
 
@@ -341,6 +348,23 @@ function describeRequest(request: Request, body: Uint8Array | undefined, basePat
     }
   }
   return { action, callId, operation, idempotent, path };
+}
+
+/**
+ * The parts of a request body that are secret: the ICE passwords of an SDP, and the SDP itself as sent (raw and
+ * JSON-escaped), since a server may quote any of them back in an error.
+ */
+function bodySecrets(body: Uint8Array | undefined): string[] {
+  if (!body) return [];
+  let sdp: unknown;
+  try {
+    sdp = (JSON.parse(new TextDecoder().decode(body)) as { session?: { sdp?: unknown } })?.session?.sdp;
+  } catch {
+    return [];
+  }
+  if (typeof sdp !== "string") return [];
+  const icePasswords = [...sdp.matchAll(/a=ice-pwd:([^\r\n]+)/g)].map((match) => match[1]!.trim());
+  return [sdp, JSON.stringify(sdp).slice(1, -1), ...icePasswords];
 }
 
 async function readErrorBody(response: Response): Promise<{ error?: { code?: unknown } } | undefined> {
