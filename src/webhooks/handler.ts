@@ -133,15 +133,13 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       let claimed = false;
       try {
         if (store && key !== undefined) {
-          if (inFlight.has(key)) {
-            duplicates++;
-            continue;
+          if (!inFlight.has(key)) {
+            inFlight.add(key);
+            claimed = true;
           }
-          inFlight.add(key);
-          claimed = true;
-          if (await store.has(key)) {
+          if (!claimed || (await store.has(key))) {
             duplicates++;
-            log("debug", "webhook event skipped: already handled", { type: event.type, key });
+            log("debug", "webhook event skipped: already handled or being handled", { type: event.type, key });
             continue;
           }
         }
