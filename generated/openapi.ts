@@ -528,7 +528,9 @@ export interface components {
         };
         WebhookChange: {
             field: string;
-            value: Record<string, never>;
+            value: {
+                [key: string]: unknown;
+            };
         } & (unknown & unknown & unknown & unknown);
         /** @description The business phone number the update is about. */
         WebhookMetadata: {
@@ -592,19 +594,21 @@ export interface components {
         /** @description A `connect` item: for a user-initiated call the caller's SDP offer, to be answered with pre_accept and accept; for a business-initiated call Meta's SDP answer, to be applied to the local peer connection. */
         ConnectCallEvent: components["schemas"]["CallEventCommon"] & {
             /** @constant */
-            event?: "connect";
+            event: "connect";
             session?: {
                 /** @enum {string} */
                 sdp_type: "offer" | "answer";
                 sdp: string;
             };
             /** @description Legacy; shown in some business-initiated examples. Do not rely on it. */
-            connection?: Record<string, never>;
+            connection?: {
+                [key: string]: unknown;
+            };
         };
         /** @description A `terminate` item, sent for every call that ends: hang-up by either side, reject, or no answer. `start_time`, `end_time` and `duration` are present only when the call was picked up. */
         TerminateCallEvent: components["schemas"]["CallEventCommon"] & {
             /** @constant */
-            event?: "terminate";
+            event: "terminate";
             /** @enum {string} */
             status: "COMPLETED" | "FAILED" | "REJECTED";
             start_time?: components["schemas"]["UnixTimestamp"];
@@ -645,7 +649,10 @@ export interface components {
             metadata: components["schemas"]["WebhookMetadata"];
             contacts?: components["schemas"]["WebhookContact"][];
             messages?: components["schemas"]["WebhookMessage"][];
-            statuses?: Record<string, never>[];
+            /** @description Message delivery statuses; passed through as unknown events. */
+            statuses?: {
+                [key: string]: unknown;
+            }[];
             errors?: components["schemas"]["WebhookError"][];
         };
         WebhookMessage: {

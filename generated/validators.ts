@@ -49,7 +49,7 @@ return errors === 0;
 }
 validate3.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema4 = {"type":"object","required":["field","value"],"properties":{"field":{"type":"string"},"value":{"type":"object"}},"allOf":[{"if":{"required":["field"],"properties":{"field":{"const":"calls"}}},"then":{"properties":{"value":{"$ref":"#/components/schemas/CallsWebhookValue"}}}},{"if":{"required":["field"],"properties":{"field":{"const":"messages"}}},"then":{"properties":{"value":{"$ref":"#/components/schemas/MessagesWebhookValue"}}}},{"if":{"required":["field"],"properties":{"field":{"const":"account_settings_update"}}},"then":{"properties":{"value":{"$ref":"#/components/schemas/AccountSettingsUpdateValue"}}}},{"if":{"required":["field"],"properties":{"field":{"const":"account_update"}}},"then":{"properties":{"value":{"$ref":"#/components/schemas/AccountUpdateValue"}}}}]};
+const schema4 = {"type":"object","required":["field","value"],"properties":{"field":{"type":"string"},"value":{"type":"object","additionalProperties":true}},"allOf":[{"if":{"required":["field"],"properties":{"field":{"const":"calls"}}},"then":{"properties":{"value":{"$ref":"#/components/schemas/CallsWebhookValue"}}}},{"if":{"required":["field"],"properties":{"field":{"const":"messages"}}},"then":{"properties":{"value":{"$ref":"#/components/schemas/MessagesWebhookValue"}}}},{"if":{"required":["field"],"properties":{"field":{"const":"account_settings_update"}}},"then":{"properties":{"value":{"$ref":"#/components/schemas/AccountSettingsUpdateValue"}}}},{"if":{"required":["field"],"properties":{"field":{"const":"account_update"}}},"then":{"properties":{"value":{"$ref":"#/components/schemas/AccountUpdateValue"}}}}]};
 const schema5 = {"type":"object","required":["messaging_product","metadata"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"metadata":{"$ref":"#/components/schemas/WebhookMetadata"},"contacts":{"type":"array","items":{"$ref":"#/components/schemas/WebhookContact"}},"calls":{"type":"array","items":{"$ref":"#/components/schemas/CallWebhookEvent"}},"statuses":{"type":"array","items":{"$ref":"#/components/schemas/CallStatusEvent"}},"errors":{"type":"array","items":{"$ref":"#/components/schemas/WebhookError"}}}};
 const schema6 = {"type":"string","const":"whatsapp"};
 
@@ -267,7 +267,7 @@ return errors === 0;
 validate11.evaluated = {"props":{"wa_id":true,"user_id":true,"parent_user_id":true,"profile":true},"dynamicProps":false,"dynamicItems":false};
 
 const schema10 = {"type":"object","required":["id","event"],"properties":{"id":{"$ref":"#/components/schemas/CallId"},"event":{"type":"string"}},"allOf":[{"if":{"required":["event"],"properties":{"event":{"const":"connect"}}},"then":{"$ref":"#/components/schemas/ConnectCallEvent"}},{"if":{"required":["event"],"properties":{"event":{"const":"terminate"}}},"then":{"$ref":"#/components/schemas/TerminateCallEvent"}}]};
-const schema11 = {"allOf":[{"$ref":"#/components/schemas/CallEventCommon"},{"type":"object","properties":{"event":{"type":"string","const":"connect"},"session":{"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","enum":["offer","answer"]},"sdp":{"type":"string"}}},"connection":{"type":"object"}}}]};
+const schema11 = {"allOf":[{"$ref":"#/components/schemas/CallEventCommon"},{"type":"object","required":["event"],"properties":{"event":{"type":"string","const":"connect"},"session":{"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","enum":["offer","answer"]},"sdp":{"type":"string"}}},"connection":{"type":"object","additionalProperties":true}}}]};
 const schema12 = {"type":"object","required":["id","event","timestamp"],"properties":{"id":{"$ref":"#/components/schemas/CallId"},"event":{"type":"string"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"from":{"type":"string"},"to":{"type":"string"},"from_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"from_parent_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"to_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"to_parent_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"direction":{"type":"string","enum":["USER_INITIATED","BUSINESS_INITIATED"]},"biz_opaque_callback_data":{"type":"string"},"deeplink_payload":{"type":"string"},"cta_payload":{"type":"string"}}};
 const schema13 = {"type":"string","minLength":1};
 const func0 = function ucs2length(str) { let length = 0; for (const _ of str) length++; return length; };
@@ -523,6 +523,12 @@ if(valid0){
 const _errs1 = errors;
 if(errors === _errs1){
 if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.event === undefined) && (missing0 = "event")){
+validate17.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
 if(data.event !== undefined){
 let data0 = data.event;
 const _errs3 = errors;
@@ -545,9 +551,9 @@ let data1 = data.session;
 const _errs5 = errors;
 if(errors === _errs5){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-let missing0;
-if(((data1.sdp_type === undefined) && (missing0 = "sdp_type")) || ((data1.sdp === undefined) && (missing0 = "sdp"))){
-validate17.errors = [{instancePath:instancePath+"/session",schemaPath:"#/allOf/1/properties/session/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+let missing1;
+if(((data1.sdp_type === undefined) && (missing1 = "sdp_type")) || ((data1.sdp === undefined) && (missing1 = "sdp"))){
+validate17.errors = [{instancePath:instancePath+"/session",schemaPath:"#/allOf/1/properties/session/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -596,14 +602,19 @@ if(valid1){
 if(data.connection !== undefined){
 let data4 = data.connection;
 const _errs11 = errors;
-if(!(data4 && typeof data4 == "object" && !Array.isArray(data4))){
+if(errors === _errs11){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+}
+else {
 validate17.errors = [{instancePath:instancePath+"/connection",schemaPath:"#/allOf/1/properties/connection/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
+}
 }
 var valid1 = _errs11 === errors;
 }
 else {
 var valid1 = true;
+}
 }
 }
 }
@@ -620,7 +631,7 @@ return errors === 0;
 }
 validate17.evaluated = {"props":{"event":true,"session":true,"connection":true,"id":true,"timestamp":true,"from":true,"to":true,"from_user_id":true,"from_parent_user_id":true,"to_user_id":true,"to_parent_user_id":true,"direction":true,"biz_opaque_callback_data":true,"deeplink_payload":true,"cta_payload":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema14 = {"allOf":[{"$ref":"#/components/schemas/CallEventCommon"},{"type":"object","required":["status"],"properties":{"event":{"type":"string","const":"terminate"},"status":{"type":"string","enum":["COMPLETED","FAILED","REJECTED"]},"start_time":{"$ref":"#/components/schemas/UnixTimestamp"},"end_time":{"$ref":"#/components/schemas/UnixTimestamp"},"duration":{"$ref":"#/components/schemas/NumericString"}}}]};
+const schema14 = {"allOf":[{"$ref":"#/components/schemas/CallEventCommon"},{"type":"object","required":["event","status"],"properties":{"event":{"type":"string","const":"terminate"},"status":{"type":"string","enum":["COMPLETED","FAILED","REJECTED"]},"start_time":{"$ref":"#/components/schemas/UnixTimestamp"},"end_time":{"$ref":"#/components/schemas/UnixTimestamp"},"duration":{"$ref":"#/components/schemas/NumericString"}}}]};
 const schema15 = {"type":["string","integer"],"pattern":"^[0-9]+$"};
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -672,7 +683,7 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.status === undefined) && (missing0 = "status")){
+if(((data.event === undefined) && (missing0 = "event")) || ((data.status === undefined) && (missing0 = "status"))){
 validate28.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -1458,7 +1469,7 @@ return errors === 0;
 }
 validate6.evaluated = {"props":{"messaging_product":true,"metadata":true,"contacts":true,"calls":true,"statuses":true,"errors":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema18 = {"type":"object","required":["messaging_product","metadata"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"metadata":{"$ref":"#/components/schemas/WebhookMetadata"},"contacts":{"type":"array","items":{"$ref":"#/components/schemas/WebhookContact"}},"messages":{"type":"array","items":{"$ref":"#/components/schemas/WebhookMessage"}},"statuses":{"type":"array","items":{"type":"object"}},"errors":{"type":"array","items":{"$ref":"#/components/schemas/WebhookError"}}}};
+const schema18 = {"type":"object","required":["messaging_product","metadata"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"metadata":{"$ref":"#/components/schemas/WebhookMetadata"},"contacts":{"type":"array","items":{"$ref":"#/components/schemas/WebhookContact"}},"messages":{"type":"array","items":{"$ref":"#/components/schemas/WebhookMessage"}},"statuses":{"type":"array","items":{"type":"object","additionalProperties":true}},"errors":{"type":"array","items":{"$ref":"#/components/schemas/WebhookError"}}}};
 const schema19 = {"type":"object","required":["id","type"],"properties":{"id":{"type":"string"},"from":{"type":"string"},"from_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string"},"context":{"type":"object","properties":{"from":{"type":"string"},"id":{"type":"string"}}},"interactive":{"type":"object","required":["type"],"properties":{"type":{"type":"string"},"call_permission_reply":{"$ref":"#/components/schemas/CallPermissionReply"}}}},"allOf":[{"if":{"required":["interactive"],"properties":{"interactive":{"type":"object","required":["type"],"properties":{"type":{"const":"call_permission_reply"}}}}},"then":{"$ref":"#/components/schemas/CallPermissionReplyMessage"}}]};
 const schema20 = {"type":"object","required":["id","type","interactive"],"properties":{"id":{"type":"string"},"from":{"type":"string"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string","const":"interactive"},"context":{"type":"object","properties":{"from":{"type":"string"},"id":{"type":"string"}}},"interactive":{"type":"object","required":["type","call_permission_reply"],"properties":{"type":{"type":"string","const":"call_permission_reply"},"call_permission_reply":{"$ref":"#/components/schemas/CallPermissionReply"}}}}};
 const schema21 = {"type":"object","required":["response"],"properties":{"response":{"type":"string","enum":["accept","reject"]},"is_permanent":{"type":"boolean"},"expiration_timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"response_source":{"type":"string","enum":["user_action","automatic"]}}};
@@ -2145,9 +2156,13 @@ const len2 = data6.length;
 for(let i2=0; i2<len2; i2++){
 let data7 = data6[i2];
 const _errs11 = errors;
-if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+if(errors === _errs11){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+}
+else {
 validate47.errors = [{instancePath:instancePath+"/statuses/" + i2,schemaPath:"#/properties/statuses/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
+}
 }
 var valid3 = _errs11 === errors;
 if(!valid3){
@@ -2168,18 +2183,18 @@ var valid0 = true;
 if(valid0){
 if(data.errors !== undefined){
 let data8 = data.errors;
-const _errs13 = errors;
-if(errors === _errs13){
+const _errs14 = errors;
+if(errors === _errs14){
 if(Array.isArray(data8)){
 var valid4 = true;
 const len3 = data8.length;
 for(let i3=0; i3<len3; i3++){
-const _errs15 = errors;
+const _errs16 = errors;
 if(!(validate42(data8[i3], {instancePath:instancePath+"/errors/" + i3,parentData:data8,parentDataProperty:i3,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
-var valid4 = _errs15 === errors;
+var valid4 = _errs16 === errors;
 if(!valid4){
 break;
 }
@@ -2190,7 +2205,7 @@ validate47.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs13 === errors;
+var valid0 = _errs14 === errors;
 }
 else {
 var valid0 = true;
@@ -3501,9 +3516,13 @@ if(valid13){
 if(data.value !== undefined){
 let data9 = data.value;
 const _errs27 = errors;
-if(!(data9 && typeof data9 == "object" && !Array.isArray(data9))){
+if(errors === _errs27){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+}
+else {
 validate5.errors = [{instancePath:instancePath+"/value",schemaPath:"#/properties/value/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
+}
 }
 var valid13 = _errs27 === errors;
 }
