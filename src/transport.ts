@@ -163,12 +163,15 @@ export class Transport {
         try {
           const headers = new Headers(request.headers);
           headers.set("Authorization", `Bearer ${token}`);
-          const sent = await this.options.fetch(
-            new Request(request.url, { method: request.method, headers, body, signal: deadline.signal }),
-          );
+          const outgoing = new Request(request.url, { method: request.method, headers, body, signal: deadline.signal });
+          // fetch(outgoing) copies it into a Request that follows outgoing.signal through a weak link: once
+          // `outgoing` is garbage collected, the deadline no longer aborts the fetch (nodejs/undici#4068). So
+          // `outgoing` is kept reachable until the body is read, and both steps are raced against the deadline,
+          // which also holds a custom fetch that ignores the signal given to it.
+          const sent = await raceAbort(this.options.fetch(outgoing), deadline.signal);
           // Read the whole (small, JSON) body under the deadline, so a server that stalls after the headers
           // cannot hang the caller while openapi-fetch reads it.
-          const bytes = await sent.arrayBuffer();
+          const bytes = await raceAbort(sent.arrayBuffer(), deadline.signal).finally(() => void outgoing);
           response = new Response(bytes.byteLength > 0 ? bytes : null, {
             status: sent.status,
             statusText: sent.statusText,

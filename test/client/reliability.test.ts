@@ -47,6 +47,20 @@ describe("deadlines", () => {
     await expect(calls.reject(CALL_ID)).rejects.toBeInstanceOf(WhatsAppTimeoutError);
   });
 
+  it("a custom fetch that ignores the signal still cannot outlive the deadline", async () => {
+    const calls = createCallingClient({
+      phoneNumberId: "1",
+      accessToken: "t",
+      baseUrl: server.url,
+      timeoutMs: 80,
+      retry: false,
+      fetch: () => new Promise<Response>((resolve) => setTimeout(() => resolve(new Response('{"success":true}')), 1_000)),
+    });
+    const started = Date.now();
+    await expect(calls.terminate(CALL_ID)).rejects.toBeInstanceOf(WhatsAppTimeoutError);
+    expect(Date.now() - started).toBeLessThan(600);
+  });
+
   it("a per-call timeoutMs overrides the client's", async () => {
     server.setHandler(() => ({ status: 200, body: { success: true }, delayMs: 400 }));
     const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl: server.url, timeoutMs: 5_000 });
