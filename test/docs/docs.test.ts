@@ -152,6 +152,8 @@ describe.skipIf(skip)("docs/index.html in Chromium", () => {
       .filter({ has: page.getByRole("heading", { name: operation.summary }) })
       .first();
     await section.getByRole("heading", { name: operation.summary }).first().waitFor({ state: "visible" });
+    // Redoc fills a section in after its heading shows; read it only once its text is there.
+    await expect.poll(() => section.innerText(), { timeout: 15_000, interval: 100 }).toContain(operation.summary);
     return section;
   }
 
