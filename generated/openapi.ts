@@ -267,8 +267,10 @@ export interface components {
         AnswerSession: {
             /** @constant */
             sdp_type: "answer";
-            sdp: components["schemas"]["Sdp"];
+            sdp: components["schemas"]["AnswerSdp"];
         };
+        /** @description An SDP answer. An answerer must choose `a=setup:active` or `a=setup:passive` (RFC 5763, section 5), so an SDP with `a=setup:actpass` is an offer, most likely the caller's offer sent back by mistake. */
+        AnswerSdp: components["schemas"]["Sdp"] & unknown;
         /** @description Place a business-initiated call. Name the user by phone number (`to`), by BSUID (`recipient`), or both (then `to` wins). The user must have granted call permission. Not idempotent: a repeated connect can ring the user twice, so clients must not repeat it on their own. */
         ConnectCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
@@ -846,6 +848,7 @@ export type NumericString = components['schemas']['NumericString'];
 export type UnixTimestamp = components['schemas']['UnixTimestamp'];
 export type OfferSession = components['schemas']['OfferSession'];
 export type AnswerSession = components['schemas']['AnswerSession'];
+export type AnswerSdp = components['schemas']['AnswerSdp'];
 export type ConnectCallRequest = components['schemas']['ConnectCallRequest'];
 export type PreAcceptCallRequest = components['schemas']['PreAcceptCallRequest'];
 export type AcceptCallRequest = components['schemas']['AcceptCallRequest'];

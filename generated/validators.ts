@@ -4093,7 +4093,77 @@ validate86.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 const validatePreAcceptCallRequest_ = validate99;
 const schema32 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"pre_accept"},"session":{"$ref":"#/components/schemas/AnswerSession"}}};
-const schema33 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"answer"},"sdp":{"$ref":"#/components/schemas/Sdp"}}};
+const schema33 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"answer"},"sdp":{"$ref":"#/components/schemas/AnswerSdp"}}};
+const schema34 = {"allOf":[{"$ref":"#/components/schemas/Sdp"},{"not":{"type":"string","pattern":"a=setup:actpass"}}]};
+const pattern8 = new RegExp("a=setup:actpass", "u");
+
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate103.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs0 = errors;
+if(!(validate92(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs0 === errors;
+if(valid0){
+const _errs1 = errors;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data === "string"){
+if(!pattern8.test(data)){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+else {
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+var valid1 = _errs3 === errors;
+if(valid1){
+validate103.errors = [{instancePath,schemaPath:"#/allOf/1/not",keyword:"not",params:{},message:"must NOT be valid"}];
+return false;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+validate103.errors = vErrors;
+return errors === 0;
+}
+validate103.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
 
 function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4132,8 +4202,8 @@ var valid0 = true;
 if(valid0){
 if(data.sdp !== undefined){
 const _errs3 = errors;
-if(!(validate92(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+if(!(validate103(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs3 === errors;
@@ -4240,13 +4310,13 @@ return errors === 0;
 }
 validate99.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateAcceptCallRequest_ = validate105;
-const schema34 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"accept"},"session":{"$ref":"#/components/schemas/AnswerSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}};
+const validateAcceptCallRequest_ = validate107;
+const schema35 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"accept"},"session":{"$ref":"#/components/schemas/AnswerSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}};
 
-function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate105.evaluated;
+const evaluated0 = validate107.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4257,7 +4327,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
-validate105.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4289,11 +4359,11 @@ if(data.action !== undefined){
 let data2 = data.action;
 const _errs3 = errors;
 if(typeof data2 !== "string"){
-validate105.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate107.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("accept" !== data2){
-validate105.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "accept"},message:"must be equal to constant"}];
+validate107.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "accept"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4332,22 +4402,22 @@ var valid0 = true;
 }
 }
 else {
-validate105.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate105.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
-validate105.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true,"biz_opaque_callback_data":true},"dynamicProps":false,"dynamicItems":false};
+validate107.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true,"biz_opaque_callback_data":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateRejectCallRequest_ = validate110;
-const schema35 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"reject"}}};
+const validateRejectCallRequest_ = validate112;
+const schema36 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"reject"}}};
 
-function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate110.evaluated;
+const evaluated0 = validate112.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4358,7 +4428,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
-validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4390,11 +4460,11 @@ if(data.action !== undefined){
 let data2 = data.action;
 const _errs3 = errors;
 if(typeof data2 !== "string"){
-validate110.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate112.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("reject" !== data2){
-validate110.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "reject"},message:"must be equal to constant"}];
+validate112.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "reject"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4407,22 +4477,22 @@ var valid0 = true;
 }
 }
 else {
-validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate112.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate110.errors = vErrors;
+validate112.errors = vErrors;
 return errors === 0;
 }
-validate110.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+validate112.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateTerminateCallRequest_ = validate113;
-const schema36 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"terminate"}}};
+const validateTerminateCallRequest_ = validate115;
+const schema37 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"terminate"}}};
 
-function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate113.evaluated;
+const evaluated0 = validate115.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4433,7 +4503,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
-validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4465,11 +4535,11 @@ if(data.action !== undefined){
 let data2 = data.action;
 const _errs3 = errors;
 if(typeof data2 !== "string"){
-validate113.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("terminate" !== data2){
-validate113.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
+validate115.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4482,56 +4552,17 @@ var valid0 = true;
 }
 }
 else {
-validate113.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate113.errors = vErrors;
+validate115.errors = vErrors;
 return errors === 0;
 }
-validate113.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+validate115.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateUpdateSettingsRequest_ = validate116;
-const schema37 = {"type":"object","required":["calling"],"properties":{"calling":{"$ref":"#/components/schemas/CallingSettings"}}};
-
-function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate116.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.calling === undefined) && (missing0 = "calling")){
-validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.calling !== undefined){
-if(!(validate67(data.calling, {instancePath:instancePath+"/calling",parentData:data,parentDataProperty:"calling",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
-errors = vErrors.length;
-}
-}
-}
-}
-else {
-validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate116.errors = vErrors;
-return errors === 0;
-}
-validate116.evaluated = {"props":{"calling":true},"dynamicProps":false,"dynamicItems":false};
-
-const validateCallPermissionRequestMessage_ = validate118;
-const schema38 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","action"],"properties":{"type":{"type":"string","const":"call_permission_request"},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"call_permission_request"}}},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}}}}}};
+const validateUpdateSettingsRequest_ = validate118;
+const schema38 = {"type":"object","required":["calling"],"properties":{"calling":{"$ref":"#/components/schemas/CallingSettings"}}};
 
 function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4546,8 +4577,47 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
+if((data.calling === undefined) && (missing0 = "calling")){
 validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.calling !== undefined){
+if(!(validate67(data.calling, {instancePath:instancePath+"/calling",parentData:data,parentDataProperty:"calling",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+else {
+validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate118.errors = vErrors;
+return errors === 0;
+}
+validate118.evaluated = {"props":{"calling":true},"dynamicProps":false,"dynamicItems":false};
+
+const validateCallPermissionRequestMessage_ = validate120;
+const schema39 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","action"],"properties":{"type":{"type":"string","const":"call_permission_request"},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"call_permission_request"}}},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}}}}}};
+
+function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate120.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
+validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4567,11 +4637,11 @@ if(data.recipient_type !== undefined){
 let data1 = data.recipient_type;
 const _errs2 = errors;
 if(typeof data1 !== "string"){
-validate118.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate120.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("individual" !== data1){
-validate118.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
+validate120.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4596,11 +4666,11 @@ if(data.type !== undefined){
 let data3 = data.type;
 const _errs5 = errors;
 if(typeof data3 !== "string"){
-validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate120.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("interactive" !== data3){
-validate118.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+validate120.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4616,7 +4686,7 @@ if(errors === _errs7){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if(((data4.type === undefined) && (missing1 = "type")) || ((data4.action === undefined) && (missing1 = "action"))){
-validate118.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate120.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4624,11 +4694,11 @@ if(data4.type !== undefined){
 let data5 = data4.type;
 const _errs9 = errors;
 if(typeof data5 !== "string"){
-validate118.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("call_permission_request" !== data5){
-validate118.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs9 === errors;
@@ -4644,25 +4714,25 @@ if(errors === _errs11){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 let missing2;
 if((data6.name === undefined) && (missing2 = "name")){
-validate118.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
 if(data6.name !== undefined){
 let data7 = data6.name;
 if(typeof data7 !== "string"){
-validate118.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("call_permission_request" !== data7){
-validate118.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
 return false;
 }
 }
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4679,7 +4749,7 @@ if(errors === _errs15){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 let missing3;
 if((data8.text === undefined) && (missing3 = "text")){
-validate118.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
@@ -4689,18 +4759,18 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data9 === "string"){
 if(func0(data9) > 1024){
-validate118.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
 return false;
 }
 else {
 if(func0(data9) < 1){
-validate118.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4708,7 +4778,7 @@ return false;
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate120.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4722,7 +4792,7 @@ var valid1 = true;
 }
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate120.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4738,22 +4808,22 @@ var valid0 = true;
 }
 }
 else {
-validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate120.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate118.errors = vErrors;
+validate120.errors = vErrors;
 return errors === 0;
 }
-validate118.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate120.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateVoiceCallButtonMessage_ = validate121;
-const schema39 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","body","action"],"properties":{"type":{"type":"string","const":"voice_call"},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"voice_call"},"parameters":{"type":"object","properties":{"display_text":{"type":"string","maxLength":20},"ttl_minutes":{"type":"integer","minimum":1,"maximum":43200},"payload":{"type":"string","maxLength":512}}}}}}}}};
+const validateVoiceCallButtonMessage_ = validate123;
+const schema40 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","body","action"],"properties":{"type":{"type":"string","const":"voice_call"},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"voice_call"},"parameters":{"type":"object","properties":{"display_text":{"type":"string","maxLength":20},"ttl_minutes":{"type":"integer","minimum":1,"maximum":43200},"payload":{"type":"string","maxLength":512}}}}}}}}};
 
-function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate121.evaluated;
+const evaluated0 = validate123.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4764,7 +4834,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
-validate121.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate123.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4784,11 +4854,11 @@ if(data.recipient_type !== undefined){
 let data1 = data.recipient_type;
 const _errs2 = errors;
 if(typeof data1 !== "string"){
-validate121.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate123.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("individual" !== data1){
-validate121.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
+validate123.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4813,11 +4883,11 @@ if(data.type !== undefined){
 let data3 = data.type;
 const _errs5 = errors;
 if(typeof data3 !== "string"){
-validate121.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate123.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("interactive" !== data3){
-validate121.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+validate123.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4833,7 +4903,7 @@ if(errors === _errs7){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((((data4.type === undefined) && (missing1 = "type")) || ((data4.body === undefined) && (missing1 = "body"))) || ((data4.action === undefined) && (missing1 = "action"))){
-validate121.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate123.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4841,11 +4911,11 @@ if(data4.type !== undefined){
 let data5 = data4.type;
 const _errs9 = errors;
 if(typeof data5 !== "string"){
-validate121.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("voice_call" !== data5){
-validate121.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs9 === errors;
@@ -4861,7 +4931,7 @@ if(errors === _errs11){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 let missing2;
 if((data6.text === undefined) && (missing2 = "text")){
-validate121.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
@@ -4871,18 +4941,18 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data7 === "string"){
 if(func0(data7) > 1024){
-validate121.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
 return false;
 }
 else {
 if(func0(data7) < 1){
-validate121.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4890,7 +4960,7 @@ return false;
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4907,7 +4977,7 @@ if(errors === _errs15){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 let missing3;
 if((data8.name === undefined) && (missing3 = "name")){
-validate121.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
@@ -4915,11 +4985,11 @@ if(data8.name !== undefined){
 let data9 = data8.name;
 const _errs17 = errors;
 if(typeof data9 !== "string"){
-validate121.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("voice_call" !== data9){
-validate121.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
 return false;
 }
 var valid3 = _errs17 === errors;
@@ -4939,12 +5009,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data11 === "string"){
 if(func0(data11) > 20){
-validate121.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4958,18 +5028,18 @@ if(data10.ttl_minutes !== undefined){
 let data12 = data10.ttl_minutes;
 const _errs23 = errors;
 if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
-validate121.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs23){
 if((typeof data12 == "number") && (isFinite(data12))){
 if(data12 > 43200 || isNaN(data12)){
-validate121.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 43200},message:"must be <= 43200"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 43200},message:"must be <= 43200"}];
 return false;
 }
 else {
 if(data12 < 1 || isNaN(data12)){
-validate121.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -4987,12 +5057,12 @@ const _errs25 = errors;
 if(errors === _errs25){
 if(typeof data13 === "string"){
 if(func0(data13) > 512){
-validate121.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
 return false;
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5005,7 +5075,7 @@ var valid4 = true;
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/interactive/action/parameters",schemaPath:"#/properties/interactive/properties/action/properties/parameters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters",schemaPath:"#/properties/interactive/properties/action/properties/parameters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5018,7 +5088,7 @@ var valid3 = true;
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate123.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5032,7 +5102,7 @@ var valid1 = true;
 }
 }
 else {
-validate121.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate123.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5048,14 +5118,14 @@ var valid0 = true;
 }
 }
 else {
-validate121.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate123.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate121.errors = vErrors;
+validate123.errors = vErrors;
 return errors === 0;
 }
-validate121.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate123.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateWebhookNotification: SchemaValidator = validateWebhookNotification_;
 export const validateConnectCallRequest: SchemaValidator = validateConnectCallRequest_;

@@ -26,12 +26,21 @@ import {
   validateVoiceCallButtonMessage,
   type SchemaValidator,
 } from "../generated/validators.js";
-import { WhatsAppApiError, WhatsAppError, WhatsAppValidationError, type AnswerStep } from "./errors.js";
+import {
+  WhatsAppApiError,
+  WhatsAppError,
+  WhatsAppResponseError,
+  WhatsAppTimeoutError,
+  WhatsAppValidationError,
+  type AnswerStep,
+} from "./errors.js";
 import { log, redactSecrets, type Logger } from "./logging.js";
 import {
   DEFAULT_RETRY,
   DEFAULT_TIMEOUT_MS,
+  MAX_TIMEOUT_MS,
   Transport,
+  raceAbort,
   retryAfterMs,
   type AccessTokenSource,
   type RetryInfo,
@@ -77,8 +86,11 @@ export interface AcceptOptions extends RequestOptions {
 }
 
 export interface AnswerOptions extends AcceptOptions {
-  /** Runs between pre_accept and accept, e.g. to wait until ICE and DTLS are connected. */
-  afterPreAccept?: () => void | Promise<void>;
+  /**
+   * Runs between pre_accept and accept, e.g. to wait until ICE and DTLS are connected. Its `signal` aborts when
+   * answer()'s deadline passes or the caller's signal aborts.
+   */
+  afterPreAccept?: (context: { callId: string; signal: AbortSignal }) => void | Promise<void>;
 }
 
 export interface ConnectOptions extends RequestOptions {
@@ -122,8 +134,9 @@ export interface CallingClient {
   /** Answer a user-initiated call with the same SDP answer as pre_accept (action accept). */
   accept(callId: string, sdpAnswer: string, options?: AcceptOptions): Promise<SuccessResponse>;
   /**
-   * pre_accept, then accept, with the same SDP answer. If accept fails after pre_accept got through, the call
-   * is terminated (best effort) so the caller is not left ringing; the error's `step` names the failed step.
+   * pre_accept, then accept, with the same SDP answer, within one deadline (`timeoutMs`) for both. If anything
+   * fails after pre_accept got through, the call is terminated (best effort) so the caller is not left ringing;
+   * the error's `step` names the failed step and `callTerminated` says whether the terminate got through.
    */
   answer(callId: string, sdpAnswer: string, options?: AnswerOptions): Promise<SuccessResponse>;
   /** Decline a user-initiated call. */
@@ -191,12 +204,18 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
       response: Response;
     }>,
   ): Promise<Data> {
-    const context = transport.startContext(requestOptions?.timeoutMs);
+    const context = transport.startContext(checkTimeout(requestOptions?.timeoutMs, "timeoutMs"));
     const { data, error, response } = await call({
       signal: requestOptions?.signal,
       fetch: (request) => transport.send(request, context),
     });
     if (response.ok && data !== undefined) return data;
+    if (response.ok) {
+      throw new WhatsAppResponseError(`Graph API answered HTTP ${response.status} on ${where.action} with an empty body`, {
+        status: response.status,
+        ...where,
+      });
+    }
     const retryAfter = retryAfterMs(response.headers);
     throw new WhatsAppApiError({
       status: response.status,
@@ -229,7 +248,7 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     );
     const messageId = data.messages?.[0]?.id;
     if (typeof messageId !== "string") {
-      throw new WhatsAppError(`${action} succeeded but the answer has no message id`);
+      throw new WhatsAppResponseError(`${action} succeeded but the answer has no message id`, { status: 200, action });
     }
     return { messageId, data };
   }
@@ -257,8 +276,8 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     },
 
     async answer(callId, sdpAnswer, requestOptions = {}) {
+      const { afterPreAccept, bizOpaqueCallbackData, signal } = requestOptions;
       // Check both requests before sending the first, so that a bad argument cannot leave a call pre-accepted.
-      const { afterPreAccept, bizOpaqueCallbackData, ...common } = requestOptions;
       checkBody(
         validateAcceptCallRequest,
         {
@@ -270,28 +289,39 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
         },
         "accept",
       );
+      // One deadline for the whole answer: Meta gives a webhook about 20 seconds.
+      const budgetMs = checkTimeout(requestOptions.timeoutMs, "timeoutMs") ?? config.timeoutMs;
+      const deadlineAt = Date.now() + budgetMs;
+      const remaining = () => Math.max(1, deadlineAt - Date.now());
       try {
-        await client.preAccept(callId, sdpAnswer, common);
+        await client.preAccept(callId, sdpAnswer, { ...optional("signal", signal), timeoutMs: remaining() });
       } catch (error) {
         throw markStep(error, "pre_accept", undefined);
       }
+      let step: AnswerStep = "after_pre_accept";
       try {
-        await afterPreAccept?.();
-        return await client.accept(callId, sdpAnswer, { ...common, ...optional("bizOpaqueCallbackData", bizOpaqueCallbackData) });
+        if (afterPreAccept) await runAfterPreAccept(afterPreAccept, callId, remaining(), budgetMs, signal);
+        step = "accept";
+        return await client.accept(callId, sdpAnswer, {
+          ...optional("signal", signal),
+          ...optional("bizOpaqueCallbackData", bizOpaqueCallbackData),
+          timeoutMs: remaining(),
+        });
       } catch (error) {
         let terminated = false;
         try {
-          // Not bound to the caller's signal: an aborted answer must still end the pre-accepted call.
-          await client.terminate(callId, optional("timeoutMs", common.timeoutMs));
+          // A deadline of its own, and not the caller's signal: an aborted or late answer must still end the
+          // pre-accepted call.
+          await client.terminate(callId);
           terminated = true;
         } catch (cleanupError) {
-          log(options.logger, "warn", "whatsapp-calling: answer failed at accept and the follow-up terminate failed too", {
+          log(options.logger, "warn", `whatsapp-calling: answer failed at ${step} and the follow-up terminate failed too`, {
             action: "terminate",
             callId,
             error: cleanupError instanceof Error ? cleanupError.name : typeof cleanupError,
           });
         }
-        throw markStep(error, "accept", terminated);
+        throw markStep(error, step, terminated);
       }
     },
 
@@ -318,7 +348,7 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
       const data = await callAction<ConnectCallRequest, ConnectCallResponse>(body, validateConnectCallRequest, requestOptions);
       const callId = data.calls?.[0]?.id;
       if (typeof callId !== "string") {
-        throw new WhatsAppError("connect succeeded but the answer has no call id");
+        throw new WhatsAppResponseError("connect succeeded but the answer has no call id", { status: 200, action: "connect" });
       }
       return { callId, data };
     },
@@ -414,11 +444,48 @@ function checkBody(validator: SchemaValidator, body: unknown, action: string) {
   const first = validator.errors?.[0];
   const path = first?.instancePath ?? "";
   const field = path === "" ? "the request" : path.slice(1).replaceAll("/", ".");
+  // The one `not` rule of the request schemas is AnswerSdp's: an offer where an answer belongs.
+  const rule =
+    first?.keyword === "not" && path === "/session/sdp"
+      ? "is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer"
+      : (first?.message ?? "is not valid");
   // The message names the field and the rule, never the value: an SDP carries ICE passwords.
-  throw new WhatsAppValidationError(`Invalid ${action} request: ${field} ${first?.message ?? "is not valid"}`, {
-    path,
-    action,
-  });
+  throw new WhatsAppValidationError(`Invalid ${action} request: ${field} ${rule}`, { path, action });
+}
+
+/**
+ * Runs the hook between pre_accept and accept under answer()'s deadline. Its failure becomes a WhatsAppError
+ * (the hook's own error is the `cause`); an abort by the caller keeps the caller's reason.
+ */
+async function runAfterPreAccept(
+  hook: NonNullable<AnswerOptions["afterPreAccept"]>,
+  callId: string,
+  remainingMs: number,
+  budgetMs: number,
+  callerSignal: AbortSignal | undefined,
+): Promise<void> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new WhatsAppTimeoutError({ timeoutMs: budgetMs, action: "answer", callId })),
+    remainingMs,
+  );
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
+  try {
+    await raceAbort(
+      Promise.resolve().then(() => hook({ callId, signal: controller.signal })),
+      controller.signal,
+    );
+  } catch (error) {
+    if (controller.signal.aborted && error === controller.signal.reason) throw error;
+    throw new WhatsAppError(`the afterPreAccept hook failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  } finally {
+    clearTimeout(timer);
+    callerSignal?.removeEventListener("abort", onCallerAbort);
+  }
 }
 
 function markStep(error: unknown, step: AnswerStep, terminated: boolean | undefined): unknown {
@@ -427,9 +494,23 @@ function markStep(error: unknown, step: AnswerStep, terminated: boolean | undefi
     if (terminated !== undefined) error.callTerminated = terminated;
     error.message = `answer() failed at ${step}: ${error.message}`;
   } else if (error !== null && typeof error === "object") {
+    // The caller's own abort reason is passed on as it is, with the step added.
     Object.defineProperty(error, "step", { value: step, enumerable: false, configurable: true });
+    if (terminated !== undefined) {
+      Object.defineProperty(error, "callTerminated", { value: terminated, enumerable: false, configurable: true });
+    }
   }
   return error;
+}
+
+function checkTimeout(timeoutMs: unknown, path: string): number | undefined {
+  if (timeoutMs === undefined) return undefined;
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new WhatsAppValidationError(`${path} must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}`, {
+      path,
+    });
+  }
+  return timeoutMs;
 }
 
 function checkOptions(options: CallingClientOptions): {
@@ -450,17 +531,21 @@ function checkOptions(options: CallingClientOptions): {
     });
   }
   const baseUrl = (options.baseUrl ?? GRAPH_API_BASE_URL).replace(/\/+$/, "");
+  let basePath: string;
   try {
-    new URL(baseUrl);
+    basePath = new URL(baseUrl).pathname;
   } catch {
     throw new WhatsAppValidationError("baseUrl must be an absolute URL such as https://graph.facebook.com", {
       path: "baseUrl",
     });
   }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new WhatsAppValidationError("timeoutMs must be a positive number of milliseconds", { path: "timeoutMs" });
+  if (API_VERSION_PATTERN.test(basePath.split("/").pop() ?? "")) {
+    throw new WhatsAppValidationError(
+      "baseUrl must not end with a Graph API version: the client appends apiVersion itself (pass it as apiVersion)",
+      { path: "baseUrl" },
+    );
   }
+  const timeoutMs = checkTimeout(options.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS;
   let retry: Required<RetryOptions> | false = false;
   if (options.retry !== false) {
     retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };

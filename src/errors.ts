@@ -17,8 +17,8 @@ export class WhatsAppError extends Error {
   }
 }
 
-/** The two requests of `answer()`. */
-export type AnswerStep = "pre_accept" | "accept";
+/** The steps of `answer()`: the two requests, and the `afterPreAccept` hook between them. */
+export type AnswerStep = "pre_accept" | "after_pre_accept" | "accept";
 
 /** The call that was being made when an error happened, as far as the package knows it. */
 export interface RequestContext {
@@ -131,7 +131,7 @@ export class WhatsAppApiError extends WhatsAppError {
     return this.category === "permission";
   }
 
-  /** A calling-specific error (138xxx and friends). */
+  /** The catalogue puts the code in the `calling` category (most 138xxx codes; the limits among them are `rate_limit`). */
   isCallingError(): boolean {
     return this.category === "calling";
   }
@@ -179,6 +179,23 @@ function categoryFromStatus(status: number): ErrorCategory {
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * The Graph API answered 2xx with a body that is not what it documents: empty, not JSON, or without the id the
+ * call returns (`calls[0].id` of connect, `messages[0].id` of a send). Whether Meta acted on the request is
+ * unknown.
+ */
+export class WhatsAppResponseError extends WhatsAppError {
+  readonly status: number;
+  readonly action: string | undefined;
+  readonly callId: string | undefined;
+  constructor(message: string, init: { status: number } & RequestContext) {
+    super(message);
+    this.status = init.status;
+    this.action = init.action;
+    this.callId = init.callId;
+  }
 }
 
 /** The request outlived its deadline (`timeoutMs`). Nothing is known about whether Meta acted on it. */

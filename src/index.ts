@@ -21,6 +21,7 @@ export {
   WhatsAppApiError,
   WhatsAppError,
   WhatsAppNetworkError,
+  WhatsAppResponseError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
   WhatsAppValidationError,
@@ -28,7 +29,7 @@ export {
 } from "./errors.js";
 export type { AnswerStep, ErrorCatalogueEntry, ErrorCategory } from "./errors.js";
 export type { Logger } from "./logging.js";
-export { DEFAULT_TIMEOUT_MS, DEFAULT_RETRY } from "./transport.js";
+export { DEFAULT_TIMEOUT_MS, DEFAULT_RETRY, MAX_TIMEOUT_MS } from "./transport.js";
 export { API_VERSION_PATTERN, DEFAULT_API_VERSION, GRAPH_API_BASE_URL } from "../generated/api-version.js";
 export { CALL_ACTIONS } from "../generated/operations.js";
 export type { CallAction } from "../generated/operations.js";

@@ -6,6 +6,7 @@ import {
   WhatsAppApiError,
   WhatsAppError,
   WhatsAppNetworkError,
+  WhatsAppResponseError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
   lookupErrorCode,
@@ -25,6 +26,8 @@ export interface RetryOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/** The longest delay a timer can have; a longer one would fire at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
 export const DEFAULT_RETRY: Required<RetryOptions> = { retries: 2, minDelayMs: 250, maxDelayMs: 4_000 };
 
 /** What `onRetry` is told before each retry. */
@@ -149,7 +152,15 @@ export class Transport {
     let attempt = 0;
 
     const abortError = (attemptNumber: number, cause?: unknown): unknown =>
-      timedOut ? new WhatsAppTimeoutError({ timeoutMs, ...summary, attempt: attemptNumber, cause }) : callerSignal.reason;
+      timedOut
+        ? new WhatsAppTimeoutError({
+            timeoutMs,
+            ...summary,
+            attempt: attemptNumber,
+            // The deadline's own reason says nothing more than the error itself.
+            cause: cause instanceof WhatsAppTimeoutError ? undefined : cause,
+          })
+        : callerSignal.reason;
 
     try {
       token = await raceAbort(context.token, deadline.signal).catch((error: unknown) => {
@@ -195,6 +206,12 @@ export class Transport {
         }
 
         const details = { ...summary, status: response.status, attempt, durationMs: Date.now() - attemptStarted };
+        if (response.ok && !(await isJsonOrEmpty(response))) {
+          throw new WhatsAppResponseError(
+            `Graph API answered HTTP ${response.status}${summary.action ? ` on ${summary.action}` : ""} with a body that is not JSON`,
+            { status: response.status, ...summary, attempt },
+          );
+        }
         if (response.ok) {
           log(this.options.logger, "info", `whatsapp-calling: ${label(summary)} → ${response.status}`, {
             ...details,
@@ -370,6 +387,17 @@ function bodySecrets(body: Uint8Array | undefined): string[] {
   return [sdp, JSON.stringify(sdp).slice(1, -1), ...icePasswords];
 }
 
+async function isJsonOrEmpty(response: Response): Promise<boolean> {
+  const text = await response.clone().text();
+  if (text.length === 0) return true;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function readErrorBody(response: Response): Promise<{ error?: { code?: unknown } } | undefined> {
   try {
     const parsed: unknown = JSON.parse(await response.clone().text());
@@ -403,7 +431,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+/** Settles with the promise, or rejects with the signal's reason as soon as it aborts. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -158,6 +158,10 @@ describe("wrong arguments are refused before anything is sent", () => {
     ["a non-string call id", (c: ReturnType<typeof client>) => c.reject(42 as unknown as string), "Invalid reject request: call_id must be string", "/call_id"],
     ["connect to nobody", (c: ReturnType<typeof client>) => c.connect({} as { recipient: string }, SDP), "Invalid connect request: the request must have required property 'to'", ""],
     ["a call button with a 21-character label", (c: ReturnType<typeof client>) => c.sendCallButton("15550123456", { bodyText: "Call us", displayText: "x".repeat(21) }), "Invalid sendCallButton request: interactive.action.parameters.display_text must NOT have more than 20 characters", "/interactive/action/parameters/display_text"],
+    ["the caller's SDP offer sent back as the answer", (c: ReturnType<typeof client>) => c.accept(CALL_ID, `${SDP}a=setup:actpass\r\n`), "Invalid accept request: session.sdp is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer", "/session/sdp"],
+    ["a per-call timeout of Infinity", (c: ReturnType<typeof client>) => c.terminate(CALL_ID, { timeoutMs: Infinity }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
+    ["a per-call timeout of 0", (c: ReturnType<typeof client>) => c.terminate(CALL_ID, { timeoutMs: 0 }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
+    ["a per-call timeout beyond what a timer can hold", (c: ReturnType<typeof client>) => c.answer(CALL_ID, SDP, { timeoutMs: 2 ** 31 }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
     ["a settings status that does not exist", (c: ReturnType<typeof client>) => c.updateCallingSettings({ status: "ON" as "ENABLED" }), "Invalid updateSettings request: calling.status must be equal to one of the allowed values", "/calling/status"],
   ])("%s", async (_name, call, message, path) => {
     const before = server.requests.length;
@@ -185,6 +189,10 @@ describe("wrong arguments are refused before anything is sent", () => {
     [{ phoneNumberId: "117823401562387", accessToken: TOKEN, apiVersion: "latest" }, "apiVersion"],
     [{ phoneNumberId: "117823401562387", accessToken: TOKEN, baseUrl: "not a url" }, "baseUrl"],
     [{ phoneNumberId: "117823401562387", accessToken: TOKEN, timeoutMs: 0 }, "timeoutMs"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, timeoutMs: 2 ** 31 }, "timeoutMs"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, timeoutMs: Number.NaN }, "timeoutMs"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, baseUrl: "https://graph.facebook.com/v23.0" }, "baseUrl"],
+    [{ phoneNumberId: "117823401562387", accessToken: TOKEN, baseUrl: "https://graph.facebook.com/v24.0/" }, "baseUrl"],
     [{ phoneNumberId: "117823401562387", accessToken: TOKEN, retry: { retries: -1 } }, "retry.retries"],
   ])("createCallingClient refuses %j", (options, path) => {
     let thrown: unknown;

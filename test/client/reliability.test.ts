@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createCallingClient,
   WhatsAppApiError,
+  WhatsAppError,
+  WhatsAppResponseError,
   WhatsAppNetworkError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
@@ -361,18 +363,86 @@ describe("answer safety", () => {
     expect(server.requests.map((r) => (r.json as { action: string }).action)).toEqual(["pre_accept", "accept", "terminate"]);
   });
 
-  it("an afterPreAccept hook that throws also leads to terminate", async () => {
+  it("an afterPreAccept hook that throws leads to terminate; the error names the hook and keeps its error as cause", async () => {
     const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl: server.url });
-    const error = await calls
+    const hookError = new Error("ICE failed");
+    const error = (await calls
       .answer(CALL_ID, SDP, {
         afterPreAccept: () => {
-          throw new Error("ICE failed");
+          throw hookError;
+        },
+      })
+      .catch((e: unknown) => e)) as WhatsAppError;
+    expect(error).toBeInstanceOf(WhatsAppError);
+    expect(error.message).toBe("answer() failed at after_pre_accept: the afterPreAccept hook failed: ICE failed");
+    expect(error.step).toBe("after_pre_accept");
+    expect(error.callTerminated).toBe(true);
+    expect(error.cause).toBe(hookError);
+    expect(server.requests.map((r) => (r.json as { action: string }).action)).toEqual(["pre_accept", "terminate"]);
+  });
+
+  it("answer() has one deadline for pre_accept, the hook and accept; the hook's signal aborts at that deadline", async () => {
+    server.setHandler(() => ({ status: 200, body: { success: true }, delayMs: 60 }));
+    const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl: server.url, timeoutMs: 5_000 });
+    let hookSignal: AbortSignal | undefined;
+    const started = Date.now();
+    const error = (await calls
+      .answer(CALL_ID, SDP, {
+        timeoutMs: 300,
+        afterPreAccept: ({ callId, signal }) => {
+          expect(callId).toBe(CALL_ID);
+          hookSignal = signal;
+          return new Promise<void>(() => {}); // waits for ICE that never connects
+        },
+      })
+      .catch((e: unknown) => e)) as WhatsAppTimeoutError;
+    expect(error).toBeInstanceOf(WhatsAppTimeoutError);
+    expect(error.step).toBe("after_pre_accept");
+    expect(error.callTerminated).toBe(true);
+    expect(hookSignal?.aborted).toBe(true);
+    // 300 ms for the answer, then the terminate (60 ms), not 300 ms per step.
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(server.requests.map((r) => (r.json as { action: string }).action)).toEqual(["pre_accept", "terminate"]);
+  });
+
+  it("the caller's abort during the hook ends the call and rejects with the caller's reason", async () => {
+    const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl: server.url });
+    const controller = new AbortController();
+    const reason = new Error("caller hung up the bot");
+    const error = await calls
+      .answer(CALL_ID, SDP, {
+        signal: controller.signal,
+        afterPreAccept: () => {
+          controller.abort(reason);
+          return new Promise<void>(() => {});
         },
       })
       .catch((e: unknown) => e);
-    expect((error as Error).message).toBe("ICE failed");
-    expect((error as { step?: string }).step).toBe("accept");
+    expect(error).toBe(reason);
+    expect((error as { step?: string }).step).toBe("after_pre_accept");
+    expect((error as { callTerminated?: boolean }).callTerminated).toBe(true);
     expect(server.requests.map((r) => (r.json as { action: string }).action)).toEqual(["pre_accept", "terminate"]);
+  });
+});
+
+describe("answers that are 2xx but unusable", () => {
+  it("a 200 whose body is not JSON gives WhatsAppResponseError, not a SyntaxError", async () => {
+    server.setHandler(() => ({ status: 200, headers: { "content-type": "text/plain" }, body: "not json" }));
+    const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl: server.url });
+    const error = (await calls.terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppResponseError;
+    expect(error).toBeInstanceOf(WhatsAppResponseError);
+    expect(error.message).toBe("Graph API answered HTTP 200 on terminate with a body that is not JSON");
+    expect(error.status).toBe(200);
+    expect(error.callId).toBe(CALL_ID);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("an empty 200 gives WhatsAppResponseError", async () => {
+    server.setHandler(() => ({ status: 200 }));
+    const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl: server.url });
+    const error = (await calls.reject(CALL_ID).catch((e: unknown) => e)) as WhatsAppResponseError;
+    expect(error).toBeInstanceOf(WhatsAppResponseError);
+    expect(error.message).toBe("Graph API answered HTTP 200 on reject with an empty body");
   });
 });
 

@@ -566,7 +566,7 @@ describe("client: sentinel secrets never reach logs or errors", () => {
         },
       }),
     );
-    expect((hook as { step?: string }).step).toBe("accept");
+    expect((hook as { step?: string }).step).toBe("after_pre_accept");
     expectSecretsSent();
     expectClean(exposure);
   });
