@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../errors.js";
 /** A request body as it came off the wire: the bytes, or a string that is UTF-8 encoded to get them. */
 export type RawBody = string | Uint8Array | ArrayBuffer;
 
@@ -14,7 +15,10 @@ export function rawBodyBytes(body: RawBody): Uint8Array<ArrayBuffer> {
     // WebCrypto takes ArrayBuffer-backed views only; a view over a SharedArrayBuffer is copied.
     return body.buffer instanceof ArrayBuffer ? (body as Uint8Array<ArrayBuffer>) : new Uint8Array(body);
   }
-  throw new TypeError("The raw body must be a string, a Uint8Array or an ArrayBuffer: the exact bytes Meta sent, not parsed JSON");
+  throw new WhatsAppValidationError(
+    "The raw body must be a string, a Uint8Array or an ArrayBuffer: the exact bytes Meta sent, not parsed JSON",
+    { path: "rawBody" },
+  );
 }
 
 export function utf8Bytes(text: string): Uint8Array<ArrayBuffer> {

@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../errors.js";
 import type { WebhookEvent } from "./parse.js";
 
 /**
@@ -28,8 +29,8 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
   const maxKeys = options.maxKeys ?? DEFAULT_DEDUPE_MAX_KEYS;
   const ttlMs = options.ttlMs ?? DEFAULT_DEDUPE_TTL_MS;
   const now = options.now ?? Date.now;
-  if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError("maxKeys must be a positive integer");
-  if (!(ttlMs > 0)) throw new TypeError("ttlMs must be a positive number");
+  if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new WhatsAppValidationError("maxKeys must be a positive integer", { path: "maxKeys" });
+  if (!(ttlMs > 0)) throw new WhatsAppValidationError("ttlMs must be a positive number", { path: "ttlMs" });
   // A Map iterates in insertion order, and a key is re-inserted on every add: its first key is the oldest.
   const expiries = new Map<string, number>();
   return {

@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../errors.js";
 import { log as writeLog, type Logger, type LogLevel } from "../logging.js";
 import { createMemoryDedupeStore, webhookDedupeKey, type WebhookDedupeStore } from "./dedupe.js";
 import { WebhookPayloadError, WebhookVerificationError } from "./errors.js";
@@ -71,7 +72,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   const { verifyToken, onEvent, on = {}, onError, logger } = options;
   requireVerifyToken(verifyToken);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError("maxBodyBytes must be a positive integer");
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new WhatsAppValidationError("maxBodyBytes must be a positive integer", { path: "maxBodyBytes" });
   const store: WebhookDedupeStore | undefined =
     options.dedupe === false ? undefined : options.dedupe === undefined || options.dedupe === true ? createMemoryDedupeStore() : options.dedupe;
   // Keys being handled right now: a re-delivery that arrives while the first is still running (Meta gives up

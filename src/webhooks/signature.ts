@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../errors.js";
 import { constantTimeEqual, fromHex, rawBodyBytes, toHex, utf8Bytes, type RawBody } from "./bytes.js";
 
 /** The header Meta signs every delivery with. */
@@ -26,7 +27,9 @@ export async function signatureHeaderFor(rawBody: RawBody, appSecret: string): P
 export function appSecretList(secretOrSecrets: string | readonly string[]): readonly string[] {
   const secrets = typeof secretOrSecrets === "string" ? [secretOrSecrets] : secretOrSecrets;
   if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((secret) => typeof secret !== "string" || secret === "")) {
-    throw new TypeError("appSecret must be a non-empty string or a non-empty list of non-empty strings");
+    throw new WhatsAppValidationError("appSecret must be a non-empty string or a non-empty list of non-empty strings", {
+      path: "appSecret",
+    });
   }
   return secrets;
 }
@@ -40,7 +43,7 @@ export function appSecretList(secretOrSecrets: string | readonly string[]): read
  * - `secretOrSecrets`: the app secret, or several (current and previous) while a secret is being rotated.
  *
  * Resolves `true` when the signature matches one of the secrets; `false` for a missing, empty, malformed or wrong
- * header. It never rejects because of the header; it throws a `TypeError` only when no app secret is configured.
+ * header. It never rejects because of the header; it throws a `WhatsAppValidationError` only when no app secret is configured.
  */
 export async function verifySignature(
   rawBody: RawBody,

@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../errors.js";
 import { constantTimeEqual, utf8Bytes } from "./bytes.js";
 import { WebhookVerificationError } from "./errors.js";
 
@@ -39,5 +40,5 @@ export function verifySubscription(params: SubscriptionParams, verifyToken: stri
 
 /** An empty verify token is a configuration mistake, reported when the handler is created rather than per request. */
 export function requireVerifyToken(verifyToken: unknown): asserts verifyToken is string {
-  if (typeof verifyToken !== "string" || verifyToken === "") throw new TypeError("verifyToken must be a non-empty string");
+  if (typeof verifyToken !== "string" || verifyToken === "") throw new WhatsAppValidationError("verifyToken must be a non-empty string", { path: "verifyToken" });
 }

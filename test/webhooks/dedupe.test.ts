@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../../src/index.js";
 import { describe, expect, it } from "vitest";
 import {
   createMemoryDedupeStore,
@@ -61,7 +62,7 @@ describe("createMemoryDedupeStore", () => {
   });
 
   it("refuses a size or time to live that cannot work", () => {
-    expect(() => createMemoryDedupeStore({ maxKeys: 0 })).toThrow(new TypeError("maxKeys must be a positive integer"));
-    expect(() => createMemoryDedupeStore({ ttlMs: 0 })).toThrow(new TypeError("ttlMs must be a positive number"));
+    expect(() => createMemoryDedupeStore({ maxKeys: 0 })).toThrow(new WhatsAppValidationError("maxKeys must be a positive integer", { path: "maxKeys" }));
+    expect(() => createMemoryDedupeStore({ ttlMs: 0 })).toThrow(new WhatsAppValidationError("ttlMs must be a positive number", { path: "ttlMs" }));
   });
 });

@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../../src/index.js";
 import { Agent, request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { toNodeListener } from "../../src/node.js";
@@ -479,10 +480,10 @@ describe("createWebhookHandler as a web-standard handler", () => {
   });
 
   it("refuses a configuration without app secret, verify token or a sane cap", () => {
-    expect(() => createWebhookHandler({ appSecret: "", verifyToken: "t" })).toThrow(TypeError);
-    expect(() => createWebhookHandler({ appSecret: [], verifyToken: "t" })).toThrow(TypeError);
-    expect(() => createWebhookHandler({ appSecret: "s", verifyToken: "" })).toThrow(new TypeError("verifyToken must be a non-empty string"));
-    expect(() => createWebhookHandler({ appSecret: "s", verifyToken: "t", maxBodyBytes: 0 })).toThrow(TypeError);
+    expect(() => createWebhookHandler({ appSecret: "", verifyToken: "t" })).toThrow(WhatsAppValidationError);
+    expect(() => createWebhookHandler({ appSecret: [], verifyToken: "t" })).toThrow(WhatsAppValidationError);
+    expect(() => createWebhookHandler({ appSecret: "s", verifyToken: "" })).toThrow(new WhatsAppValidationError("verifyToken must be a non-empty string", { path: "verifyToken" }));
+    expect(() => createWebhookHandler({ appSecret: "s", verifyToken: "t", maxBodyBytes: 0 })).toThrow(WhatsAppValidationError);
   });
 });
 

@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../../src/index.js";
 import { describe, expect, it } from "vitest";
 import { signWebhookPayload } from "../../src/testing/index.js";
 import { verifySignature } from "../../src/webhooks/index.js";
@@ -73,15 +74,15 @@ describe("verifySignature", () => {
     expect(await verifySignature(reserialised, signature, fixtureAppSecret)).toBe(false);
   });
 
-  it("throws a TypeError, naming no secret, when no app secret is configured", async () => {
+  it("throws a WhatsAppValidationError, naming no secret, when no app secret is configured", async () => {
     await expect(verifySignature(connectBody, connectSignature, "")).rejects.toThrow(
-      new TypeError("appSecret must be a non-empty string or a non-empty list of non-empty strings"),
+      new WhatsAppValidationError("appSecret must be a non-empty string or a non-empty list of non-empty strings", { path: "appSecret" }),
     );
-    await expect(verifySignature(connectBody, connectSignature, [])).rejects.toThrow(TypeError);
-    await expect(verifySignature(connectBody, connectSignature, [fixtureAppSecret, ""])).rejects.toThrow(TypeError);
+    await expect(verifySignature(connectBody, connectSignature, [])).rejects.toThrow(WhatsAppValidationError);
+    await expect(verifySignature(connectBody, connectSignature, [fixtureAppSecret, ""])).rejects.toThrow(WhatsAppValidationError);
   });
 
-  it("throws a TypeError for a parsed body instead of the raw bytes", async () => {
+  it("throws a WhatsAppValidationError for a parsed body instead of the raw bytes", async () => {
     const parsed = JSON.parse(new TextDecoder().decode(connectBody)) as unknown;
     await expect(verifySignature(parsed as string, connectSignature, fixtureAppSecret)).rejects.toThrow(
       /must be a string, a Uint8Array or an ArrayBuffer/,

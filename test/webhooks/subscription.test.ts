@@ -1,3 +1,4 @@
+import { WhatsAppValidationError } from "../../src/index.js";
 import { describe, expect, it } from "vitest";
 import { WhatsAppError } from "../../src/errors.js";
 import { verifySubscription, WebhookVerificationError } from "../../src/webhooks/index.js";
@@ -82,7 +83,7 @@ describe("verifySubscription", () => {
     expect([error.status, error.message]).toEqual([400, 'Subscription request has a hub.mode other than "subscribe"']);
   });
 
-  it("throws a TypeError when no verify token is configured", () => {
-    expect(() => verifySubscription(verification.request.query, "")).toThrow(new TypeError("verifyToken must be a non-empty string"));
+  it("throws a WhatsAppValidationError when no verify token is configured", () => {
+    expect(() => verifySubscription(verification.request.query, "")).toThrow(new WhatsAppValidationError("verifyToken must be a non-empty string", { path: "verifyToken" }));
   });
 });
