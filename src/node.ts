@@ -1,7 +1,17 @@
 /// <reference types="node" />
 // The one node-only module of the package: everything else uses web-standard APIs only.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { WhatsAppError } from "./errors.js";
 import type { WebhookRequestHandler } from "./webhooks/handler.js";
+
+export interface NodeListenerOptions {
+  /**
+   * Told when the adapter itself cannot serve a delivery: a body that a framework already parsed (so its
+   * signature cannot be checked), or a failure while writing the answer. Default: the first such error is
+   * printed with console.error, so a misconfigured endpoint does not fail silently.
+   */
+  onError?: (error: WhatsAppError) => void;
+}
 
 /** What Express (or another framework) may have put on the request before the listener runs. */
 type FrameworkRequest = IncomingMessage & {
@@ -25,9 +35,28 @@ const ALREADY_PARSED_MESSAGE =
  * from `req.rawBody` (a Buffer or string) or from a Buffer in `req.body` (`express.raw()`); a body already
  * parsed into an object is answered 500 with an explanation.
  */
-export function toNodeListener(handler: WebhookRequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
+export function toNodeListener(
+  handler: WebhookRequestHandler,
+  options: NodeListenerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  let reported = false;
+  const report =
+    options.onError ??
+    ((error: WhatsAppError) => {
+      if (reported) return;
+      reported = true;
+      console.error(`whatsapp-calling: ${error.message}`);
+    });
+  const tell = (error: WhatsAppError) => {
+    try {
+      report(error);
+    } catch {
+      // The observer's failure must not change the answer.
+    }
+  };
   return (req, res) => {
-    respond(handler, req as FrameworkRequest, res).catch(() => {
+    respond(handler, req as FrameworkRequest, res, tell).catch((cause: unknown) => {
+      tell(new WhatsAppError("the webhook listener failed while answering", { cause }));
       // Half an answer cannot be mended: the connection is dropped so that the client does not take it as whole.
       if (res.headersSent) res.destroy();
       else res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Internal error");
@@ -35,13 +64,19 @@ export function toNodeListener(handler: WebhookRequestHandler): (req: IncomingMe
   };
 }
 
-async function respond(handler: WebhookRequestHandler, req: FrameworkRequest, res: ServerResponse): Promise<void> {
+async function respond(
+  handler: WebhookRequestHandler,
+  req: FrameworkRequest,
+  res: ServerResponse,
+  tell: (error: WhatsAppError) => void,
+): Promise<void> {
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   let body: BodyInit | null = null;
   let releaseBody = () => {};
   if (hasBody) {
     const consumed = consumedBody(req);
     if (consumed === "parsed") {
+      tell(new WhatsAppError(ALREADY_PARSED_MESSAGE));
       res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
       res.end(ALREADY_PARSED_MESSAGE);
       return;

@@ -17,14 +17,16 @@ afterEach(async () => {
 /** An Express 5 app on 127.0.0.1; `setup` mounts the webhook listener (and whatever else) on it. */
 async function startApp(setup: (app: express.Express, listener: ReturnType<typeof toNodeListener>) => void) {
   const events: WebhookEvent[] = [];
+  const listenerErrors: Error[] = [];
   const listener = toNodeListener(
     createWebhookHandler({ appSecret: fixtureAppSecret, verifyToken: VERIFY_TOKEN, onEvent: (event) => void events.push(event) }),
+    { onError: (error) => void listenerErrors.push(error) },
   );
   const app = express();
   setup(app, listener);
   const server = await listen(app);
   cleanups.push(server.close);
-  return { url: server.url, events };
+  return { url: server.url, events, listenerErrors };
 }
 
 async function post(url: string, body: Uint8Array<ArrayBuffer> | string, signature?: string) {
@@ -67,8 +69,8 @@ describe("toNodeListener in an Express 5 app", () => {
     expect(await (await fetch(`${url}/health`)).text()).toBe("up");
   });
 
-  it("answers 500 with an explanation when express.json() already parsed the body without keeping the bytes", async () => {
-    const { url, events } = await startApp((app, listener) => {
+  it("answers 500 with an explanation when express.json() already parsed the body without keeping the bytes, and tells onError", async () => {
+    const { url, events, listenerErrors } = await startApp((app, listener) => {
       app.use(express.json());
       app.post("/webhooks/whatsapp", listener);
     });
@@ -82,6 +84,27 @@ describe("toNodeListener in an Express 5 app", () => {
         "express.json(), or keep the raw bytes in req.rawBody.",
     });
     expect(events).toEqual([]);
+    expect(listenerErrors.map((error) => [error.name, error.message])).toEqual([["WhatsAppError", response.body]]);
+  });
+
+  it("without onError, prints the misconfiguration once to stderr", async () => {
+    const printed: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      const listener = toNodeListener(createWebhookHandler({ appSecret: fixtureAppSecret, verifyToken: VERIFY_TOKEN }));
+      const app = express();
+      app.use(express.json());
+      app.post("/webhooks/whatsapp", listener);
+      const server = await listen(app);
+      cleanups.push(server.close);
+      expect((await post(`${server.url}/webhooks/whatsapp`, fixtureBytes(deliveryFixtures[0]))).status).toBe(500);
+      expect((await post(`${server.url}/webhooks/whatsapp`, fixtureBytes(deliveryFixtures[0]))).status).toBe(500);
+    } finally {
+      console.error = original;
+    }
+    expect(printed).toHaveLength(1);
+    expect(String(printed[0]![0])).toMatch(/^whatsapp-calling: The request body was already read and parsed/);
   });
 
   it("uses req.rawBody kept by express.json({ verify }), and a Buffer body from express.raw()", async () => {
