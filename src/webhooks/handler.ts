@@ -30,9 +30,10 @@ export interface WebhookHandlerOptions {
   /** Handlers by event type. */
   on?: WebhookEventHandlers;
   /**
-   * Called when a handler (or the dedupe store) throws, with the event it was handling; the delivery is answered
-   * 500 so that Meta sends it again. `event` is absent only for a failure outside any event. A throwing
-   * `onError` is ignored.
+   * Called when a handler (or the dedupe store) throws, with the event it was handling. The later events of the
+   * same call wait for the re-delivery, other calls' events are still handled, and the delivery is answered 500
+   * so that Meta sends it again. `event` is absent only for a failure outside any event. A throwing `onError` is
+   * ignored.
    */
   onError?: (error: unknown, context: { event?: WebhookEvent | undefined }) => unknown;
   /** Larger bodies are answered 413 without being read whole. Default `DEFAULT_MAX_BODY_BYTES` (4 MiB). */
@@ -129,7 +130,17 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   async function dispatch(events: WebhookEvent[]): Promise<Response> {
     let handled = 0;
     let duplicates = 0;
+    let failed = 0;
+    let deferred = 0;
+    // After a handler fails, the later events of that call wait for Meta's re-delivery (so a call's events
+    // keep their order), while the events of other calls are handled now rather than minutes later.
+    const failedCalls = new Set<string>();
     for (const event of events) {
+      const callId = "callId" in event ? event.callId : undefined;
+      if (callId !== undefined && failedCalls.has(callId)) {
+        deferred++;
+        continue;
+      }
       const key = store ? webhookDedupeKey(event) : undefined;
       let claimed = false;
       try {
@@ -150,16 +161,20 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         if (store && key !== undefined) await store.add(key);
         handled++;
       } catch (error) {
-        log("error", "webhook handler failed; answering 500 so that Meta delivers again", {
+        failed++;
+        if (callId !== undefined) failedCalls.add(callId);
+        log("error", "webhook handler failed; the delivery will be answered 500 so that Meta delivers again", {
           type: event.type,
-          callId: "callId" in event ? event.callId : undefined,
-          handled,
+          callId,
         });
         await reportError(error, event);
-        return textResponse(500, "Webhook handler failed");
       } finally {
         if (claimed && key !== undefined) inFlight.delete(key);
       }
+    }
+    if (failed > 0) {
+      log("warn", "webhook delivery partly handled", { events: events.length, handled, failed, deferred, duplicates });
+      return textResponse(500, "Webhook handler failed");
     }
     log("info", "webhook delivery handled", { events: events.length, handled, duplicates });
     return textResponse(200, "OK");

@@ -309,6 +309,30 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       expect(handled).toEqual([`connect ${USER_CALL_ID}`, "status RINGING", "status ACCEPTED"]);
     });
 
+    it("after a failure, the later events of that call wait for the re-delivery; other calls are handled at once", async () => {
+      const seen: string[] = [];
+      let failing = true;
+      const { url } = await startEndpoint({
+        onEvent: (event) => {
+          const [type, id] = describeEvent(event);
+          if (failing && type === "call.connect") throw new Error("no media server free");
+          seen.push(`${type} ${id}`);
+        },
+      });
+      const body = JSON.stringify(batchDelivery());
+      expect((await deliver(url, body)).status).toBe(500);
+      const all = expectedBatchOrder.map(([type, id]) => `${type} ${id}`);
+      // Everything but the failed connect and the later terminate of the same call, in delivery order.
+      expect(seen).toEqual(all.filter((item) => !item.endsWith(USER_CALL_ID)));
+
+      seen.length = 0;
+      failing = false;
+      expect((await deliver(url, body)).status).toBe(200);
+      // The re-delivery handles the failed call's events, in order; the rest were handled the first time
+      // (account updates and unknown events have no dedupe key, so they come again).
+      expect(seen.filter((item) => item.startsWith("call"))).toEqual([`call.connect ${USER_CALL_ID}`, `call.terminate ${USER_CALL_ID}`]);
+    });
+
     it("answers 500 even when onError itself throws", async () => {
       const { url } = await startEndpoint({
         onEvent: () => {
