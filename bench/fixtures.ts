@@ -1,16 +1,10 @@
 // Inputs of the benchmarks: the webhook fixtures as their exact bytes, and a batched delivery of 1,000 updates
 // (Meta batches up to 1,000) built from them.
 import { fixtureBytes, fixtureJson } from "../test/helpers/fixtures.js";
+import { deliveryFixtures } from "../test/webhooks/helpers.js";
 
-export const WEBHOOK_FIXTURES = [
-  "webhooks/calls.connect.user-initiated.json",
-  "webhooks/calls.connect.business-initiated.json",
-  "webhooks/calls.status.ringing.json",
-  "webhooks/calls.terminate.completed.user-initiated.json",
-  "webhooks/calls.terminate.failed.user-initiated.json",
-  "webhooks/messages.call_permission_reply.accept-temporary.json",
-  "webhooks/messages.call_permission_reply.reject.json",
-] as const;
+/** The webhook deliveries of the shared fixtures (the same list the webhook tests use). */
+export const WEBHOOK_FIXTURES = deliveryFixtures;
 
 export function webhookFixture(name: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(fixtureBytes(name));

@@ -265,30 +265,14 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     },
 
     accept(callId, sdpAnswer, requestOptions) {
-      const body: AcceptCallRequest = {
-        messaging_product: "whatsapp",
-        call_id: callId,
-        action: "accept",
-        session: { sdp_type: "answer", sdp: sdpAnswer },
-        ...optional("biz_opaque_callback_data", requestOptions?.bizOpaqueCallbackData),
-      };
+      const body = acceptRequest(callId, sdpAnswer, requestOptions?.bizOpaqueCallbackData);
       return callAction(body, validateAcceptCallRequest, requestOptions);
     },
 
     async answer(callId, sdpAnswer, requestOptions = {}) {
       const { afterPreAccept, bizOpaqueCallbackData, signal } = requestOptions;
       // Check both requests before sending the first, so that a bad argument cannot leave a call pre-accepted.
-      checkBody(
-        validateAcceptCallRequest,
-        {
-          messaging_product: "whatsapp",
-          call_id: callId,
-          action: "accept",
-          session: { sdp_type: "answer", sdp: sdpAnswer },
-          ...optional("biz_opaque_callback_data", bizOpaqueCallbackData),
-        },
-        "accept",
-      );
+      checkBody(validateAcceptCallRequest, acceptRequest(callId, sdpAnswer, bizOpaqueCallbackData), "accept");
       // One deadline for the whole answer: Meta gives a webhook about 20 seconds.
       const budgetMs = checkTimeout(requestOptions.timeoutMs, "timeoutMs") ?? config.timeoutMs;
       const deadlineAt = Date.now() + budgetMs;
@@ -432,6 +416,16 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     raw,
   };
   return client;
+}
+
+function acceptRequest(callId: string, sdpAnswer: string, bizOpaqueCallbackData: string | undefined): AcceptCallRequest {
+  return {
+    messaging_product: "whatsapp",
+    call_id: callId,
+    action: "accept",
+    session: { sdp_type: "answer", sdp: sdpAnswer },
+    ...optional("biz_opaque_callback_data", bizOpaqueCallbackData),
+  };
 }
 
 /** `{ key: value }` when value is defined, else `{}`: the wire has no nulls for absent options. */
