@@ -400,8 +400,11 @@ export interface components {
         /** @description The calling settings of a phone number. Every field is optional when updating. */
         CallingSettings: {
             status?: components["schemas"]["SettingStatus"];
-            /** @enum {string} */
-            call_icon_visibility?: "DEFAULT" | "DISABLE_ALL";
+            /**
+             * @description `DISABLE_ALL` hides the call icons; Meta's FAQ also names `HIDE_IN_CHAT`.
+             * @enum {string}
+             */
+            call_icon_visibility?: "DEFAULT" | "DISABLE_ALL" | "HIDE_IN_CHAT";
             call_icons?: {
                 /** @description ISO 3166 alpha-2 codes; an empty list removes the restriction. */
                 restrict_to_user_countries?: string[];
@@ -534,6 +537,16 @@ export interface components {
                 [key: string]: unknown;
             };
         } & (unknown & unknown & unknown & unknown);
+        /**
+         * @description A phone number as Meta sends it in webhooks: a JSON string in its examples, "Integer" in its tables, so both are accepted.
+         * @example 15550123456
+         */
+        WebhookPhoneNumber: string | number;
+        /**
+         * @description A business-scoped user id (BSUID), as Meta sends it in webhooks. Not checked against the BSUID pattern, so that a new format cannot make a delivery fail.
+         * @example US.13491208655302741918
+         */
+        WebhookUserId: string;
         /** @description The business phone number the update is about. */
         WebhookMetadata: {
             display_phone_number?: string;
@@ -541,9 +554,9 @@ export interface components {
         };
         /** @description The user. Since the BSUID rollout `wa_id` may be missing and `user_id` / `parent_user_id` appear. */
         WebhookContact: {
-            wa_id?: string;
-            user_id?: components["schemas"]["BusinessScopedUserId"];
-            parent_user_id?: components["schemas"]["BusinessScopedUserId"];
+            wa_id?: components["schemas"]["WebhookPhoneNumber"];
+            user_id?: components["schemas"]["WebhookUserId"];
+            parent_user_id?: components["schemas"]["WebhookUserId"];
             profile?: {
                 name?: string;
                 username?: string;
@@ -578,15 +591,19 @@ export interface components {
             event: string;
             timestamp: components["schemas"]["UnixTimestamp"];
             /** @description The caller (user phone number for user-initiated calls). May be missing after the BSUID rollout. */
-            from?: string;
+            from?: components["schemas"]["WebhookPhoneNumber"];
             /** @description The callee (user phone number for business-initiated calls). May be missing after the BSUID rollout. */
-            to?: string;
-            from_user_id?: components["schemas"]["BusinessScopedUserId"];
-            from_parent_user_id?: components["schemas"]["BusinessScopedUserId"];
-            to_user_id?: components["schemas"]["BusinessScopedUserId"];
-            to_parent_user_id?: components["schemas"]["BusinessScopedUserId"];
-            /** @enum {string} */
-            direction?: "USER_INITIATED" | "BUSINESS_INITIATED";
+            to?: components["schemas"]["WebhookPhoneNumber"];
+            from_user_id?: components["schemas"]["WebhookUserId"];
+            from_parent_user_id?: components["schemas"]["WebhookUserId"];
+            to_user_id?: components["schemas"]["WebhookUserId"];
+            to_parent_user_id?: components["schemas"]["WebhookUserId"];
+            /**
+             * @description `USER_INITIATED` or `BUSINESS_INITIATED` (missing in one documented example). Another value passes, so that a new one cannot make Meta re-deliver a whole batch.
+             * @example USER_INITIATED
+             * @example BUSINESS_INITIATED
+             */
+            direction?: string;
             biz_opaque_callback_data?: string;
             /** @description The `biz_payload` of the wa.me/call deep link the call came from. */
             deeplink_payload?: string;
@@ -598,8 +615,12 @@ export interface components {
             /** @constant */
             event: "connect";
             session?: {
-                /** @enum {string} */
-                sdp_type: "offer" | "answer";
+                /**
+                 * @description `offer` (user-initiated: the caller's offer, to be answered) or `answer` (business-initiated: Meta's answer to your offer).
+                 * @example offer
+                 * @example answer
+                 */
+                sdp_type: string;
                 sdp: string;
             };
             /** @description Legacy; shown in some business-initiated examples. Do not rely on it. */
@@ -611,8 +632,12 @@ export interface components {
         TerminateCallEvent: components["schemas"]["CallEventCommon"] & {
             /** @constant */
             event: "terminate";
-            /** @enum {string} */
-            status: "COMPLETED" | "FAILED" | "REJECTED";
+            /**
+             * @description `COMPLETED` or `FAILED` in Meta's documentation (`REJECTED` is reported by other clients). Another value passes, so that a new one cannot make Meta re-deliver a whole batch.
+             * @example COMPLETED
+             * @example FAILED
+             */
+            status: string;
             start_time?: components["schemas"]["UnixTimestamp"];
             end_time?: components["schemas"]["UnixTimestamp"];
             duration?: components["schemas"]["NumericString"];
@@ -623,12 +648,17 @@ export interface components {
             timestamp: components["schemas"]["UnixTimestamp"];
             /** @example call */
             type?: string;
-            /** @enum {string} */
-            status: "RINGING" | "ACCEPTED" | "REJECTED";
+            /**
+             * @description `RINGING`, `ACCEPTED` or `REJECTED`. Another value passes, so that a new one cannot make Meta re-deliver a whole batch.
+             * @example RINGING
+             * @example ACCEPTED
+             * @example REJECTED
+             */
+            status: string;
             /** @description The user's phone number. May be missing after the BSUID rollout. */
-            recipient_id?: string;
-            recipient_user_id?: components["schemas"]["BusinessScopedUserId"];
-            recipient_parent_user_id?: components["schemas"]["BusinessScopedUserId"];
+            recipient_id?: components["schemas"]["WebhookPhoneNumber"];
+            recipient_user_id?: components["schemas"]["WebhookUserId"];
+            recipient_parent_user_id?: components["schemas"]["WebhookUserId"];
             biz_opaque_callback_data?: string;
             errors?: components["schemas"]["WebhookError"][];
         };
@@ -659,8 +689,8 @@ export interface components {
         };
         WebhookMessage: {
             id: string;
-            from?: string;
-            from_user_id?: components["schemas"]["BusinessScopedUserId"];
+            from?: components["schemas"]["WebhookPhoneNumber"];
+            from_user_id?: components["schemas"]["WebhookUserId"];
             timestamp?: components["schemas"]["UnixTimestamp"];
             type: string;
             context?: {
@@ -676,7 +706,7 @@ export interface components {
         /** @description A user's answer to a call-permission request, or a permission granted or revoked automatically. */
         CallPermissionReplyMessage: {
             id: string;
-            from?: string;
+            from?: components["schemas"]["WebhookPhoneNumber"];
             timestamp?: components["schemas"]["UnixTimestamp"];
             /** @constant */
             type: "interactive";
@@ -695,8 +725,12 @@ export interface components {
             response: "accept" | "reject";
             is_permanent?: boolean;
             expiration_timestamp?: components["schemas"]["UnixTimestamp"];
-            /** @enum {string} */
-            response_source?: "user_action" | "automatic";
+            /**
+             * @description `user_action` or `automatic` (a permission granted by the user's call, or revoked after unanswered calls). Another value passes.
+             * @example user_action
+             * @example automatic
+             */
+            response_source?: string;
         };
         MessagesWebhookNotification: {
             object: string;
@@ -873,6 +907,8 @@ export type SendMessageResponse = components['schemas']['SendMessageResponse'];
 export type WebhookNotification = components['schemas']['WebhookNotification'];
 export type WebhookEntry = components['schemas']['WebhookEntry'];
 export type WebhookChange = components['schemas']['WebhookChange'];
+export type WebhookPhoneNumber = components['schemas']['WebhookPhoneNumber'];
+export type WebhookUserId = components['schemas']['WebhookUserId'];
 export type WebhookMetadata = components['schemas']['WebhookMetadata'];
 export type WebhookContact = components['schemas']['WebhookContact'];
 export type WebhookError = components['schemas']['WebhookError'];

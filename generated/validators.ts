@@ -132,9 +132,8 @@ return errors === 0;
 }
 validate9.evaluated = {"props":{"display_phone_number":true,"phone_number_id":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema8 = {"type":"object","properties":{"wa_id":{"type":"string"},"user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"parent_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"profile":{"type":"object","properties":{"name":{"type":"string"},"username":{"type":"string"}}}}};
-const schema9 = {"type":"string","pattern":"^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"};
-const pattern1 = new RegExp("^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$", "u");
+const schema8 = {"type":"object","properties":{"wa_id":{"$ref":"#/components/schemas/WebhookPhoneNumber"},"user_id":{"$ref":"#/components/schemas/WebhookUserId"},"parent_user_id":{"$ref":"#/components/schemas/WebhookUserId"},"profile":{"type":"object","properties":{"name":{"type":"string"},"username":{"type":"string"}}}}};
+const schema9 = {"type":["string","integer"]};
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -146,22 +145,35 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(errors === 0){
-if(typeof data === "string"){
-if(!pattern1.test(data)){
-validate12.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"},message:"must match pattern \""+"^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"+"\""}];
+if((typeof data !== "string") && (!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data))))){
+validate12.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema9.type},message:"must be string,integer"}];
 return false;
-}
-}
-else {
-validate12.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
 }
 validate12.errors = vErrors;
 return errors === 0;
 }
 validate12.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema10 = {"type":"string"};
+
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate14.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+validate14.errors = vErrors;
+return errors === 0;
+}
+validate14.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -178,9 +190,9 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.wa_id !== undefined){
 const _errs1 = errors;
-if(typeof data.wa_id !== "string"){
-validate11.errors = [{instancePath:instancePath+"/wa_id",schemaPath:"#/properties/wa_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(!(validate12(data.wa_id, {instancePath:instancePath+"/wa_id",parentData:data,parentDataProperty:"wa_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
 }
@@ -189,9 +201,21 @@ var valid0 = true;
 }
 if(valid0){
 if(data.user_id !== undefined){
+const _errs2 = errors;
+if(!(validate14(data.user_id, {instancePath:instancePath+"/user_id",parentData:data,parentDataProperty:"user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.parent_user_id !== undefined){
 const _errs3 = errors;
-if(!(validate12(data.user_id, {instancePath:instancePath+"/user_id",parentData:data,parentDataProperty:"user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+if(!(validate14(data.parent_user_id, {instancePath:instancePath+"/parent_user_id",parentData:data,parentDataProperty:"parent_user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs3 === errors;
@@ -200,42 +224,30 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.parent_user_id !== undefined){
-const _errs4 = errors;
-if(!(validate12(data.parent_user_id, {instancePath:instancePath+"/parent_user_id",parentData:data,parentDataProperty:"parent_user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
 if(data.profile !== undefined){
 let data3 = data.profile;
-const _errs5 = errors;
-if(errors === _errs5){
+const _errs4 = errors;
+if(errors === _errs4){
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if(data3.name !== undefined){
-const _errs7 = errors;
+const _errs6 = errors;
 if(typeof data3.name !== "string"){
 validate11.errors = [{instancePath:instancePath+"/profile/name",schemaPath:"#/properties/profile/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs7 === errors;
+var valid1 = _errs6 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data3.username !== undefined){
-const _errs9 = errors;
+const _errs8 = errors;
 if(typeof data3.username !== "string"){
 validate11.errors = [{instancePath:instancePath+"/profile/username",schemaPath:"#/properties/profile/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs9 === errors;
+var valid1 = _errs8 === errors;
 }
 else {
 var valid1 = true;
@@ -247,7 +259,7 @@ validate11.errors = [{instancePath:instancePath+"/profile",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs5 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
@@ -266,16 +278,16 @@ return errors === 0;
 }
 validate11.evaluated = {"props":{"wa_id":true,"user_id":true,"parent_user_id":true,"profile":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema10 = {"type":"object","required":["id","event"],"properties":{"id":{"$ref":"#/components/schemas/CallId"},"event":{"type":"string"}},"allOf":[{"if":{"required":["event"],"properties":{"event":{"const":"connect"}}},"then":{"$ref":"#/components/schemas/ConnectCallEvent"}},{"if":{"required":["event"],"properties":{"event":{"const":"terminate"}}},"then":{"$ref":"#/components/schemas/TerminateCallEvent"}}]};
-const schema11 = {"allOf":[{"$ref":"#/components/schemas/CallEventCommon"},{"type":"object","required":["event"],"properties":{"event":{"type":"string","const":"connect"},"session":{"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","enum":["offer","answer"]},"sdp":{"type":"string"}}},"connection":{"type":"object","additionalProperties":true}}}]};
-const schema12 = {"type":"object","required":["id","event","timestamp"],"properties":{"id":{"$ref":"#/components/schemas/CallId"},"event":{"type":"string"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"from":{"type":"string"},"to":{"type":"string"},"from_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"from_parent_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"to_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"to_parent_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"direction":{"type":"string","enum":["USER_INITIATED","BUSINESS_INITIATED"]},"biz_opaque_callback_data":{"type":"string"},"deeplink_payload":{"type":"string"},"cta_payload":{"type":"string"}}};
-const schema13 = {"type":"string","minLength":1};
+const schema11 = {"type":"object","required":["id","event"],"properties":{"id":{"$ref":"#/components/schemas/CallId"},"event":{"type":"string"}},"allOf":[{"if":{"required":["event"],"properties":{"event":{"const":"connect"}}},"then":{"$ref":"#/components/schemas/ConnectCallEvent"}},{"if":{"required":["event"],"properties":{"event":{"const":"terminate"}}},"then":{"$ref":"#/components/schemas/TerminateCallEvent"}}]};
+const schema12 = {"allOf":[{"$ref":"#/components/schemas/CallEventCommon"},{"type":"object","required":["event"],"properties":{"event":{"type":"string","const":"connect"},"session":{"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string"},"sdp":{"type":"string"}}},"connection":{"type":"object","additionalProperties":true}}}]};
+const schema13 = {"type":"object","required":["id","event","timestamp"],"properties":{"id":{"$ref":"#/components/schemas/CallId"},"event":{"type":"string"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"from":{"$ref":"#/components/schemas/WebhookPhoneNumber"},"to":{"$ref":"#/components/schemas/WebhookPhoneNumber"},"from_user_id":{"$ref":"#/components/schemas/WebhookUserId"},"from_parent_user_id":{"$ref":"#/components/schemas/WebhookUserId"},"to_user_id":{"$ref":"#/components/schemas/WebhookUserId"},"to_parent_user_id":{"$ref":"#/components/schemas/WebhookUserId"},"direction":{"type":"string"},"biz_opaque_callback_data":{"type":"string"},"deeplink_payload":{"type":"string"},"cta_payload":{"type":"string"}}};
+const schema14 = {"type":"string","minLength":1};
 const func0 = function ucs2length(str) { let length = 0; for (const _ of str) length++; return length; };
 
-function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate19.evaluated;
+const evaluated0 = validate21.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -285,25 +297,25 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(typeof data === "string"){
 if(func0(data) < 1){
-validate19.errors = [{instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate21.errors = [{instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate21.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-validate19.errors = vErrors;
+validate21.errors = vErrors;
 return errors === 0;
 }
-validate19.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate21.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 
-function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate18.evaluated;
+const evaluated0 = validate20.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -314,14 +326,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.id === undefined) && (missing0 = "id")) || ((data.event === undefined) && (missing0 = "event"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate18.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate20.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
-if(!(validate19(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+if(!(validate21(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -333,7 +345,7 @@ if(valid0){
 if(data.event !== undefined){
 const _errs2 = errors;
 if(typeof data.event !== "string"){
-validate18.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -356,9 +368,9 @@ var valid0 = true;
 if(valid0){
 if(data.from !== undefined){
 const _errs5 = errors;
-if(typeof data.from !== "string"){
-validate18.errors = [{instancePath:instancePath+"/from",schemaPath:"#/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(!(validate12(data.from, {instancePath:instancePath+"/from",parentData:data,parentDataProperty:"from",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs5 === errors;
 }
@@ -367,10 +379,22 @@ var valid0 = true;
 }
 if(valid0){
 if(data.to !== undefined){
+const _errs6 = errors;
+if(!(validate12(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.from_user_id !== undefined){
 const _errs7 = errors;
-if(typeof data.to !== "string"){
-validate18.errors = [{instancePath:instancePath+"/to",schemaPath:"#/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(!(validate14(data.from_user_id, {instancePath:instancePath+"/from_user_id",parentData:data,parentDataProperty:"from_user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs7 === errors;
 }
@@ -378,10 +402,22 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.from_user_id !== undefined){
+if(data.from_parent_user_id !== undefined){
+const _errs8 = errors;
+if(!(validate14(data.from_parent_user_id, {instancePath:instancePath+"/from_parent_user_id",parentData:data,parentDataProperty:"from_parent_user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.to_user_id !== undefined){
 const _errs9 = errors;
-if(!(validate12(data.from_user_id, {instancePath:instancePath+"/from_user_id",parentData:data,parentDataProperty:"from_user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+if(!(validate14(data.to_user_id, {instancePath:instancePath+"/to_user_id",parentData:data,parentDataProperty:"to_user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs9 === errors;
@@ -390,10 +426,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.from_parent_user_id !== undefined){
+if(data.to_parent_user_id !== undefined){
 const _errs10 = errors;
-if(!(validate12(data.from_parent_user_id, {instancePath:instancePath+"/from_parent_user_id",parentData:data,parentDataProperty:"from_parent_user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+if(!(validate14(data.to_parent_user_id, {instancePath:instancePath+"/to_parent_user_id",parentData:data,parentDataProperty:"to_parent_user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs10 === errors;
@@ -402,11 +438,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.to_user_id !== undefined){
+if(data.direction !== undefined){
 const _errs11 = errors;
-if(!(validate12(data.to_user_id, {instancePath:instancePath+"/to_user_id",parentData:data,parentDataProperty:"to_user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
+if(typeof data.direction !== "string"){
+validate20.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
 var valid0 = _errs11 === errors;
 }
@@ -414,27 +450,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.to_parent_user_id !== undefined){
-const _errs12 = errors;
-if(!(validate12(data.to_parent_user_id, {instancePath:instancePath+"/to_parent_user_id",parentData:data,parentDataProperty:"to_parent_user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.direction !== undefined){
-let data9 = data.direction;
+if(data.biz_opaque_callback_data !== undefined){
 const _errs13 = errors;
-if(typeof data9 !== "string"){
-validate18.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data9 === "USER_INITIATED") || (data9 === "BUSINESS_INITIATED"))){
-validate18.errors = [{instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/enum",keyword:"enum",params:{allowedValues: schema12.properties.direction.enum},message:"must be equal to one of the allowed values"}];
+if(typeof data.biz_opaque_callback_data !== "string"){
+validate20.errors = [{instancePath:instancePath+"/biz_opaque_callback_data",schemaPath:"#/properties/biz_opaque_callback_data/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs13 === errors;
@@ -443,10 +462,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.biz_opaque_callback_data !== undefined){
+if(data.deeplink_payload !== undefined){
 const _errs15 = errors;
-if(typeof data.biz_opaque_callback_data !== "string"){
-validate18.errors = [{instancePath:instancePath+"/biz_opaque_callback_data",schemaPath:"#/properties/biz_opaque_callback_data/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data.deeplink_payload !== "string"){
+validate20.errors = [{instancePath:instancePath+"/deeplink_payload",schemaPath:"#/properties/deeplink_payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs15 === errors;
@@ -455,10 +474,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.deeplink_payload !== undefined){
+if(data.cta_payload !== undefined){
 const _errs17 = errors;
-if(typeof data.deeplink_payload !== "string"){
-validate18.errors = [{instancePath:instancePath+"/deeplink_payload",schemaPath:"#/properties/deeplink_payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data.cta_payload !== "string"){
+validate20.errors = [{instancePath:instancePath+"/cta_payload",schemaPath:"#/properties/cta_payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -466,18 +485,6 @@ var valid0 = _errs17 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.cta_payload !== undefined){
-const _errs19 = errors;
-if(typeof data.cta_payload !== "string"){
-validate18.errors = [{instancePath:instancePath+"/cta_payload",schemaPath:"#/properties/cta_payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -493,20 +500,20 @@ var valid0 = true;
 }
 }
 else {
-validate18.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate18.errors = vErrors;
+validate20.errors = vErrors;
 return errors === 0;
 }
-validate18.evaluated = {"props":{"id":true,"event":true,"timestamp":true,"from":true,"to":true,"from_user_id":true,"from_parent_user_id":true,"to_user_id":true,"to_parent_user_id":true,"direction":true,"biz_opaque_callback_data":true,"deeplink_payload":true,"cta_payload":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"id":true,"event":true,"timestamp":true,"from":true,"to":true,"from_user_id":true,"from_parent_user_id":true,"to_user_id":true,"to_parent_user_id":true,"direction":true,"biz_opaque_callback_data":true,"deeplink_payload":true,"cta_payload":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate17.evaluated;
+const evaluated0 = validate19.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -514,8 +521,8 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 const _errs0 = errors;
-if(!(validate18(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+if(!(validate20(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs0 === errors;
@@ -525,7 +532,7 @@ if(errors === _errs1){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.event === undefined) && (missing0 = "event")){
-validate17.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate19.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -533,11 +540,11 @@ if(data.event !== undefined){
 let data0 = data.event;
 const _errs3 = errors;
 if(typeof data0 !== "string"){
-validate17.errors = [{instancePath:instancePath+"/event",schemaPath:"#/allOf/1/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate19.errors = [{instancePath:instancePath+"/event",schemaPath:"#/allOf/1/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("connect" !== data0){
-validate17.errors = [{instancePath:instancePath+"/event",schemaPath:"#/allOf/1/properties/event/const",keyword:"const",params:{allowedValue: "connect"},message:"must be equal to constant"}];
+validate19.errors = [{instancePath:instancePath+"/event",schemaPath:"#/allOf/1/properties/event/const",keyword:"const",params:{allowedValue: "connect"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs3 === errors;
@@ -553,19 +560,14 @@ if(errors === _errs5){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 let missing1;
 if(((data1.sdp_type === undefined) && (missing1 = "sdp_type")) || ((data1.sdp === undefined) && (missing1 = "sdp"))){
-validate17.errors = [{instancePath:instancePath+"/session",schemaPath:"#/allOf/1/properties/session/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate19.errors = [{instancePath:instancePath+"/session",schemaPath:"#/allOf/1/properties/session/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data1.sdp_type !== undefined){
-let data2 = data1.sdp_type;
 const _errs7 = errors;
-if(typeof data2 !== "string"){
-validate17.errors = [{instancePath:instancePath+"/session/sdp_type",schemaPath:"#/allOf/1/properties/session/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data2 === "offer") || (data2 === "answer"))){
-validate17.errors = [{instancePath:instancePath+"/session/sdp_type",schemaPath:"#/allOf/1/properties/session/properties/sdp_type/enum",keyword:"enum",params:{allowedValues: schema11.allOf[1].properties.session.properties.sdp_type.enum},message:"must be equal to one of the allowed values"}];
+if(typeof data1.sdp_type !== "string"){
+validate19.errors = [{instancePath:instancePath+"/session/sdp_type",schemaPath:"#/allOf/1/properties/session/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid2 = _errs7 === errors;
@@ -577,7 +579,7 @@ if(valid2){
 if(data1.sdp !== undefined){
 const _errs9 = errors;
 if(typeof data1.sdp !== "string"){
-validate17.errors = [{instancePath:instancePath+"/session/sdp",schemaPath:"#/allOf/1/properties/session/properties/sdp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate19.errors = [{instancePath:instancePath+"/session/sdp",schemaPath:"#/allOf/1/properties/session/properties/sdp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid2 = _errs9 === errors;
@@ -589,7 +591,7 @@ var valid2 = true;
 }
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/session",schemaPath:"#/allOf/1/properties/session/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate19.errors = [{instancePath:instancePath+"/session",schemaPath:"#/allOf/1/properties/session/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -606,7 +608,7 @@ if(errors === _errs11){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/connection",schemaPath:"#/allOf/1/properties/connection/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate19.errors = [{instancePath:instancePath+"/connection",schemaPath:"#/allOf/1/properties/connection/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -620,19 +622,47 @@ var valid1 = true;
 }
 }
 else {
-validate17.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate19.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 var valid0 = _errs1 === errors;
 }
-validate17.errors = vErrors;
+validate19.errors = vErrors;
 return errors === 0;
 }
-validate17.evaluated = {"props":{"event":true,"session":true,"connection":true,"id":true,"timestamp":true,"from":true,"to":true,"from_user_id":true,"from_parent_user_id":true,"to_user_id":true,"to_parent_user_id":true,"direction":true,"biz_opaque_callback_data":true,"deeplink_payload":true,"cta_payload":true},"dynamicProps":false,"dynamicItems":false};
+validate19.evaluated = {"props":{"event":true,"session":true,"connection":true,"id":true,"timestamp":true,"from":true,"to":true,"from_user_id":true,"from_parent_user_id":true,"to_user_id":true,"to_parent_user_id":true,"direction":true,"biz_opaque_callback_data":true,"deeplink_payload":true,"cta_payload":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema14 = {"allOf":[{"$ref":"#/components/schemas/CallEventCommon"},{"type":"object","required":["event","status"],"properties":{"event":{"type":"string","const":"terminate"},"status":{"type":"string","enum":["COMPLETED","FAILED","REJECTED"]},"start_time":{"$ref":"#/components/schemas/UnixTimestamp"},"end_time":{"$ref":"#/components/schemas/UnixTimestamp"},"duration":{"$ref":"#/components/schemas/NumericString"}}}]};
-const schema15 = {"type":["string","integer"],"pattern":"^[0-9]+$"};
+const schema15 = {"allOf":[{"$ref":"#/components/schemas/CallEventCommon"},{"type":"object","required":["event","status"],"properties":{"event":{"type":"string","const":"terminate"},"status":{"type":"string"},"start_time":{"$ref":"#/components/schemas/UnixTimestamp"},"end_time":{"$ref":"#/components/schemas/UnixTimestamp"},"duration":{"$ref":"#/components/schemas/NumericString"}}}]};
+const schema16 = {"type":["string","integer"],"pattern":"^[0-9]+$"};
+
+function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate36.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if((typeof data !== "string") && (!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data))))){
+validate36.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema16.type},message:"must be string,integer"}];
+return false;
+}
+if(errors === 0){
+if(typeof data === "string"){
+if(!pattern0.test(data)){
+validate36.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""}];
+return false;
+}
+}
+}
+validate36.errors = vErrors;
+return errors === 0;
+}
+validate36.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -644,37 +674,9 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if((typeof data !== "string") && (!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data))))){
-validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema15.type},message:"must be string,integer"}];
-return false;
-}
-if(errors === 0){
-if(typeof data === "string"){
-if(!pattern0.test(data)){
-validate32.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""}];
-return false;
-}
-}
-}
-validate32.errors = vErrors;
-return errors === 0;
-}
-validate32.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate28.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 const _errs0 = errors;
-if(!(validate18(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+if(!(validate20(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs0 === errors;
@@ -684,7 +686,7 @@ if(errors === _errs1){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.event === undefined) && (missing0 = "event")) || ((data.status === undefined) && (missing0 = "status"))){
-validate28.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate32.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -692,11 +694,11 @@ if(data.event !== undefined){
 let data0 = data.event;
 const _errs3 = errors;
 if(typeof data0 !== "string"){
-validate28.errors = [{instancePath:instancePath+"/event",schemaPath:"#/allOf/1/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate32.errors = [{instancePath:instancePath+"/event",schemaPath:"#/allOf/1/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("terminate" !== data0){
-validate28.errors = [{instancePath:instancePath+"/event",schemaPath:"#/allOf/1/properties/event/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
+validate32.errors = [{instancePath:instancePath+"/event",schemaPath:"#/allOf/1/properties/event/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs3 === errors;
@@ -706,14 +708,9 @@ var valid1 = true;
 }
 if(valid1){
 if(data.status !== undefined){
-let data1 = data.status;
 const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate28.errors = [{instancePath:instancePath+"/status",schemaPath:"#/allOf/1/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data1 === "COMPLETED") || (data1 === "FAILED")) || (data1 === "REJECTED"))){
-validate28.errors = [{instancePath:instancePath+"/status",schemaPath:"#/allOf/1/properties/status/enum",keyword:"enum",params:{allowedValues: schema14.allOf[1].properties.status.enum},message:"must be equal to one of the allowed values"}];
+if(typeof data.status !== "string"){
+validate32.errors = [{instancePath:instancePath+"/status",schemaPath:"#/allOf/1/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid1 = _errs5 === errors;
@@ -748,8 +745,8 @@ var valid1 = true;
 if(valid1){
 if(data.duration !== undefined){
 const _errs9 = errors;
-if(!(validate32(data.duration, {instancePath:instancePath+"/duration",parentData:data,parentDataProperty:"duration",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+if(!(validate36(data.duration, {instancePath:instancePath+"/duration",parentData:data,parentDataProperty:"duration",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs9 === errors;
@@ -764,22 +761,22 @@ var valid1 = true;
 }
 }
 else {
-validate28.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate32.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 var valid0 = _errs1 === errors;
 }
-validate28.errors = vErrors;
+validate32.errors = vErrors;
 return errors === 0;
 }
-validate28.evaluated = {"props":{"event":true,"status":true,"start_time":true,"end_time":true,"duration":true,"id":true,"timestamp":true,"from":true,"to":true,"from_user_id":true,"from_parent_user_id":true,"to_user_id":true,"to_parent_user_id":true,"direction":true,"biz_opaque_callback_data":true,"deeplink_payload":true,"cta_payload":true},"dynamicProps":false,"dynamicItems":false};
+validate32.evaluated = {"props":{"event":true,"status":true,"start_time":true,"end_time":true,"duration":true,"id":true,"timestamp":true,"from":true,"to":true,"from_user_id":true,"from_parent_user_id":true,"to_user_id":true,"to_parent_user_id":true,"direction":true,"biz_opaque_callback_data":true,"deeplink_payload":true,"cta_payload":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate16.evaluated;
+const evaluated0 = validate18.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -829,8 +826,8 @@ vErrors = null;
 }
 if(_valid0){
 const _errs5 = errors;
-if(!(validate17(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
+if(!(validate19(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs5 === errors;
@@ -863,7 +860,7 @@ else {
 vErrors.push(err2);
 }
 errors++;
-validate16.errors = vErrors;
+validate18.errors = vErrors;
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -911,8 +908,8 @@ vErrors = null;
 }
 if(_valid1){
 const _errs10 = errors;
-if(!(validate28(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+if(!(validate32(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs10 === errors;
@@ -947,7 +944,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate16.errors = vErrors;
+validate18.errors = vErrors;
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -967,7 +964,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if(((data.id === undefined) && (missing2 = "id")) || ((data.event === undefined) && (missing2 = "event"))){
-validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate18.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
@@ -978,8 +975,8 @@ props0.event = true;
 }
 if(data.id !== undefined){
 const _errs11 = errors;
-if(!(validate19(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+if(!(validate21(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 var valid5 = _errs11 === errors;
@@ -991,7 +988,7 @@ if(valid5){
 if(data.event !== undefined){
 const _errs12 = errors;
 if(typeof data.event !== "string"){
-validate16.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate18.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid5 = _errs12 === errors;
@@ -1003,23 +1000,23 @@ var valid5 = true;
 }
 }
 else {
-validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate18.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate16.errors = vErrors;
+validate18.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate16.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate18.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema16 = {"type":"object","required":["id","status","timestamp"],"properties":{"id":{"$ref":"#/components/schemas/CallId"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string"},"status":{"type":"string","enum":["RINGING","ACCEPTED","REJECTED"]},"recipient_id":{"type":"string"},"recipient_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"recipient_parent_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"biz_opaque_callback_data":{"type":"string"},"errors":{"type":"array","items":{"$ref":"#/components/schemas/WebhookError"}}}};
-const schema17 = {"type":"object","required":["code"],"properties":{"code":{"type":"integer"},"title":{"type":"string"},"message":{"type":"string"},"href":{"type":"string"},"error_data":{"type":"object","properties":{"details":{"type":"string"}}}}};
+const schema17 = {"type":"object","required":["id","status","timestamp"],"properties":{"id":{"$ref":"#/components/schemas/CallId"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string"},"status":{"type":"string"},"recipient_id":{"$ref":"#/components/schemas/WebhookPhoneNumber"},"recipient_user_id":{"$ref":"#/components/schemas/WebhookUserId"},"recipient_parent_user_id":{"$ref":"#/components/schemas/WebhookUserId"},"biz_opaque_callback_data":{"type":"string"},"errors":{"type":"array","items":{"$ref":"#/components/schemas/WebhookError"}}}};
+const schema18 = {"type":"object","required":["code"],"properties":{"code":{"type":"integer"},"title":{"type":"string"},"message":{"type":"string"},"href":{"type":"string"},"error_data":{"type":"object","properties":{"details":{"type":"string"}}}}};
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate42.evaluated;
+const evaluated0 = validate47.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1030,7 +1027,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.code === undefined) && (missing0 = "code")){
-validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1038,7 +1035,7 @@ if(data.code !== undefined){
 let data0 = data.code;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate42.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate47.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1050,7 +1047,7 @@ if(valid0){
 if(data.title !== undefined){
 const _errs3 = errors;
 if(typeof data.title !== "string"){
-validate42.errors = [{instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1062,7 +1059,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs5 = errors;
 if(typeof data.message !== "string"){
-validate42.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -1074,7 +1071,7 @@ if(valid0){
 if(data.href !== undefined){
 const _errs7 = errors;
 if(typeof data.href !== "string"){
-validate42.errors = [{instancePath:instancePath+"/href",schemaPath:"#/properties/href/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/href",schemaPath:"#/properties/href/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -1090,13 +1087,13 @@ if(errors === _errs9){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 if(data4.details !== undefined){
 if(typeof data4.details !== "string"){
-validate42.errors = [{instancePath:instancePath+"/error_data/details",schemaPath:"#/properties/error_data/properties/details/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/error_data/details",schemaPath:"#/properties/error_data/properties/details/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/error_data",schemaPath:"#/properties/error_data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate47.errors = [{instancePath:instancePath+"/error_data",schemaPath:"#/properties/error_data/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -1112,20 +1109,20 @@ var valid0 = true;
 }
 }
 else {
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate42.errors = vErrors;
+validate47.errors = vErrors;
 return errors === 0;
 }
-validate42.evaluated = {"props":{"code":true,"title":true,"message":true,"href":true,"error_data":true},"dynamicProps":false,"dynamicItems":false};
+validate47.evaluated = {"props":{"code":true,"title":true,"message":true,"href":true,"error_data":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate37.evaluated;
+const evaluated0 = validate41.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1136,14 +1133,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.id === undefined) && (missing0 = "id")) || ((data.status === undefined) && (missing0 = "status"))) || ((data.timestamp === undefined) && (missing0 = "timestamp"))){
-validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
-if(!(validate19(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+if(!(validate21(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -1167,7 +1164,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if(typeof data.type !== "string"){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1177,14 +1174,9 @@ var valid0 = true;
 }
 if(valid0){
 if(data.status !== undefined){
-let data3 = data.status;
 const _errs5 = errors;
-if(typeof data3 !== "string"){
-validate37.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data3 === "RINGING") || (data3 === "ACCEPTED")) || (data3 === "REJECTED"))){
-validate37.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema16.properties.status.enum},message:"must be equal to one of the allowed values"}];
+if(typeof data.status !== "string"){
+validate41.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -1195,9 +1187,9 @@ var valid0 = true;
 if(valid0){
 if(data.recipient_id !== undefined){
 const _errs7 = errors;
-if(typeof data.recipient_id !== "string"){
-validate37.errors = [{instancePath:instancePath+"/recipient_id",schemaPath:"#/properties/recipient_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(!(validate12(data.recipient_id, {instancePath:instancePath+"/recipient_id",parentData:data,parentDataProperty:"recipient_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs7 === errors;
 }
@@ -1206,9 +1198,21 @@ var valid0 = true;
 }
 if(valid0){
 if(data.recipient_user_id !== undefined){
+const _errs8 = errors;
+if(!(validate14(data.recipient_user_id, {instancePath:instancePath+"/recipient_user_id",parentData:data,parentDataProperty:"recipient_user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.recipient_parent_user_id !== undefined){
 const _errs9 = errors;
-if(!(validate12(data.recipient_user_id, {instancePath:instancePath+"/recipient_user_id",parentData:data,parentDataProperty:"recipient_user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+if(!(validate14(data.recipient_parent_user_id, {instancePath:instancePath+"/recipient_parent_user_id",parentData:data,parentDataProperty:"recipient_parent_user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs9 === errors;
@@ -1217,11 +1221,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.recipient_parent_user_id !== undefined){
+if(data.biz_opaque_callback_data !== undefined){
 const _errs10 = errors;
-if(!(validate12(data.recipient_parent_user_id, {instancePath:instancePath+"/recipient_parent_user_id",parentData:data,parentDataProperty:"recipient_parent_user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
+if(typeof data.biz_opaque_callback_data !== "string"){
+validate41.errors = [{instancePath:instancePath+"/biz_opaque_callback_data",schemaPath:"#/properties/biz_opaque_callback_data/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
 var valid0 = _errs10 === errors;
 }
@@ -1229,43 +1233,31 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.biz_opaque_callback_data !== undefined){
-const _errs11 = errors;
-if(typeof data.biz_opaque_callback_data !== "string"){
-validate37.errors = [{instancePath:instancePath+"/biz_opaque_callback_data",schemaPath:"#/properties/biz_opaque_callback_data/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
 if(data.errors !== undefined){
 let data8 = data.errors;
-const _errs13 = errors;
-if(errors === _errs13){
+const _errs12 = errors;
+if(errors === _errs12){
 if(Array.isArray(data8)){
 var valid1 = true;
 const len0 = data8.length;
 for(let i0=0; i0<len0; i0++){
-const _errs15 = errors;
-if(!(validate42(data8[i0], {instancePath:instancePath+"/errors/" + i0,parentData:data8,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+const _errs14 = errors;
+if(!(validate47(data8[i0], {instancePath:instancePath+"/errors/" + i0,parentData:data8,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
 errors = vErrors.length;
 }
-var valid1 = _errs15 === errors;
+var valid1 = _errs14 === errors;
 if(!valid1){
 break;
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate41.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid0 = _errs13 === errors;
+var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
@@ -1281,14 +1273,14 @@ var valid0 = true;
 }
 }
 else {
-validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate37.errors = vErrors;
+validate41.errors = vErrors;
 return errors === 0;
 }
-validate37.evaluated = {"props":{"id":true,"timestamp":true,"type":true,"status":true,"recipient_id":true,"recipient_user_id":true,"recipient_parent_user_id":true,"biz_opaque_callback_data":true,"errors":true},"dynamicProps":false,"dynamicItems":false};
+validate41.evaluated = {"props":{"id":true,"timestamp":true,"type":true,"status":true,"recipient_id":true,"recipient_user_id":true,"recipient_parent_user_id":true,"biz_opaque_callback_data":true,"errors":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate6(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -1372,8 +1364,8 @@ var valid2 = true;
 const len1 = data4.length;
 for(let i1=0; i1<len1; i1++){
 const _errs8 = errors;
-if(!(validate16(data4[i1], {instancePath:instancePath+"/calls/" + i1,parentData:data4,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
+if(!(validate18(data4[i1], {instancePath:instancePath+"/calls/" + i1,parentData:data4,parentDataProperty:i1,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs8 === errors;
@@ -1402,8 +1394,8 @@ var valid3 = true;
 const len2 = data6.length;
 for(let i2=0; i2<len2; i2++){
 const _errs11 = errors;
-if(!(validate37(data6[i2], {instancePath:instancePath+"/statuses/" + i2,parentData:data6,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+if(!(validate41(data6[i2], {instancePath:instancePath+"/statuses/" + i2,parentData:data6,parentDataProperty:i2,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs11 === errors;
@@ -1432,8 +1424,8 @@ var valid4 = true;
 const len3 = data8.length;
 for(let i3=0; i3<len3; i3++){
 const _errs14 = errors;
-if(!(validate42(data8[i3], {instancePath:instancePath+"/errors/" + i3,parentData:data8,parentDataProperty:i3,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate47(data8[i3], {instancePath:instancePath+"/errors/" + i3,parentData:data8,parentDataProperty:i3,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs14 === errors;
@@ -1469,15 +1461,15 @@ return errors === 0;
 }
 validate6.evaluated = {"props":{"messaging_product":true,"metadata":true,"contacts":true,"calls":true,"statuses":true,"errors":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema18 = {"type":"object","required":["messaging_product","metadata"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"metadata":{"$ref":"#/components/schemas/WebhookMetadata"},"contacts":{"type":"array","items":{"$ref":"#/components/schemas/WebhookContact"}},"messages":{"type":"array","items":{"$ref":"#/components/schemas/WebhookMessage"}},"statuses":{"type":"array","items":{"type":"object","additionalProperties":true}},"errors":{"type":"array","items":{"$ref":"#/components/schemas/WebhookError"}}}};
-const schema19 = {"type":"object","required":["id","type"],"properties":{"id":{"type":"string"},"from":{"type":"string"},"from_user_id":{"$ref":"#/components/schemas/BusinessScopedUserId"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string"},"context":{"type":"object","properties":{"from":{"type":"string"},"id":{"type":"string"}}},"interactive":{"type":"object","required":["type"],"properties":{"type":{"type":"string"},"call_permission_reply":{"$ref":"#/components/schemas/CallPermissionReply"}}}},"allOf":[{"if":{"required":["interactive"],"properties":{"interactive":{"type":"object","required":["type"],"properties":{"type":{"const":"call_permission_reply"}}}}},"then":{"$ref":"#/components/schemas/CallPermissionReplyMessage"}}]};
-const schema20 = {"type":"object","required":["id","type","interactive"],"properties":{"id":{"type":"string"},"from":{"type":"string"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string","const":"interactive"},"context":{"type":"object","properties":{"from":{"type":"string"},"id":{"type":"string"}}},"interactive":{"type":"object","required":["type","call_permission_reply"],"properties":{"type":{"type":"string","const":"call_permission_reply"},"call_permission_reply":{"$ref":"#/components/schemas/CallPermissionReply"}}}}};
-const schema21 = {"type":"object","required":["response"],"properties":{"response":{"type":"string","enum":["accept","reject"]},"is_permanent":{"type":"boolean"},"expiration_timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"response_source":{"type":"string","enum":["user_action","automatic"]}}};
+const schema19 = {"type":"object","required":["messaging_product","metadata"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"metadata":{"$ref":"#/components/schemas/WebhookMetadata"},"contacts":{"type":"array","items":{"$ref":"#/components/schemas/WebhookContact"}},"messages":{"type":"array","items":{"$ref":"#/components/schemas/WebhookMessage"}},"statuses":{"type":"array","items":{"type":"object","additionalProperties":true}},"errors":{"type":"array","items":{"$ref":"#/components/schemas/WebhookError"}}}};
+const schema20 = {"type":"object","required":["id","type"],"properties":{"id":{"type":"string"},"from":{"$ref":"#/components/schemas/WebhookPhoneNumber"},"from_user_id":{"$ref":"#/components/schemas/WebhookUserId"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string"},"context":{"type":"object","properties":{"from":{"type":"string"},"id":{"type":"string"}}},"interactive":{"type":"object","required":["type"],"properties":{"type":{"type":"string"},"call_permission_reply":{"$ref":"#/components/schemas/CallPermissionReply"}}}},"allOf":[{"if":{"required":["interactive"],"properties":{"interactive":{"type":"object","required":["type"],"properties":{"type":{"const":"call_permission_reply"}}}}},"then":{"$ref":"#/components/schemas/CallPermissionReplyMessage"}}]};
+const schema21 = {"type":"object","required":["id","type","interactive"],"properties":{"id":{"type":"string"},"from":{"$ref":"#/components/schemas/WebhookPhoneNumber"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string","const":"interactive"},"context":{"type":"object","properties":{"from":{"type":"string"},"id":{"type":"string"}}},"interactive":{"type":"object","required":["type","call_permission_reply"],"properties":{"type":{"type":"string","const":"call_permission_reply"},"call_permission_reply":{"$ref":"#/components/schemas/CallPermissionReply"}}}}};
+const schema22 = {"type":"object","required":["response"],"properties":{"response":{"type":"string","enum":["accept","reject"]},"is_permanent":{"type":"boolean"},"expiration_timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"response_source":{"type":"string"}}};
 
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate54.evaluated;
+const evaluated0 = validate60.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1488,7 +1480,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.response === undefined) && (missing0 = "response")){
-validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1496,11 +1488,11 @@ if(data.response !== undefined){
 let data0 = data.response;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate54.errors = [{instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate60.errors = [{instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data0 === "accept") || (data0 === "reject"))){
-validate54.errors = [{instancePath:instancePath+"/response",schemaPath:"#/properties/response/enum",keyword:"enum",params:{allowedValues: schema21.properties.response.enum},message:"must be equal to one of the allowed values"}];
+validate60.errors = [{instancePath:instancePath+"/response",schemaPath:"#/properties/response/enum",keyword:"enum",params:{allowedValues: schema22.properties.response.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1512,7 +1504,7 @@ if(valid0){
 if(data.is_permanent !== undefined){
 const _errs3 = errors;
 if(typeof data.is_permanent !== "boolean"){
-validate54.errors = [{instancePath:instancePath+"/is_permanent",schemaPath:"#/properties/is_permanent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate60.errors = [{instancePath:instancePath+"/is_permanent",schemaPath:"#/properties/is_permanent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1534,14 +1526,9 @@ var valid0 = true;
 }
 if(valid0){
 if(data.response_source !== undefined){
-let data3 = data.response_source;
 const _errs6 = errors;
-if(typeof data3 !== "string"){
-validate54.errors = [{instancePath:instancePath+"/response_source",schemaPath:"#/properties/response_source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data3 === "user_action") || (data3 === "automatic"))){
-validate54.errors = [{instancePath:instancePath+"/response_source",schemaPath:"#/properties/response_source/enum",keyword:"enum",params:{allowedValues: schema21.properties.response_source.enum},message:"must be equal to one of the allowed values"}];
+if(typeof data.response_source !== "string"){
+validate60.errors = [{instancePath:instancePath+"/response_source",schemaPath:"#/properties/response_source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -1555,20 +1542,20 @@ var valid0 = true;
 }
 }
 else {
-validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate54.errors = vErrors;
+validate60.errors = vErrors;
 return errors === 0;
 }
-validate54.evaluated = {"props":{"response":true,"is_permanent":true,"expiration_timestamp":true,"response_source":true},"dynamicProps":false,"dynamicItems":false};
+validate60.evaluated = {"props":{"response":true,"is_permanent":true,"expiration_timestamp":true,"response_source":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate52.evaluated;
+const evaluated0 = validate57.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1579,14 +1566,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.id === undefined) && (missing0 = "id")) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
 if(typeof data.id !== "string"){
-validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1597,9 +1584,9 @@ var valid0 = true;
 if(valid0){
 if(data.from !== undefined){
 const _errs3 = errors;
-if(typeof data.from !== "string"){
-validate52.errors = [{instancePath:instancePath+"/from",schemaPath:"#/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(!(validate12(data.from, {instancePath:instancePath+"/from",parentData:data,parentDataProperty:"from",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs3 === errors;
 }
@@ -1608,12 +1595,12 @@ var valid0 = true;
 }
 if(valid0){
 if(data.timestamp !== undefined){
-const _errs5 = errors;
+const _errs4 = errors;
 if(!(validate3(data.timestamp, {instancePath:instancePath+"/timestamp",parentData:data,parentDataProperty:"timestamp",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
 }
-var valid0 = _errs5 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
@@ -1621,16 +1608,16 @@ var valid0 = true;
 if(valid0){
 if(data.type !== undefined){
 let data3 = data.type;
-const _errs6 = errors;
+const _errs5 = errors;
 if(typeof data3 !== "string"){
-validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("interactive" !== data3){
-validate52.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
 return false;
 }
-var valid0 = _errs6 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
@@ -1638,28 +1625,28 @@ var valid0 = true;
 if(valid0){
 if(data.context !== undefined){
 let data4 = data.context;
-const _errs8 = errors;
-if(errors === _errs8){
+const _errs7 = errors;
+if(errors === _errs7){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 if(data4.from !== undefined){
-const _errs10 = errors;
+const _errs9 = errors;
 if(typeof data4.from !== "string"){
-validate52.errors = [{instancePath:instancePath+"/context/from",schemaPath:"#/properties/context/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/context/from",schemaPath:"#/properties/context/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs10 === errors;
+var valid1 = _errs9 === errors;
 }
 else {
 var valid1 = true;
 }
 if(valid1){
 if(data4.id !== undefined){
-const _errs12 = errors;
+const _errs11 = errors;
 if(typeof data4.id !== "string"){
-validate52.errors = [{instancePath:instancePath+"/context/id",schemaPath:"#/properties/context/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/context/id",schemaPath:"#/properties/context/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs12 === errors;
+var valid1 = _errs11 === errors;
 }
 else {
 var valid1 = true;
@@ -1667,11 +1654,11 @@ var valid1 = true;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate57.errors = [{instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs8 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
@@ -1679,39 +1666,39 @@ var valid0 = true;
 if(valid0){
 if(data.interactive !== undefined){
 let data7 = data.interactive;
-const _errs14 = errors;
-if(errors === _errs14){
+const _errs13 = errors;
+if(errors === _errs13){
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 let missing1;
 if(((data7.type === undefined) && (missing1 = "type")) || ((data7.call_permission_reply === undefined) && (missing1 = "call_permission_reply"))){
-validate52.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate57.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data7.type !== undefined){
 let data8 = data7.type;
-const _errs16 = errors;
+const _errs15 = errors;
 if(typeof data8 !== "string"){
-validate52.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate57.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("call_permission_reply" !== data8){
-validate52.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_reply"},message:"must be equal to constant"}];
+validate57.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_reply"},message:"must be equal to constant"}];
 return false;
 }
-var valid2 = _errs16 === errors;
+var valid2 = _errs15 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data7.call_permission_reply !== undefined){
-const _errs18 = errors;
-if(!(validate54(data7.call_permission_reply, {instancePath:instancePath+"/interactive/call_permission_reply",parentData:data7,parentDataProperty:"call_permission_reply",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+const _errs17 = errors;
+if(!(validate60(data7.call_permission_reply, {instancePath:instancePath+"/interactive/call_permission_reply",parentData:data7,parentDataProperty:"call_permission_reply",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
 errors = vErrors.length;
 }
-var valid2 = _errs18 === errors;
+var valid2 = _errs17 === errors;
 }
 else {
 var valid2 = true;
@@ -1720,11 +1707,11 @@ var valid2 = true;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate57.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs14 === errors;
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
@@ -1737,20 +1724,20 @@ var valid0 = true;
 }
 }
 else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate52.errors = vErrors;
+validate57.errors = vErrors;
 return errors === 0;
 }
-validate52.evaluated = {"props":{"id":true,"from":true,"timestamp":true,"type":true,"context":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate57.evaluated = {"props":{"id":true,"from":true,"timestamp":true,"type":true,"context":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate51.evaluated;
+const evaluated0 = validate56.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1830,8 +1817,8 @@ vErrors = null;
 }
 if(_valid0){
 const _errs7 = errors;
-if(!(validate52(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+if(!(validate57(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -1855,14 +1842,14 @@ else {
 vErrors.push(err4);
 }
 errors++;
-validate51.errors = vErrors;
+validate56.errors = vErrors;
 return false;
 }
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if(((data.id === undefined) && (missing2 = "id")) || ((data.type === undefined) && (missing2 = "type"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate56.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
@@ -1879,7 +1866,7 @@ props0.interactive = true;
 if(data.id !== undefined){
 const _errs8 = errors;
 if(typeof data.id !== "string"){
-validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid4 = _errs8 === errors;
@@ -1890,9 +1877,9 @@ var valid4 = true;
 if(valid4){
 if(data.from !== undefined){
 const _errs10 = errors;
-if(typeof data.from !== "string"){
-validate51.errors = [{instancePath:instancePath+"/from",schemaPath:"#/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(!(validate12(data.from, {instancePath:instancePath+"/from",parentData:data,parentDataProperty:"from",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
 }
 var valid4 = _errs10 === errors;
 }
@@ -1901,9 +1888,21 @@ var valid4 = true;
 }
 if(valid4){
 if(data.from_user_id !== undefined){
+const _errs11 = errors;
+if(!(validate14(data.from_user_id, {instancePath:instancePath+"/from_user_id",parentData:data,parentDataProperty:"from_user_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs11 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data.timestamp !== undefined){
 const _errs12 = errors;
-if(!(validate12(data.from_user_id, {instancePath:instancePath+"/from_user_id",parentData:data,parentDataProperty:"from_user_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+if(!(validate3(data.timestamp, {instancePath:instancePath+"/timestamp",parentData:data,parentDataProperty:"timestamp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs12 === errors;
@@ -1912,11 +1911,11 @@ else {
 var valid4 = true;
 }
 if(valid4){
-if(data.timestamp !== undefined){
+if(data.type !== undefined){
 const _errs13 = errors;
-if(!(validate3(data.timestamp, {instancePath:instancePath+"/timestamp",parentData:data,parentDataProperty:"timestamp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
-errors = vErrors.length;
+if(typeof data.type !== "string"){
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
 var valid4 = _errs13 === errors;
 }
@@ -1924,42 +1923,30 @@ else {
 var valid4 = true;
 }
 if(valid4){
-if(data.type !== undefined){
-const _errs14 = errors;
-if(typeof data.type !== "string"){
-validate51.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid4 = _errs14 === errors;
-}
-else {
-var valid4 = true;
-}
-if(valid4){
 if(data.context !== undefined){
 let data7 = data.context;
-const _errs16 = errors;
-if(errors === _errs16){
+const _errs15 = errors;
+if(errors === _errs15){
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 if(data7.from !== undefined){
-const _errs18 = errors;
+const _errs17 = errors;
 if(typeof data7.from !== "string"){
-validate51.errors = [{instancePath:instancePath+"/context/from",schemaPath:"#/properties/context/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/context/from",schemaPath:"#/properties/context/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid5 = _errs18 === errors;
+var valid5 = _errs17 === errors;
 }
 else {
 var valid5 = true;
 }
 if(valid5){
 if(data7.id !== undefined){
-const _errs20 = errors;
+const _errs19 = errors;
 if(typeof data7.id !== "string"){
-validate51.errors = [{instancePath:instancePath+"/context/id",schemaPath:"#/properties/context/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/context/id",schemaPath:"#/properties/context/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid5 = _errs20 === errors;
+var valid5 = _errs19 === errors;
 }
 else {
 var valid5 = true;
@@ -1967,11 +1954,11 @@ var valid5 = true;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid4 = _errs16 === errors;
+var valid4 = _errs15 === errors;
 }
 else {
 var valid4 = true;
@@ -1979,34 +1966,34 @@ var valid4 = true;
 if(valid4){
 if(data.interactive !== undefined){
 let data10 = data.interactive;
-const _errs22 = errors;
-if(errors === _errs22){
+const _errs21 = errors;
+if(errors === _errs21){
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 let missing3;
 if((data10.type === undefined) && (missing3 = "type")){
-validate51.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate56.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
 if(data10.type !== undefined){
-const _errs24 = errors;
+const _errs23 = errors;
 if(typeof data10.type !== "string"){
-validate51.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate56.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid6 = _errs24 === errors;
+var valid6 = _errs23 === errors;
 }
 else {
 var valid6 = true;
 }
 if(valid6){
 if(data10.call_permission_reply !== undefined){
-const _errs26 = errors;
-if(!(validate54(data10.call_permission_reply, {instancePath:instancePath+"/interactive/call_permission_reply",parentData:data10,parentDataProperty:"call_permission_reply",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+const _errs25 = errors;
+if(!(validate60(data10.call_permission_reply, {instancePath:instancePath+"/interactive/call_permission_reply",parentData:data10,parentDataProperty:"call_permission_reply",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
 errors = vErrors.length;
 }
-var valid6 = _errs26 === errors;
+var valid6 = _errs25 === errors;
 }
 else {
 var valid6 = true;
@@ -2015,11 +2002,11 @@ var valid6 = true;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid4 = _errs22 === errors;
+var valid4 = _errs21 === errors;
 }
 else {
 var valid4 = true;
@@ -2033,21 +2020,21 @@ var valid4 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate51.errors = vErrors;
+validate56.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate51.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate56.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate47.evaluated;
+const evaluated0 = validate52.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2058,7 +2045,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.metadata === undefined) && (missing0 = "metadata"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2106,7 +2093,7 @@ break;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/contacts",schemaPath:"#/properties/contacts/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate52.errors = [{instancePath:instancePath+"/contacts",schemaPath:"#/properties/contacts/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2125,8 +2112,8 @@ var valid2 = true;
 const len1 = data4.length;
 for(let i1=0; i1<len1; i1++){
 const _errs8 = errors;
-if(!(validate51(data4[i1], {instancePath:instancePath+"/messages/" + i1,parentData:data4,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+if(!(validate56(data4[i1], {instancePath:instancePath+"/messages/" + i1,parentData:data4,parentDataProperty:i1,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs8 === errors;
@@ -2136,7 +2123,7 @@ break;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate52.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2160,7 +2147,7 @@ if(errors === _errs11){
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/statuses/" + i2,schemaPath:"#/properties/statuses/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate52.errors = [{instancePath:instancePath+"/statuses/" + i2,schemaPath:"#/properties/statuses/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2171,7 +2158,7 @@ break;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/statuses",schemaPath:"#/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate52.errors = [{instancePath:instancePath+"/statuses",schemaPath:"#/properties/statuses/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2190,8 +2177,8 @@ var valid4 = true;
 const len3 = data8.length;
 for(let i3=0; i3<len3; i3++){
 const _errs16 = errors;
-if(!(validate42(data8[i3], {instancePath:instancePath+"/errors/" + i3,parentData:data8,parentDataProperty:i3,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate47(data8[i3], {instancePath:instancePath+"/errors/" + i3,parentData:data8,parentDataProperty:i3,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs16 === errors;
@@ -2201,7 +2188,7 @@ break;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate52.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2218,23 +2205,23 @@ var valid0 = true;
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate47.errors = vErrors;
+validate52.errors = vErrors;
 return errors === 0;
 }
-validate47.evaluated = {"props":{"messaging_product":true,"metadata":true,"contacts":true,"messages":true,"statuses":true,"errors":true},"dynamicProps":false,"dynamicItems":false};
+validate52.evaluated = {"props":{"messaging_product":true,"metadata":true,"contacts":true,"messages":true,"statuses":true,"errors":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema22 = {"type":"object","required":["type"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string"},"phone_number_settings":{"type":"object","properties":{"phone_number_id":{"type":"string"},"calling":{"$ref":"#/components/schemas/CallingSettings"}}}}};
-const schema23 = {"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"call_icon_visibility":{"type":"string","enum":["DEFAULT","DISABLE_ALL"]},"call_icons":{"type":"object","properties":{"restrict_to_user_countries":{"type":"array","items":{"type":"string","pattern":"^[A-Z]{2}$"}}}},"call_hours":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"timezone_id":{"type":"string"},"weekly_operating_hours":{"type":"array","items":{"type":"object","required":["day_of_week","open_time","close_time"],"properties":{"day_of_week":{"type":"string","enum":["MONDAY","TUESDAY","WEDNESDAY","THURSDAY","FRIDAY","SATURDAY","SUNDAY"]},"open_time":{"$ref":"#/components/schemas/HourMinute"},"close_time":{"$ref":"#/components/schemas/HourMinute"}}}},"holiday_schedule":{"type":"array","maxItems":20,"items":{"type":"object","required":["date","start_time","end_time"],"properties":{"date":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"start_time":{"$ref":"#/components/schemas/HourMinute"},"end_time":{"$ref":"#/components/schemas/HourMinute"}}}}}},"callback_permission_status":{"$ref":"#/components/schemas/SettingStatus"},"sip":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"servers":{"type":"array","items":{"type":"object","properties":{"hostname":{"type":"string"},"port":{"type":"integer"},"request_uri_user_params":{"type":"object","additionalProperties":{"type":"string"}},"sip_user_password":{"type":"string"}}}}}},"srtp_key_exchange_protocol":{"type":"string"},"audio":{"type":"object","properties":{"additional_codecs":{"type":"array","items":{"type":"string","enum":["PCMA","PCMU"]}}}},"restrictions":{"type":"object","properties":{"restrictions_list":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"reason":{"type":"string"},"expiration":{"$ref":"#/components/schemas/UnixTimestamp"}}}}}}}};
-const schema24 = {"type":"string","enum":["ENABLED","DISABLED"]};
+const schema23 = {"type":"object","required":["type"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string"},"phone_number_settings":{"type":"object","properties":{"phone_number_id":{"type":"string"},"calling":{"$ref":"#/components/schemas/CallingSettings"}}}}};
+const schema24 = {"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"call_icon_visibility":{"type":"string","enum":["DEFAULT","DISABLE_ALL","HIDE_IN_CHAT"]},"call_icons":{"type":"object","properties":{"restrict_to_user_countries":{"type":"array","items":{"type":"string","pattern":"^[A-Z]{2}$"}}}},"call_hours":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"timezone_id":{"type":"string"},"weekly_operating_hours":{"type":"array","items":{"type":"object","required":["day_of_week","open_time","close_time"],"properties":{"day_of_week":{"type":"string","enum":["MONDAY","TUESDAY","WEDNESDAY","THURSDAY","FRIDAY","SATURDAY","SUNDAY"]},"open_time":{"$ref":"#/components/schemas/HourMinute"},"close_time":{"$ref":"#/components/schemas/HourMinute"}}}},"holiday_schedule":{"type":"array","maxItems":20,"items":{"type":"object","required":["date","start_time","end_time"],"properties":{"date":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"start_time":{"$ref":"#/components/schemas/HourMinute"},"end_time":{"$ref":"#/components/schemas/HourMinute"}}}}}},"callback_permission_status":{"$ref":"#/components/schemas/SettingStatus"},"sip":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"servers":{"type":"array","items":{"type":"object","properties":{"hostname":{"type":"string"},"port":{"type":"integer"},"request_uri_user_params":{"type":"object","additionalProperties":{"type":"string"}},"sip_user_password":{"type":"string"}}}}}},"srtp_key_exchange_protocol":{"type":"string"},"audio":{"type":"object","properties":{"additional_codecs":{"type":"array","items":{"type":"string","enum":["PCMA","PCMU"]}}}},"restrictions":{"type":"object","properties":{"restrictions_list":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"reason":{"type":"string"},"expiration":{"$ref":"#/components/schemas/UnixTimestamp"}}}}}}}};
+const schema25 = {"type":"string","enum":["ENABLED","DISABLED"]};
 
-function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate68.evaluated;
+const evaluated0 = validate75.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2242,25 +2229,25 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(typeof data !== "string"){
-validate68.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate75.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data === "ENABLED") || (data === "DISABLED"))){
-validate68.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"}];
+validate75.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema25.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate68.errors = vErrors;
+validate75.errors = vErrors;
 return errors === 0;
 }
-validate68.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate75.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema25 = {"type":"string","pattern":"^([01][0-9]|2[0-3])[0-5][0-9]$"};
-const pattern4 = new RegExp("^([01][0-9]|2[0-3])[0-5][0-9]$", "u");
+const schema26 = {"type":"string","pattern":"^([01][0-9]|2[0-3])[0-5][0-9]$"};
+const pattern3 = new RegExp("^([01][0-9]|2[0-3])[0-5][0-9]$", "u");
 
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate71.evaluated;
+const evaluated0 = validate78.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2269,28 +2256,28 @@ evaluated0.items = undefined;
 }
 if(errors === 0){
 if(typeof data === "string"){
-if(!pattern4.test(data)){
-validate71.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3])[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3])[0-5][0-9]$"+"\""}];
+if(!pattern3.test(data)){
+validate78.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3])[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3])[0-5][0-9]$"+"\""}];
 return false;
 }
 }
 else {
-validate71.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate78.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-validate71.errors = vErrors;
+validate78.errors = vErrors;
 return errors === 0;
 }
-validate71.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate78.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const pattern3 = new RegExp("^[A-Z]{2}$", "u");
-const pattern5 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "u");
+const pattern2 = new RegExp("^[A-Z]{2}$", "u");
+const pattern4 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "u");
 
-function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate67.evaluated;
+const evaluated0 = validate74.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2301,8 +2288,8 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status !== undefined){
 const _errs1 = errors;
-if(!(validate68(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+if(!(validate75(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -2315,11 +2302,11 @@ if(data.call_icon_visibility !== undefined){
 let data1 = data.call_icon_visibility;
 const _errs2 = errors;
 if(typeof data1 !== "string"){
-validate67.errors = [{instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!((data1 === "DEFAULT") || (data1 === "DISABLE_ALL"))){
-validate67.errors = [{instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/enum",keyword:"enum",params:{allowedValues: schema23.properties.call_icon_visibility.enum},message:"must be equal to one of the allowed values"}];
+if(!(((data1 === "DEFAULT") || (data1 === "DISABLE_ALL")) || (data1 === "HIDE_IN_CHAT"))){
+validate74.errors = [{instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/enum",keyword:"enum",params:{allowedValues: schema24.properties.call_icon_visibility.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -2345,13 +2332,13 @@ let data4 = data3[i0];
 const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data4 === "string"){
-if(!pattern3.test(data4)){
-validate67.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries/" + i0,schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/items/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}$"},message:"must match pattern \""+"^[A-Z]{2}$"+"\""}];
+if(!pattern2.test(data4)){
+validate74.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries/" + i0,schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/items/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}$"},message:"must match pattern \""+"^[A-Z]{2}$"+"\""}];
 return false;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries/" + i0,schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries/" + i0,schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2362,14 +2349,14 @@ break;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries",schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate74.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries",schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_icons",schemaPath:"#/properties/call_icons/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/call_icons",schemaPath:"#/properties/call_icons/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2386,8 +2373,8 @@ if(errors === _errs10){
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if(data5.status !== undefined){
 const _errs12 = errors;
-if(!(validate68(data5.status, {instancePath:instancePath+"/call_hours/status",parentData:data5,parentDataProperty:"status",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+if(!(validate75(data5.status, {instancePath:instancePath+"/call_hours/status",parentData:data5,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs12 === errors;
@@ -2399,7 +2386,7 @@ if(valid3){
 if(data5.timezone_id !== undefined){
 const _errs13 = errors;
 if(typeof data5.timezone_id !== "string"){
-validate67.errors = [{instancePath:instancePath+"/call_hours/timezone_id",schemaPath:"#/properties/call_hours/properties/timezone_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/timezone_id",schemaPath:"#/properties/call_hours/properties/timezone_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid3 = _errs13 === errors;
@@ -2422,7 +2409,7 @@ if(errors === _errs17){
 if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
 let missing0;
 if((((data9.day_of_week === undefined) && (missing0 = "day_of_week")) || ((data9.open_time === undefined) && (missing0 = "open_time"))) || ((data9.close_time === undefined) && (missing0 = "close_time"))){
-validate67.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1,schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1,schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2430,11 +2417,11 @@ if(data9.day_of_week !== undefined){
 let data10 = data9.day_of_week;
 const _errs19 = errors;
 if(typeof data10 !== "string"){
-validate67.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/properties/day_of_week/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/properties/day_of_week/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((((data10 === "MONDAY") || (data10 === "TUESDAY")) || (data10 === "WEDNESDAY")) || (data10 === "THURSDAY")) || (data10 === "FRIDAY")) || (data10 === "SATURDAY")) || (data10 === "SUNDAY"))){
-validate67.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/properties/day_of_week/enum",keyword:"enum",params:{allowedValues: schema23.properties.call_hours.properties.weekly_operating_hours.items.properties.day_of_week.enum},message:"must be equal to one of the allowed values"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/properties/day_of_week/enum",keyword:"enum",params:{allowedValues: schema24.properties.call_hours.properties.weekly_operating_hours.items.properties.day_of_week.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid5 = _errs19 === errors;
@@ -2445,8 +2432,8 @@ var valid5 = true;
 if(valid5){
 if(data9.open_time !== undefined){
 const _errs21 = errors;
-if(!(validate71(data9.open_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/open_time",parentData:data9,parentDataProperty:"open_time",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+if(!(validate78(data9.open_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/open_time",parentData:data9,parentDataProperty:"open_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
 }
 var valid5 = _errs21 === errors;
@@ -2457,8 +2444,8 @@ var valid5 = true;
 if(valid5){
 if(data9.close_time !== undefined){
 const _errs22 = errors;
-if(!(validate71(data9.close_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/close_time",parentData:data9,parentDataProperty:"close_time",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+if(!(validate78(data9.close_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/close_time",parentData:data9,parentDataProperty:"close_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
 }
 var valid5 = _errs22 === errors;
@@ -2471,7 +2458,7 @@ var valid5 = true;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1,schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1,schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2482,7 +2469,7 @@ break;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2498,7 +2485,7 @@ const _errs23 = errors;
 if(errors === _errs23){
 if(Array.isArray(data13)){
 if(data13.length > 20){
-validate67.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"}];
 return false;
 }
 else {
@@ -2511,7 +2498,7 @@ if(errors === _errs25){
 if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
 let missing1;
 if((((data14.date === undefined) && (missing1 = "date")) || ((data14.start_time === undefined) && (missing1 = "start_time"))) || ((data14.end_time === undefined) && (missing1 = "end_time"))){
-validate67.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2,schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2,schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -2520,13 +2507,13 @@ let data15 = data14.date;
 const _errs27 = errors;
 if(errors === _errs27){
 if(typeof data15 === "string"){
-if(!pattern5.test(data15)){
-validate67.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/date",schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/properties/date/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\""}];
+if(!pattern4.test(data15)){
+validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/date",schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/properties/date/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\""}];
 return false;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/date",schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/properties/date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/date",schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/properties/date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2538,8 +2525,8 @@ var valid7 = true;
 if(valid7){
 if(data14.start_time !== undefined){
 const _errs29 = errors;
-if(!(validate71(data14.start_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/start_time",parentData:data14,parentDataProperty:"start_time",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+if(!(validate78(data14.start_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/start_time",parentData:data14,parentDataProperty:"start_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
 }
 var valid7 = _errs29 === errors;
@@ -2550,8 +2537,8 @@ var valid7 = true;
 if(valid7){
 if(data14.end_time !== undefined){
 const _errs30 = errors;
-if(!(validate71(data14.end_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/end_time",parentData:data14,parentDataProperty:"end_time",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+if(!(validate78(data14.end_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/end_time",parentData:data14,parentDataProperty:"end_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
 }
 var valid7 = _errs30 === errors;
@@ -2564,7 +2551,7 @@ var valid7 = true;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2,schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2,schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2576,7 +2563,7 @@ break;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2590,7 +2577,7 @@ var valid3 = true;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/call_hours",schemaPath:"#/properties/call_hours/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/call_hours",schemaPath:"#/properties/call_hours/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2602,8 +2589,8 @@ var valid0 = true;
 if(valid0){
 if(data.callback_permission_status !== undefined){
 const _errs31 = errors;
-if(!(validate68(data.callback_permission_status, {instancePath:instancePath+"/callback_permission_status",parentData:data,parentDataProperty:"callback_permission_status",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+if(!(validate75(data.callback_permission_status, {instancePath:instancePath+"/callback_permission_status",parentData:data,parentDataProperty:"callback_permission_status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs31 === errors;
@@ -2619,8 +2606,8 @@ if(errors === _errs32){
 if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
 if(data19.status !== undefined){
 const _errs34 = errors;
-if(!(validate68(data19.status, {instancePath:instancePath+"/sip/status",parentData:data19,parentDataProperty:"status",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+if(!(validate75(data19.status, {instancePath:instancePath+"/sip/status",parentData:data19,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
 }
 var valid8 = _errs34 === errors;
@@ -2644,7 +2631,7 @@ if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
 if(data22.hostname !== undefined){
 const _errs39 = errors;
 if(typeof data22.hostname !== "string"){
-validate67.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/hostname",schemaPath:"#/properties/sip/properties/servers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/hostname",schemaPath:"#/properties/sip/properties/servers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid10 = _errs39 === errors;
@@ -2657,7 +2644,7 @@ if(data22.port !== undefined){
 let data24 = data22.port;
 const _errs41 = errors;
 if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-validate67.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/port",schemaPath:"#/properties/sip/properties/servers/items/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/port",schemaPath:"#/properties/sip/properties/servers/items/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid10 = _errs41 === errors;
@@ -2674,7 +2661,7 @@ if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
 for(const key0 in data25){
 const _errs46 = errors;
 if(typeof data25[key0] !== "string"){
-validate67.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/request_uri_user_params/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/request_uri_user_params/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid11 = _errs46 === errors;
@@ -2684,7 +2671,7 @@ break;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/request_uri_user_params",schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/request_uri_user_params",schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2697,7 +2684,7 @@ if(valid10){
 if(data22.sip_user_password !== undefined){
 const _errs48 = errors;
 if(typeof data22.sip_user_password !== "string"){
-validate67.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/sip_user_password",schemaPath:"#/properties/sip/properties/servers/items/properties/sip_user_password/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/sip_user_password",schemaPath:"#/properties/sip/properties/servers/items/properties/sip_user_password/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid10 = _errs48 === errors;
@@ -2710,7 +2697,7 @@ var valid10 = true;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/sip/servers/" + i3,schemaPath:"#/properties/sip/properties/servers/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3,schemaPath:"#/properties/sip/properties/servers/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2721,7 +2708,7 @@ break;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/sip/servers",schemaPath:"#/properties/sip/properties/servers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate74.errors = [{instancePath:instancePath+"/sip/servers",schemaPath:"#/properties/sip/properties/servers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2733,7 +2720,7 @@ var valid8 = true;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/sip",schemaPath:"#/properties/sip/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/sip",schemaPath:"#/properties/sip/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2746,7 +2733,7 @@ if(valid0){
 if(data.srtp_key_exchange_protocol !== undefined){
 const _errs50 = errors;
 if(typeof data.srtp_key_exchange_protocol !== "string"){
-validate67.errors = [{instancePath:instancePath+"/srtp_key_exchange_protocol",schemaPath:"#/properties/srtp_key_exchange_protocol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/srtp_key_exchange_protocol",schemaPath:"#/properties/srtp_key_exchange_protocol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs50 === errors;
@@ -2771,11 +2758,11 @@ for(let i4=0; i4<len4; i4++){
 let data31 = data30[i4];
 const _errs56 = errors;
 if(typeof data31 !== "string"){
-validate67.errors = [{instancePath:instancePath+"/audio/additional_codecs/" + i4,schemaPath:"#/properties/audio/properties/additional_codecs/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/audio/additional_codecs/" + i4,schemaPath:"#/properties/audio/properties/additional_codecs/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data31 === "PCMA") || (data31 === "PCMU"))){
-validate67.errors = [{instancePath:instancePath+"/audio/additional_codecs/" + i4,schemaPath:"#/properties/audio/properties/additional_codecs/items/enum",keyword:"enum",params:{allowedValues: schema23.properties.audio.properties.additional_codecs.items.enum},message:"must be equal to one of the allowed values"}];
+validate74.errors = [{instancePath:instancePath+"/audio/additional_codecs/" + i4,schemaPath:"#/properties/audio/properties/additional_codecs/items/enum",keyword:"enum",params:{allowedValues: schema24.properties.audio.properties.additional_codecs.items.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid13 = _errs56 === errors;
@@ -2785,14 +2772,14 @@ break;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/audio/additional_codecs",schemaPath:"#/properties/audio/properties/additional_codecs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate74.errors = [{instancePath:instancePath+"/audio/additional_codecs",schemaPath:"#/properties/audio/properties/additional_codecs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/properties/audio/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/properties/audio/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2822,7 +2809,7 @@ if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
 if(data34.type !== undefined){
 const _errs64 = errors;
 if(typeof data34.type !== "string"){
-validate67.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5+"/type",schemaPath:"#/properties/restrictions/properties/restrictions_list/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5+"/type",schemaPath:"#/properties/restrictions/properties/restrictions_list/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid16 = _errs64 === errors;
@@ -2834,7 +2821,7 @@ if(valid16){
 if(data34.reason !== undefined){
 const _errs66 = errors;
 if(typeof data34.reason !== "string"){
-validate67.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5+"/reason",schemaPath:"#/properties/restrictions/properties/restrictions_list/items/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5+"/reason",schemaPath:"#/properties/restrictions/properties/restrictions_list/items/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid16 = _errs66 === errors;
@@ -2858,7 +2845,7 @@ var valid16 = true;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5,schemaPath:"#/properties/restrictions/properties/restrictions_list/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5,schemaPath:"#/properties/restrictions/properties/restrictions_list/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2869,14 +2856,14 @@ break;
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/restrictions/restrictions_list",schemaPath:"#/properties/restrictions/properties/restrictions_list/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions_list",schemaPath:"#/properties/restrictions/properties/restrictions_list/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
 }
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/restrictions",schemaPath:"#/properties/restrictions/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/restrictions",schemaPath:"#/properties/restrictions/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2895,20 +2882,20 @@ var valid0 = true;
 }
 }
 else {
-validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate67.errors = vErrors;
+validate74.errors = vErrors;
 return errors === 0;
 }
-validate67.evaluated = {"props":{"status":true,"call_icon_visibility":true,"call_icons":true,"call_hours":true,"callback_permission_status":true,"sip":true,"srtp_key_exchange_protocol":true,"audio":true,"restrictions":true},"dynamicProps":false,"dynamicItems":false};
+validate74.evaluated = {"props":{"status":true,"call_icon_visibility":true,"call_icons":true,"call_hours":true,"callback_permission_status":true,"sip":true,"srtp_key_exchange_protocol":true,"audio":true,"restrictions":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate64.evaluated;
+const evaluated0 = validate71.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2919,7 +2906,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.type === undefined) && (missing0 = "type")){
-validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate71.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2950,7 +2937,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if(typeof data.type !== "string"){
-validate64.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate71.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2967,7 +2954,7 @@ if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if(data3.phone_number_id !== undefined){
 const _errs7 = errors;
 if(typeof data3.phone_number_id !== "string"){
-validate64.errors = [{instancePath:instancePath+"/phone_number_settings/phone_number_id",schemaPath:"#/properties/phone_number_settings/properties/phone_number_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate71.errors = [{instancePath:instancePath+"/phone_number_settings/phone_number_id",schemaPath:"#/properties/phone_number_settings/properties/phone_number_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid1 = _errs7 === errors;
@@ -2978,8 +2965,8 @@ var valid1 = true;
 if(valid1){
 if(data3.calling !== undefined){
 const _errs9 = errors;
-if(!(validate67(data3.calling, {instancePath:instancePath+"/phone_number_settings/calling",parentData:data3,parentDataProperty:"calling",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate74(data3.calling, {instancePath:instancePath+"/phone_number_settings/calling",parentData:data3,parentDataProperty:"calling",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs9 === errors;
@@ -2990,7 +2977,7 @@ var valid1 = true;
 }
 }
 else {
-validate64.errors = [{instancePath:instancePath+"/phone_number_settings",schemaPath:"#/properties/phone_number_settings/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate71.errors = [{instancePath:instancePath+"/phone_number_settings",schemaPath:"#/properties/phone_number_settings/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3005,21 +2992,21 @@ var valid0 = true;
 }
 }
 else {
-validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate71.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate64.errors = vErrors;
+validate71.errors = vErrors;
 return errors === 0;
 }
-validate64.evaluated = {"props":{"messaging_product":true,"timestamp":true,"type":true,"phone_number_settings":true},"dynamicProps":false,"dynamicItems":false};
+validate71.evaluated = {"props":{"messaging_product":true,"timestamp":true,"type":true,"phone_number_settings":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema26 = {"type":"object","required":["event"],"properties":{"phone_number":{"type":"string"},"event":{"type":"string"},"violation_info":{"type":"object","properties":{"violation_type":{"type":"string"}}},"restriction_info":{"type":"array","items":{"type":"object","properties":{"restriction_type":{"type":"string"},"expiration":{"$ref":"#/components/schemas/UnixTimestamp"}}}}}};
+const schema27 = {"type":"object","required":["event"],"properties":{"phone_number":{"type":"string"},"event":{"type":"string"},"violation_info":{"type":"object","properties":{"violation_type":{"type":"string"}}},"restriction_info":{"type":"array","items":{"type":"object","properties":{"restriction_type":{"type":"string"},"expiration":{"$ref":"#/components/schemas/UnixTimestamp"}}}}}};
 
-function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate81.evaluated;
+const evaluated0 = validate88.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3030,14 +3017,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.event === undefined) && (missing0 = "event")){
-validate81.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate88.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.phone_number !== undefined){
 const _errs1 = errors;
 if(typeof data.phone_number !== "string"){
-validate81.errors = [{instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3049,7 +3036,7 @@ if(valid0){
 if(data.event !== undefined){
 const _errs3 = errors;
 if(typeof data.event !== "string"){
-validate81.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3065,13 +3052,13 @@ if(errors === _errs5){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.violation_type !== undefined){
 if(typeof data2.violation_type !== "string"){
-validate81.errors = [{instancePath:instancePath+"/violation_info/violation_type",schemaPath:"#/properties/violation_info/properties/violation_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/violation_info/violation_type",schemaPath:"#/properties/violation_info/properties/violation_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 else {
-validate81.errors = [{instancePath:instancePath+"/violation_info",schemaPath:"#/properties/violation_info/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate88.errors = [{instancePath:instancePath+"/violation_info",schemaPath:"#/properties/violation_info/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3096,7 +3083,7 @@ if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if(data5.restriction_type !== undefined){
 const _errs13 = errors;
 if(typeof data5.restriction_type !== "string"){
-validate81.errors = [{instancePath:instancePath+"/restriction_info/" + i0+"/restriction_type",schemaPath:"#/properties/restriction_info/items/properties/restriction_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate88.errors = [{instancePath:instancePath+"/restriction_info/" + i0+"/restriction_type",schemaPath:"#/properties/restriction_info/items/properties/restriction_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid3 = _errs13 === errors;
@@ -3119,7 +3106,7 @@ var valid3 = true;
 }
 }
 else {
-validate81.errors = [{instancePath:instancePath+"/restriction_info/" + i0,schemaPath:"#/properties/restriction_info/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate88.errors = [{instancePath:instancePath+"/restriction_info/" + i0,schemaPath:"#/properties/restriction_info/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3130,7 +3117,7 @@ break;
 }
 }
 else {
-validate81.errors = [{instancePath:instancePath+"/restriction_info",schemaPath:"#/properties/restriction_info/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate88.errors = [{instancePath:instancePath+"/restriction_info",schemaPath:"#/properties/restriction_info/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3145,14 +3132,14 @@ var valid0 = true;
 }
 }
 else {
-validate81.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate88.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate81.errors = vErrors;
+validate88.errors = vErrors;
 return errors === 0;
 }
-validate81.evaluated = {"props":{"phone_number":true,"event":true,"violation_info":true,"restriction_info":true},"dynamicProps":false,"dynamicItems":false};
+validate88.evaluated = {"props":{"phone_number":true,"event":true,"violation_info":true,"restriction_info":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate5(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3283,8 +3270,8 @@ if(_valid1){
 const _errs11 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.value !== undefined){
-if(!(validate47(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if(!(validate52(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -3365,8 +3352,8 @@ if(_valid2){
 const _errs17 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.value !== undefined){
-if(!(validate64(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+if(!(validate71(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
 errors = vErrors.length;
 }
 }
@@ -3447,8 +3434,8 @@ if(_valid3){
 const _errs23 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.value !== undefined){
-if(!(validate81(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
+if(!(validate88(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
 errors = vErrors.length;
 }
 }
@@ -3702,130 +3689,10 @@ return errors === 0;
 }
 validate1.evaluated = {"props":{"object":true,"entry":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateConnectCallRequest_ = validate86;
-const schema27 = {"allOf":[{"type":"object","required":["messaging_product","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"action":{"type":"string","const":"connect"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"},"session":{"$ref":"#/components/schemas/OfferSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}},{"anyOf":[{"type":"object","required":["to"],"properties":{"to":{"$ref":"#/components/schemas/PhoneNumber"}}},{"type":"object","required":["recipient"],"properties":{"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"}}}]}]};
-const schema28 = {"type":"string","pattern":"^\\+?[0-9][0-9 ().-]{3,30}$"};
-const pattern6 = new RegExp("^\\+?[0-9][0-9 ().-]{3,30}$", "u");
-
-function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate88.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(typeof data === "string"){
-if(!pattern6.test(data)){
-validate88.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\+?[0-9][0-9 ().-]{3,30}$"},message:"must match pattern \""+"^\\+?[0-9][0-9 ().-]{3,30}$"+"\""}];
-return false;
-}
-}
-else {
-validate88.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-validate88.errors = vErrors;
-return errors === 0;
-}
-validate88.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-const schema29 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"offer"},"sdp":{"$ref":"#/components/schemas/Sdp"}}};
-const schema30 = {"type":"string","pattern":"^v=0"};
-const pattern7 = new RegExp("^v=0", "u");
-
-function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate92.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(typeof data === "string"){
-if(!pattern7.test(data)){
-validate92.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^v=0"},message:"must match pattern \""+"^v=0"+"\""}];
-return false;
-}
-}
-else {
-validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-validate92.errors = vErrors;
-return errors === 0;
-}
-validate92.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-
-function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate91.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.sdp_type === undefined) && (missing0 = "sdp_type")) || ((data.sdp === undefined) && (missing0 = "sdp"))){
-validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.sdp_type !== undefined){
-let data0 = data.sdp_type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate91.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("offer" !== data0){
-validate91.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "offer"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sdp !== undefined){
-const _errs3 = errors;
-if(!(validate92(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-else {
-validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate91.errors = vErrors;
-return errors === 0;
-}
-validate91.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
-
-const schema31 = {"type":"string","maxLength":512};
+const validateConnectCallRequest_ = validate93;
+const schema28 = {"allOf":[{"type":"object","required":["messaging_product","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"action":{"type":"string","const":"connect"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"},"session":{"$ref":"#/components/schemas/OfferSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}},{"anyOf":[{"type":"object","required":["to"],"properties":{"to":{"$ref":"#/components/schemas/PhoneNumber"}}},{"type":"object","required":["recipient"],"properties":{"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"}}}]}]};
+const schema29 = {"type":"string","pattern":"^\\+?[0-9][0-9 ().-]{3,30}$"};
+const pattern5 = new RegExp("^\\+?[0-9][0-9 ().-]{3,30}$", "u");
 
 function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3839,8 +3706,8 @@ evaluated0.items = undefined;
 }
 if(errors === 0){
 if(typeof data === "string"){
-if(func0(data) > 512){
-validate95.errors = [{instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+if(!pattern5.test(data)){
+validate95.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\+?[0-9][0-9 ().-]{3,30}$"},message:"must match pattern \""+"^\\+?[0-9][0-9 ().-]{3,30}$"+"\""}];
 return false;
 }
 }
@@ -3854,11 +3721,161 @@ return errors === 0;
 }
 validate95.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
+const schema30 = {"type":"string","pattern":"^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"};
+const pattern6 = new RegExp("^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$", "u");
 
-function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate86.evaluated;
+const evaluated0 = validate97.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(typeof data === "string"){
+if(!pattern6.test(data)){
+validate97.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"},message:"must match pattern \""+"^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"+"\""}];
+return false;
+}
+}
+else {
+validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+validate97.errors = vErrors;
+return errors === 0;
+}
+validate97.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema31 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"offer"},"sdp":{"$ref":"#/components/schemas/Sdp"}}};
+const schema32 = {"type":"string","pattern":"^v=0"};
+const pattern7 = new RegExp("^v=0", "u");
+
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate100.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(typeof data === "string"){
+if(!pattern7.test(data)){
+validate100.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^v=0"},message:"must match pattern \""+"^v=0"+"\""}];
+return false;
+}
+}
+else {
+validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+validate100.errors = vErrors;
+return errors === 0;
+}
+validate100.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate99.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.sdp_type === undefined) && (missing0 = "sdp_type")) || ((data.sdp === undefined) && (missing0 = "sdp"))){
+validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.sdp_type !== undefined){
+let data0 = data.sdp_type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate99.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("offer" !== data0){
+validate99.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "offer"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sdp !== undefined){
+const _errs3 = errors;
+if(!(validate100(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate99.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate99.errors = vErrors;
+return errors === 0;
+}
+validate99.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema33 = {"type":"string","maxLength":512};
+
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate103.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(typeof data === "string"){
+if(func0(data) > 512){
+validate103.errors = [{instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+return false;
+}
+}
+else {
+validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+validate103.errors = vErrors;
+return errors === 0;
+}
+validate103.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate93.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3870,7 +3887,7 @@ if(errors === _errs0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
-validate86.errors = [{instancePath,schemaPath:"#/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate93.errors = [{instancePath,schemaPath:"#/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3890,11 +3907,11 @@ if(data.action !== undefined){
 let data1 = data.action;
 const _errs3 = errors;
 if(typeof data1 !== "string"){
-validate86.errors = [{instancePath:instancePath+"/action",schemaPath:"#/allOf/0/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate93.errors = [{instancePath:instancePath+"/action",schemaPath:"#/allOf/0/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("connect" !== data1){
-validate86.errors = [{instancePath:instancePath+"/action",schemaPath:"#/allOf/0/properties/action/const",keyword:"const",params:{allowedValue: "connect"},message:"must be equal to constant"}];
+validate93.errors = [{instancePath:instancePath+"/action",schemaPath:"#/allOf/0/properties/action/const",keyword:"const",params:{allowedValue: "connect"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs3 === errors;
@@ -3905,8 +3922,8 @@ var valid1 = true;
 if(valid1){
 if(data.to !== undefined){
 const _errs5 = errors;
-if(!(validate88(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
+if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs5 === errors;
@@ -3917,8 +3934,8 @@ var valid1 = true;
 if(valid1){
 if(data.recipient !== undefined){
 const _errs6 = errors;
-if(!(validate12(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+if(!(validate97(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs6 === errors;
@@ -3929,8 +3946,8 @@ var valid1 = true;
 if(valid1){
 if(data.session !== undefined){
 const _errs7 = errors;
-if(!(validate91(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+if(!(validate99(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs7 === errors;
@@ -3941,8 +3958,8 @@ var valid1 = true;
 if(valid1){
 if(data.biz_opaque_callback_data !== undefined){
 const _errs8 = errors;
-if(!(validate95(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate103(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs8 === errors;
@@ -3958,7 +3975,7 @@ var valid1 = true;
 }
 }
 else {
-validate86.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate93.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3983,8 +4000,8 @@ errors++;
 }
 else {
 if(data.to !== undefined){
-if(!(validate88(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
+if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
 errors = vErrors.length;
 }
 }
@@ -4023,8 +4040,8 @@ errors++;
 }
 else {
 if(data.recipient !== undefined){
-if(!(validate12(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+if(!(validate97(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
 errors = vErrors.length;
 }
 }
@@ -4058,7 +4075,7 @@ else {
 vErrors.push(err4);
 }
 errors++;
-validate86.errors = vErrors;
+validate93.errors = vErrors;
 return false;
 }
 else {
@@ -4085,22 +4102,22 @@ props0.biz_opaque_callback_data = true;
 }
 }
 }
-validate86.errors = vErrors;
+validate93.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate86.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate93.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const validatePreAcceptCallRequest_ = validate99;
-const schema32 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"pre_accept"},"session":{"$ref":"#/components/schemas/AnswerSession"}}};
-const schema33 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"answer"},"sdp":{"$ref":"#/components/schemas/AnswerSdp"}}};
-const schema34 = {"allOf":[{"$ref":"#/components/schemas/Sdp"},{"not":{"type":"string","pattern":"a=setup:actpass"}}]};
+const validatePreAcceptCallRequest_ = validate107;
+const schema34 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"pre_accept"},"session":{"$ref":"#/components/schemas/AnswerSession"}}};
+const schema35 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"answer"},"sdp":{"$ref":"#/components/schemas/AnswerSdp"}}};
+const schema36 = {"allOf":[{"$ref":"#/components/schemas/Sdp"},{"not":{"type":"string","pattern":"a=setup:actpass"}}]};
 const pattern8 = new RegExp("a=setup:actpass", "u");
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate103.evaluated;
+const evaluated0 = validate111.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4108,8 +4125,8 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 const _errs0 = errors;
-if(!(validate92(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+if(!(validate100(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs0 === errors;
@@ -4143,7 +4160,7 @@ errors++;
 }
 var valid1 = _errs3 === errors;
 if(valid1){
-validate103.errors = [{instancePath,schemaPath:"#/allOf/1/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate111.errors = [{instancePath,schemaPath:"#/allOf/1/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -4159,16 +4176,16 @@ vErrors = null;
 }
 var valid0 = _errs1 === errors;
 }
-validate103.errors = vErrors;
+validate111.errors = vErrors;
 return errors === 0;
 }
-validate103.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate111.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 
-function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate102.evaluated;
+const evaluated0 = validate110.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4179,7 +4196,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.sdp_type === undefined) && (missing0 = "sdp_type")) || ((data.sdp === undefined) && (missing0 = "sdp"))){
-validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4187,11 +4204,11 @@ if(data.sdp_type !== undefined){
 let data0 = data.sdp_type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate102.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate110.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("answer" !== data0){
-validate102.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "answer"},message:"must be equal to constant"}];
+validate110.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "answer"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4202,8 +4219,8 @@ var valid0 = true;
 if(valid0){
 if(data.sdp !== undefined){
 const _errs3 = errors;
-if(!(validate103(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate111(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs3 === errors;
@@ -4215,103 +4232,15 @@ var valid0 = true;
 }
 }
 else {
-validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate102.errors = vErrors;
+validate110.errors = vErrors;
 return errors === 0;
 }
-validate102.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
+validate110.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
 
-
-function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate99.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
-validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.messaging_product !== undefined){
-const _errs1 = errors;
-if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.call_id !== undefined){
-const _errs2 = errors;
-if(!(validate19(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.action !== undefined){
-let data2 = data.action;
-const _errs3 = errors;
-if(typeof data2 !== "string"){
-validate99.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("pre_accept" !== data2){
-validate99.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "pre_accept"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.session !== undefined){
-const _errs5 = errors;
-if(!(validate102(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate99.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate99.errors = vErrors;
-return errors === 0;
-}
-validate99.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true},"dynamicProps":false,"dynamicItems":false};
-
-const validateAcceptCallRequest_ = validate107;
-const schema35 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"accept"},"session":{"$ref":"#/components/schemas/AnswerSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}};
 
 function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4345,8 +4274,8 @@ var valid0 = true;
 if(valid0){
 if(data.call_id !== undefined){
 const _errs2 = errors;
-if(!(validate19(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs2 === errors;
@@ -4362,8 +4291,8 @@ if(typeof data2 !== "string"){
 validate107.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("accept" !== data2){
-validate107.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "accept"},message:"must be equal to constant"}];
+if("pre_accept" !== data2){
+validate107.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "pre_accept"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4374,27 +4303,14 @@ var valid0 = true;
 if(valid0){
 if(data.session !== undefined){
 const _errs5 = errors;
-if(!(validate102(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
+if(!(validate110(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.biz_opaque_callback_data !== undefined){
-const _errs6 = errors;
-if(!(validate95(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -4409,85 +4325,10 @@ return false;
 validate107.errors = vErrors;
 return errors === 0;
 }
-validate107.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true,"biz_opaque_callback_data":true},"dynamicProps":false,"dynamicItems":false};
+validate107.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateRejectCallRequest_ = validate112;
-const schema36 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"reject"}}};
-
-function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate112.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
-validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.messaging_product !== undefined){
-const _errs1 = errors;
-if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.call_id !== undefined){
-const _errs2 = errors;
-if(!(validate19(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.action !== undefined){
-let data2 = data.action;
-const _errs3 = errors;
-if(typeof data2 !== "string"){
-validate112.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("reject" !== data2){
-validate112.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "reject"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate112.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate112.errors = vErrors;
-return errors === 0;
-}
-validate112.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
-
-const validateTerminateCallRequest_ = validate115;
-const schema37 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"terminate"}}};
+const validateAcceptCallRequest_ = validate115;
+const schema37 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"accept"},"session":{"$ref":"#/components/schemas/AnswerSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}};
 
 function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4502,7 +4343,7 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
+if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
 validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -4521,8 +4362,8 @@ var valid0 = true;
 if(valid0){
 if(data.call_id !== undefined){
 const _errs2 = errors;
-if(!(validate19(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs2 === errors;
@@ -4538,14 +4379,40 @@ if(typeof data2 !== "string"){
 validate115.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("terminate" !== data2){
-validate115.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
+if("accept" !== data2){
+validate115.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "accept"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.session !== undefined){
+const _errs5 = errors;
+if(!(validate110(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.biz_opaque_callback_data !== undefined){
+const _errs6 = errors;
+if(!(validate103(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -4559,49 +4426,10 @@ return false;
 validate115.errors = vErrors;
 return errors === 0;
 }
-validate115.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+validate115.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true,"biz_opaque_callback_data":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateUpdateSettingsRequest_ = validate118;
-const schema38 = {"type":"object","required":["calling"],"properties":{"calling":{"$ref":"#/components/schemas/CallingSettings"}}};
-
-function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate118.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.calling === undefined) && (missing0 = "calling")){
-validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.calling !== undefined){
-if(!(validate67(data.calling, {instancePath:instancePath+"/calling",parentData:data,parentDataProperty:"calling",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
-errors = vErrors.length;
-}
-}
-}
-}
-else {
-validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate118.errors = vErrors;
-return errors === 0;
-}
-validate118.evaluated = {"props":{"calling":true},"dynamicProps":false,"dynamicItems":false};
-
-const validateCallPermissionRequestMessage_ = validate120;
-const schema39 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","action"],"properties":{"type":{"type":"string","const":"call_permission_request"},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"call_permission_request"}}},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}}}}}};
+const validateRejectCallRequest_ = validate120;
+const schema38 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"reject"}}};
 
 function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4616,7 +4444,7 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
+if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
 validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -4633,16 +4461,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.recipient_type !== undefined){
-let data1 = data.recipient_type;
+if(data.call_id !== undefined){
 const _errs2 = errors;
-if(typeof data1 !== "string"){
-validate120.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("individual" !== data1){
-validate120.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
-return false;
+if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs2 === errors;
 }
@@ -4650,158 +4473,21 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.to !== undefined){
-const _errs4 = errors;
-if(!(validate88(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
-errors = vErrors.length;
+if(data.action !== undefined){
+let data2 = data.action;
+const _errs3 = errors;
+if(typeof data2 !== "string"){
+validate120.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
 }
-var valid0 = _errs4 === errors;
+if("reject" !== data2){
+validate120.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "reject"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.type !== undefined){
-let data3 = data.type;
-const _errs5 = errors;
-if(typeof data3 !== "string"){
-validate120.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("interactive" !== data3){
-validate120.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.interactive !== undefined){
-let data4 = data.interactive;
-const _errs7 = errors;
-if(errors === _errs7){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-let missing1;
-if(((data4.type === undefined) && (missing1 = "type")) || ((data4.action === undefined) && (missing1 = "action"))){
-validate120.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-if(data4.type !== undefined){
-let data5 = data4.type;
-const _errs9 = errors;
-if(typeof data5 !== "string"){
-validate120.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("call_permission_request" !== data5){
-validate120.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
-return false;
-}
-var valid1 = _errs9 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data4.action !== undefined){
-let data6 = data4.action;
-const _errs11 = errors;
-if(errors === _errs11){
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-let missing2;
-if((data6.name === undefined) && (missing2 = "name")){
-validate120.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
-return false;
-}
-else {
-if(data6.name !== undefined){
-let data7 = data6.name;
-if(typeof data7 !== "string"){
-validate120.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("call_permission_request" !== data7){
-validate120.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
-return false;
-}
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid1 = _errs11 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data4.body !== undefined){
-let data8 = data4.body;
-const _errs15 = errors;
-if(errors === _errs15){
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-let missing3;
-if((data8.text === undefined) && (missing3 = "text")){
-validate120.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
-return false;
-}
-else {
-if(data8.text !== undefined){
-let data9 = data8.text;
-const _errs17 = errors;
-if(errors === _errs17){
-if(typeof data9 === "string"){
-if(func0(data9) > 1024){
-validate120.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-else {
-if(func0(data9) < 1){
-validate120.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid1 = _errs15 === errors;
-}
-else {
-var valid1 = true;
-}
-}
-}
-}
-}
-else {
-validate120.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
 }
 }
 }
@@ -4815,10 +4501,10 @@ return false;
 validate120.errors = vErrors;
 return errors === 0;
 }
-validate120.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate120.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateVoiceCallButtonMessage_ = validate123;
-const schema40 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","body","action"],"properties":{"type":{"type":"string","const":"voice_call"},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"voice_call"},"parameters":{"type":"object","properties":{"display_text":{"type":"string","maxLength":20},"ttl_minutes":{"type":"integer","minimum":1,"maximum":43200},"payload":{"type":"string","maxLength":512}}}}}}}}};
+const validateTerminateCallRequest_ = validate123;
+const schema39 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"terminate"}}};
 
 function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4833,8 +4519,122 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
+if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
 validate123.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.messaging_product !== undefined){
+const _errs1 = errors;
+if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.call_id !== undefined){
+const _errs2 = errors;
+if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.action !== undefined){
+let data2 = data.action;
+const _errs3 = errors;
+if(typeof data2 !== "string"){
+validate123.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("terminate" !== data2){
+validate123.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate123.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate123.errors = vErrors;
+return errors === 0;
+}
+validate123.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+
+const validateUpdateSettingsRequest_ = validate126;
+const schema40 = {"type":"object","required":["calling"],"properties":{"calling":{"$ref":"#/components/schemas/CallingSettings"}}};
+
+function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate126.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.calling === undefined) && (missing0 = "calling")){
+validate126.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.calling !== undefined){
+if(!(validate74(data.calling, {instancePath:instancePath+"/calling",parentData:data,parentDataProperty:"calling",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+else {
+validate126.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate126.errors = vErrors;
+return errors === 0;
+}
+validate126.evaluated = {"props":{"calling":true},"dynamicProps":false,"dynamicItems":false};
+
+const validateCallPermissionRequestMessage_ = validate128;
+const schema41 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","action"],"properties":{"type":{"type":"string","const":"call_permission_request"},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"call_permission_request"}}},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}}}}}};
+
+function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate128.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
+validate128.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4854,11 +4654,11 @@ if(data.recipient_type !== undefined){
 let data1 = data.recipient_type;
 const _errs2 = errors;
 if(typeof data1 !== "string"){
-validate123.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate128.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("individual" !== data1){
-validate123.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
+validate128.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4869,8 +4669,8 @@ var valid0 = true;
 if(valid0){
 if(data.to !== undefined){
 const _errs4 = errors;
-if(!(validate88(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
+if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs4 === errors;
@@ -4883,11 +4683,228 @@ if(data.type !== undefined){
 let data3 = data.type;
 const _errs5 = errors;
 if(typeof data3 !== "string"){
-validate123.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate128.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("interactive" !== data3){
-validate123.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+validate128.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.interactive !== undefined){
+let data4 = data.interactive;
+const _errs7 = errors;
+if(errors === _errs7){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((data4.type === undefined) && (missing1 = "type")) || ((data4.action === undefined) && (missing1 = "action"))){
+validate128.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.type !== undefined){
+let data5 = data4.type;
+const _errs9 = errors;
+if(typeof data5 !== "string"){
+validate128.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("call_permission_request" !== data5){
+validate128.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
+return false;
+}
+var valid1 = _errs9 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data4.action !== undefined){
+let data6 = data4.action;
+const _errs11 = errors;
+if(errors === _errs11){
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+let missing2;
+if((data6.name === undefined) && (missing2 = "name")){
+validate128.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data6.name !== undefined){
+let data7 = data6.name;
+if(typeof data7 !== "string"){
+validate128.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("call_permission_request" !== data7){
+validate128.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
+return false;
+}
+}
+}
+}
+else {
+validate128.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs11 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data4.body !== undefined){
+let data8 = data4.body;
+const _errs15 = errors;
+if(errors === _errs15){
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+let missing3;
+if((data8.text === undefined) && (missing3 = "text")){
+validate128.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+if(data8.text !== undefined){
+let data9 = data8.text;
+const _errs17 = errors;
+if(errors === _errs17){
+if(typeof data9 === "string"){
+if(func0(data9) > 1024){
+validate128.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+else {
+if(func0(data9) < 1){
+validate128.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate128.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate128.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs15 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+else {
+validate128.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate128.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate128.errors = vErrors;
+return errors === 0;
+}
+validate128.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+
+const validateVoiceCallButtonMessage_ = validate131;
+const schema42 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","body","action"],"properties":{"type":{"type":"string","const":"voice_call"},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"voice_call"},"parameters":{"type":"object","properties":{"display_text":{"type":"string","maxLength":20},"ttl_minutes":{"type":"integer","minimum":1,"maximum":43200},"payload":{"type":"string","maxLength":512}}}}}}}}};
+
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate131.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
+validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.messaging_product !== undefined){
+const _errs1 = errors;
+if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.recipient_type !== undefined){
+let data1 = data.recipient_type;
+const _errs2 = errors;
+if(typeof data1 !== "string"){
+validate131.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("individual" !== data1){
+validate131.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.to !== undefined){
+const _errs4 = errors;
+if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.type !== undefined){
+let data3 = data.type;
+const _errs5 = errors;
+if(typeof data3 !== "string"){
+validate131.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("interactive" !== data3){
+validate131.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4903,7 +4920,7 @@ if(errors === _errs7){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((((data4.type === undefined) && (missing1 = "type")) || ((data4.body === undefined) && (missing1 = "body"))) || ((data4.action === undefined) && (missing1 = "action"))){
-validate123.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate131.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4911,11 +4928,11 @@ if(data4.type !== undefined){
 let data5 = data4.type;
 const _errs9 = errors;
 if(typeof data5 !== "string"){
-validate123.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("voice_call" !== data5){
-validate123.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs9 === errors;
@@ -4931,7 +4948,7 @@ if(errors === _errs11){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 let missing2;
 if((data6.text === undefined) && (missing2 = "text")){
-validate123.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
@@ -4941,18 +4958,18 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data7 === "string"){
 if(func0(data7) > 1024){
-validate123.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
 return false;
 }
 else {
 if(func0(data7) < 1){
-validate123.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate123.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4960,7 +4977,7 @@ return false;
 }
 }
 else {
-validate123.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4977,7 +4994,7 @@ if(errors === _errs15){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 let missing3;
 if((data8.name === undefined) && (missing3 = "name")){
-validate123.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
@@ -4985,11 +5002,11 @@ if(data8.name !== undefined){
 let data9 = data8.name;
 const _errs17 = errors;
 if(typeof data9 !== "string"){
-validate123.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("voice_call" !== data9){
-validate123.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
 return false;
 }
 var valid3 = _errs17 === errors;
@@ -5009,12 +5026,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data11 === "string"){
 if(func0(data11) > 20){
-validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 }
 else {
-validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5028,18 +5045,18 @@ if(data10.ttl_minutes !== undefined){
 let data12 = data10.ttl_minutes;
 const _errs23 = errors;
 if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
-validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs23){
 if((typeof data12 == "number") && (isFinite(data12))){
 if(data12 > 43200 || isNaN(data12)){
-validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 43200},message:"must be <= 43200"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 43200},message:"must be <= 43200"}];
 return false;
 }
 else {
 if(data12 < 1 || isNaN(data12)){
-validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -5057,12 +5074,12 @@ const _errs25 = errors;
 if(errors === _errs25){
 if(typeof data13 === "string"){
 if(func0(data13) > 512){
-validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
 return false;
 }
 }
 else {
-validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5075,7 +5092,7 @@ var valid4 = true;
 }
 }
 else {
-validate123.errors = [{instancePath:instancePath+"/interactive/action/parameters",schemaPath:"#/properties/interactive/properties/action/properties/parameters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters",schemaPath:"#/properties/interactive/properties/action/properties/parameters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5088,7 +5105,7 @@ var valid3 = true;
 }
 }
 else {
-validate123.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5102,7 +5119,7 @@ var valid1 = true;
 }
 }
 else {
-validate123.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5118,14 +5135,14 @@ var valid0 = true;
 }
 }
 else {
-validate123.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate123.errors = vErrors;
+validate131.errors = vErrors;
 return errors === 0;
 }
-validate123.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate131.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateWebhookNotification: SchemaValidator = validateWebhookNotification_;
 export const validateConnectCallRequest: SchemaValidator = validateConnectCallRequest_;

@@ -13,6 +13,7 @@ import type {
   WebhookEntry,
   WebhookError,
   WebhookNotification,
+  WebhookPhoneNumber,
 } from "../../generated/openapi.js";
 import { validateWebhookNotification, type SchemaError } from "../../generated/validators.js";
 import { isRawBody, rawBodyBytes } from "./bytes.js";
@@ -245,11 +246,13 @@ function unknownEvent(entry: WebhookEntry, field: string, value: unknown, data: 
 /** The user's `contacts[]` entry: matched by phone number or BSUID, else the only contact there is. */
 function contactOf(
   contacts: WebhookContact[] | undefined,
-  phoneNumbers: (string | undefined)[],
+  phoneNumbers: (WebhookPhoneNumber | undefined)[],
   userIds: (string | undefined)[],
 ): WebhookContact | undefined {
   if (!contacts || contacts.length === 0) return undefined;
-  const matches = (id: string | undefined, candidates: (string | undefined)[]) => id !== undefined && candidates.includes(id);
+  // Phone numbers come as strings or integers; compare their digits.
+  const matches = (id: WebhookPhoneNumber | undefined, candidates: (WebhookPhoneNumber | undefined)[]) =>
+    id !== undefined && candidates.some((candidate) => candidate !== undefined && String(candidate) === String(id));
   return (
     contacts.find((contact) => matches(contact.wa_id, phoneNumbers) || matches(contact.user_id, userIds)) ??
     (contacts.length === 1 ? contacts[0] : undefined)

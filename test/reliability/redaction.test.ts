@@ -599,7 +599,7 @@ function schemaBreakingDeliveries(): [string, string][] {
   const connect = () => fixtureJson("webhooks/calls.connect.user-initiated.json");
   const cases: [string, (payload: any) => void][] = [
     ["sdp in a list where a string belongs", (p) => (p.entry[0].changes[0].value.calls[0].session.sdp = [SDP_OFFER])],
-    ["sdp as sdp_type", (p) => (p.entry[0].changes[0].value.calls[0].session.sdp_type = SDP_OFFER)],
+    ["sdp as sdp_type, in a list", (p) => (p.entry[0].changes[0].value.calls[0].session.sdp_type = [SDP_OFFER])],
     ["sdp as timestamp", (p) => (p.entry[0].changes[0].value.calls[0].timestamp = SDP_OFFER)],
     ["an object holding the sdp as call id", (p) => (p.entry[0].changes[0].value.calls[0].id = { sdp: SDP_OFFER })],
     ["session as a string", (p) => (p.entry[0].changes[0].value.calls[0].session = SDP_OFFER)],

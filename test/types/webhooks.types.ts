@@ -25,7 +25,8 @@ createWebhookHandler({
   on: {
     "call.connect": (event) => event.data.session,
     "call.terminate": (event) => {
-      const status: "COMPLETED" | "FAILED" | "REJECTED" = event.data.status;
+      // Open in the schema (a new status must not make Meta re-deliver a batch), so a plain string.
+      const status: string = event.data.status;
       const errors: WebhookError[] | undefined = event.errors;
       return [status, errors];
     },

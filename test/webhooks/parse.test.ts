@@ -92,11 +92,11 @@ describe("parseWebhook", () => {
       "must be of type string or integer",
     ],
     [
-      "an unknown SDP type",
-      (payload: any) => (payload.entry[0].changes[0].value.calls[0].session.sdp_type = "pranswer"),
+      "an SDP type that is not a string",
+      (payload: any) => (payload.entry[0].changes[0].value.calls[0].session.sdp_type = 1),
       "entry[0].changes[0].value.calls[0].session.sdp_type",
       "/entry/0/changes/0/value/calls/0/session/sdp_type",
-      'must be one of "offer", "answer"',
+      "must be of type string",
     ],
     [
       "an SDP that is not a string",
@@ -186,5 +186,16 @@ describe("parseWebhook", () => {
       encode('{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"security","value":{"x":[1,2]}}]}]}'),
     );
     expect(events).toEqual([{ type: "unknown", wabaId: "1", field: "security", data: { x: [1, 2] } }]);
+  });
+});
+
+describe("numbers sent as integers", () => {
+  it("matches a contact whose wa_id is an integer to a caller sent as a string, and keeps both as sent", () => {
+    const payload = fixtureJson("webhooks/calls.connect.user-initiated.json");
+    const value = payload.entry[0].changes[0].value;
+    value.contacts = [{ wa_id: 15550000000 }, { wa_id: 15550123456, profile: { name: "Dana Okafor" } }];
+    const [event] = parseWebhook(payload);
+    expect(event).toMatchObject({ type: "call.connect", contact: { wa_id: 15550123456, profile: { name: "Dana Okafor" } } });
+    expect(event!.type === "call.connect" && event!.data.from).toBe("15550123456");
   });
 });
