@@ -181,8 +181,10 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     onRetry: options.onRetry,
     refreshAccessToken: options.refreshAccessToken,
     logger: options.logger,
+    // A token string is replaced by the refreshed one; a token function stays the source of tokens (the
+    // transport stands in the refreshed token while the function still returns the rejected one).
     onTokenRefreshed: (token) => {
-      tokenSource = token;
+      if (typeof tokenSource === "string") tokenSource = token;
     },
     currentTokenSource: () => tokenSource,
   });

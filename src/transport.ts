@@ -51,7 +51,7 @@ export interface TransportOptions {
   onRetry?: ((info: RetryInfo) => void) | undefined;
   refreshAccessToken?: (() => Promise<string>) | undefined;
   logger?: Logger | undefined;
-  /** Called with the token a refresh produced, so that later requests use it. */
+  /** Called with the token a refresh produced (a string token source is replaced by it; a function is kept). */
   onTokenRefreshed: (token: string) => void;
   /** The token source as it is now, for requests that were not given a token at their start. */
   currentTokenSource: () => AccessTokenSource;
@@ -115,12 +115,24 @@ function checkToken(token: unknown): string {
 export class Transport {
   private generation = 0;
   private refreshing: Promise<string> | undefined;
+  /**
+   * The token the last refresh replaced, and its replacement. A token function may go on returning the rejected
+   * token for a while (a cache, a vault not yet rotated); the replacement is sent instead until it returns
+   * another one.
+   */
+  private replaced: { rejected: string; replacement: string } | undefined;
 
   constructor(private readonly options: TransportOptions) {}
 
   /** A context for a request that starts now, with the token as it is now. */
   startContext(timeoutMs?: number): SendContext {
-    return { token: readToken(this.options.currentTokenSource()), generation: this.generation, timeoutMs, secrets: [] };
+    return { token: this.currentToken(), generation: this.generation, timeoutMs, secrets: [] };
+  }
+
+  private currentToken(): Promise<string> {
+    return readToken(this.options.currentTokenSource()).then((token) =>
+      this.replaced && token === this.replaced.rejected ? this.replaced.replacement : token,
+    );
   }
 
   /** The fetch given to openapi-fetch for requests made through `raw`. */
@@ -242,7 +254,7 @@ export class Transport {
           const original = apiError();
           log(this.options.logger, "warn", `whatsapp-calling: ${label(summary)} → 401 (code ${code}); refreshing the access token`, details);
           try {
-            token = await raceAbort(this.refreshedToken(generation), deadline.signal);
+            token = await raceAbort(this.refreshedToken(generation, token), deadline.signal);
           } catch (error) {
             if (deadline.signal.aborted) throw abortError(attempt, error);
             const failure = new WhatsAppTokenError("Refreshing the access token failed; the request was not repeated", {
@@ -323,12 +335,13 @@ export class Transport {
    * One refresh for all requests in flight: a request whose token is older than the last refresh takes the
    * refreshed token; otherwise it joins the refresh under way or starts one.
    */
-  private refreshedToken(seenGeneration: number): Promise<string> {
-    if (this.generation > seenGeneration) return readToken(this.options.currentTokenSource());
+  private refreshedToken(seenGeneration: number, rejected: string): Promise<string> {
+    if (this.generation > seenGeneration) return this.currentToken();
     if (!this.refreshing) {
       const refresh = this.options.refreshAccessToken!;
       this.refreshing = (async () => {
         const token = checkToken(await refresh());
+        this.replaced = { rejected, replacement: token };
         this.generation += 1;
         this.options.onTokenRefreshed(token);
         return token;

@@ -262,6 +262,24 @@ describe("token refresh on 401 with code 190", () => {
     expect(refreshes).toBe(1);
   });
 
+  it("a refresh does not replace a token function: the function is still read on every request", async () => {
+    let vault = "v1";
+    server.setHandler((request) =>
+      request.headers.authorization === "Bearer v1" ? { status: 401, body: expired } : { status: 200, body: { success: true } },
+    );
+    const calls = createCallingClient({
+      phoneNumberId: "1",
+      accessToken: () => vault,
+      baseUrl: server.url,
+      refreshAccessToken: async () => "v2",
+    });
+    await calls.terminate(CALL_ID); // v1 refused, refreshed to v2
+    await calls.terminate(CALL_ID); // the function still says v1: the refreshed v2 stands in
+    vault = "v3"; // the vault rotates later
+    await calls.terminate(CALL_ID);
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual(["Bearer v1", "Bearer v2", "Bearer v2", "Bearer v3"]);
+  });
+
   it("a failed refresh rejects with the original 401 error as cause", async () => {
     server.setHandler(() => ({ status: 401, body: expired }));
     const calls = createCallingClient({
