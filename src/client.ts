@@ -31,6 +31,7 @@ import {
   WhatsAppError,
   WhatsAppResponseError,
   WhatsAppTimeoutError,
+  WhatsAppTokenError,
   WhatsAppValidationError,
   type AnswerStep,
 } from "./errors.js";
@@ -62,7 +63,7 @@ export interface CallingClientOptions {
   fetch?: (request: Request) => Promise<Response>;
   /** Deadline of one request, retries included, in milliseconds. Default 15000. */
   timeoutMs?: number;
-  /** Retries of 429, 5xx and network failures, or false. Default { retries: 2, minDelayMs: 250, maxDelayMs: 4000 }. `connect` and message sends are never retried. */
+  /** Retries of 429, 5xx and network failures, or false. Default { retries: 2, minDelayMs: 250, maxDelayMs: 4000 }. `connect` and message sends are never retried (only re-sent once after a 401/190 token refresh, when Meta did nothing). */
   retry?: RetryOptions | false;
   /** Called before each retry. */
   onRetry?: (info: RetryInfo) => void;
@@ -135,15 +136,16 @@ export interface CallingClient {
   accept(callId: string, sdpAnswer: string, options?: AcceptOptions): Promise<SuccessResponse>;
   /**
    * pre_accept, then accept, with the same SDP answer, within one deadline (`timeoutMs`) for both. If anything
-   * fails after pre_accept got through, the call is terminated (best effort) so the caller is not left ringing;
-   * the error's `step` names the failed step and `callTerminated` says whether the terminate got through.
+   * fails after pre_accept got through, or pre_accept ends without a clear answer (timeout, lost connection, 5xx),
+   * the call is terminated (best effort) so the caller is not left ringing; the error's `step` names the failed
+   * step and `callTerminated` says whether the terminate got through.
    */
   answer(callId: string, sdpAnswer: string, options?: AnswerOptions): Promise<SuccessResponse>;
   /** Decline a user-initiated call. */
   reject(callId: string, options?: RequestOptions): Promise<SuccessResponse>;
   /** End a call in either direction. */
   terminate(callId: string, options?: RequestOptions): Promise<SuccessResponse>;
-  /** Place a business-initiated call with an SDP offer. Never retried automatically. */
+  /** Place a business-initiated call with an SDP offer. Never retried automatically (a 401/190 refresh aside). */
   connect(to: CallRecipient, sdpOffer: string, options?: ConnectOptions): Promise<ConnectResult>;
   /** The user's call permission and the limits of the related actions. A string is a phone number. */
   getCallPermissions(user: string | { recipient: string }, options?: RequestOptions): Promise<CallPermissionsResponse>;
@@ -255,6 +257,22 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     return { messageId, data };
   }
 
+  /** Best-effort terminate after a failed answer(); true when it got through. */
+  async function endCall(callId: string, step: AnswerStep): Promise<boolean> {
+    try {
+      // A deadline of its own, and not the caller's signal: an aborted or late answer must still end the call.
+      await client.terminate(callId);
+      return true;
+    } catch (cleanupError) {
+      log(options.logger, "warn", `whatsapp-calling: answer failed at ${step} and the follow-up terminate failed too`, {
+        action: "terminate",
+        callId,
+        error: cleanupError instanceof Error ? cleanupError.name : typeof cleanupError,
+      });
+      return false;
+    }
+  }
+
   const client: CallingClient = {
     preAccept(callId, sdpAnswer, requestOptions) {
       const body: PreAcceptCallRequest = {
@@ -282,7 +300,10 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
       try {
         await client.preAccept(callId, sdpAnswer, { ...optional("signal", signal), timeoutMs: remaining() });
       } catch (error) {
-        throw markStep(error, "pre_accept", undefined);
+        // A refusal (4xx) means nothing happened; after a timeout, a lost connection, a 5xx or an abort, Meta
+        // may have pre-accepted the call, so it is ended rather than left ringing.
+        const refused = (error instanceof WhatsAppApiError && error.status < 500) || error instanceof WhatsAppValidationError || error instanceof WhatsAppTokenError;
+        throw markStep(error, "pre_accept", refused ? undefined : await endCall(callId, "pre_accept"));
       }
       let step: AnswerStep = "after_pre_accept";
       try {
@@ -294,20 +315,7 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
           timeoutMs: remaining(),
         });
       } catch (error) {
-        let terminated = false;
-        try {
-          // A deadline of its own, and not the caller's signal: an aborted or late answer must still end the
-          // pre-accepted call.
-          await client.terminate(callId);
-          terminated = true;
-        } catch (cleanupError) {
-          log(options.logger, "warn", `whatsapp-calling: answer failed at ${step} and the follow-up terminate failed too`, {
-            action: "terminate",
-            callId,
-            error: cleanupError instanceof Error ? cleanupError.name : typeof cleanupError,
-          });
-        }
-        throw markStep(error, step, terminated);
+        throw markStep(error, step, await endCall(callId, step));
       }
     },
 

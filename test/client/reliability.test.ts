@@ -357,6 +357,27 @@ describe("answer safety", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("a pre_accept whose outcome is unknown (timeout) is followed by terminate; a refused one (4xx) is not", async () => {
+    server.setHandler((request) =>
+      (request.json as { action: string }).action === "pre_accept"
+        ? { status: 200, body: { success: true }, delayMs: 400 }
+        : { status: 200, body: { success: true } },
+    );
+    const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl: server.url, retry: false });
+    const timedOut = (await calls.answer(CALL_ID, SDP, { timeoutMs: 100 }).catch((e: unknown) => e)) as WhatsAppTimeoutError;
+    expect(timedOut).toBeInstanceOf(WhatsAppTimeoutError);
+    expect(timedOut.step).toBe("pre_accept");
+    expect(timedOut.callTerminated).toBe(true);
+    expect(server.requests.map((r) => (r.json as { action: string }).action)).toEqual(["pre_accept", "terminate"]);
+
+    server.requests.length = 0;
+    server.setHandler(() => ({ status: 503, body: unavailable.body }));
+    const unavailableError = (await calls.answer(CALL_ID, SDP).catch((e: unknown) => e)) as WhatsAppApiError;
+    expect(unavailableError.step).toBe("pre_accept");
+    expect(unavailableError.callTerminated).toBe(false);
+    expect(server.requests.map((r) => (r.json as { action: string }).action)).toEqual(["pre_accept", "terminate"]);
+  });
+
   it("a timed-out accept is still followed by terminate; a failing terminate is reported, not thrown", async () => {
     server.setHandler((request) => {
       const action = (request.json as { action: string }).action;
