@@ -162,6 +162,31 @@ describe("retries", () => {
     }
   });
 
+  it("backoff grows exponentially up to maxDelayMs, with full jitter below each ceiling", async () => {
+    server.setHandler(() => unavailable);
+    const delays: number[][] = [[], [], [], []];
+    const calls = createCallingClient({
+      phoneNumberId: "1",
+      accessToken: "t",
+      baseUrl: server.url,
+      retry: { retries: 4, minDelayMs: 4, maxDelayMs: 16 },
+      onRetry: ({ attempt, delayMs }) => delays[attempt - 1]!.push(delayMs),
+    });
+    for (let i = 0; i < 40; i++) await calls.terminate(CALL_ID).catch(() => undefined);
+    const ceilings = [4, 8, 16, 16]; // minDelayMs * 2^(attempt-1), capped at maxDelayMs
+    delays.forEach((samples, index) => {
+      expect(samples).toHaveLength(40);
+      for (const delay of samples) {
+        expect(delay).toBeGreaterThanOrEqual(0);
+        expect(delay).toBeLessThanOrEqual(ceilings[index]!);
+      }
+    });
+    // Jitter: the delays of one attempt differ; growth: later attempts go beyond the earlier ceilings.
+    expect(new Set(delays[2]).size).toBeGreaterThan(3);
+    expect(Math.max(...delays[1]!)).toBeGreaterThan(4);
+    expect(Math.max(...delays[2]!)).toBeGreaterThan(8);
+  });
+
   it("network errors (connection reset) are retried, then give WhatsAppNetworkError", async () => {
     server.setHandler((_request, index) => (index < 2 ? { reset: true } : { status: 200, body: { success: true } }));
     const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl: server.url, retry: fastRetry });
