@@ -159,7 +159,8 @@ export const CHECKLIST = (from: string, to: string) => `Before you commit, read 
       \`npm run generate\` and the tests again.
   [ ] Look at the places above that still say ${from} (README examples, tests).
   [ ] Review and commit openapi.yaml and generated/ together; note the new default version in the release
-      notes (callers that do not pass apiVersion now call ${to}).`;
+      notes (callers that do not pass apiVersion now call ${to}).
+  [ ] \`npm run build\` before using dist/ (npm pack and npm publish do it themselves).`;
 
 export function bump(root: string, argv: string[]): number {
   const args = parseArguments(argv);
