@@ -143,8 +143,9 @@ export class Transport {
     const timeoutMs = context.timeoutMs ?? this.options.timeoutMs;
     const callerSignal = request.signal;
     const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
-    const description = describeRequest(request, body, this.options.basePath);
-    context.secrets.push(...bodySecrets(body));
+    const requestJson = parseJson(body);
+    const description = describeRequest(request, requestJson, this.options.basePath);
+    context.secrets.push(...bodySecrets(requestJson));
     const summary = { action: description.action, callId: description.callId, method: request.method, path: description.path };
 
     const deadline = new AbortController();
@@ -183,6 +184,7 @@ export class Transport {
         attempt += 1;
         const attemptStarted = Date.now();
         let response: Response;
+        let answer: ParsedJson;
         try {
           const headers = new Headers(request.headers);
           headers.set("Authorization", `Bearer ${token}`);
@@ -195,6 +197,7 @@ export class Transport {
           // Read the whole (small, JSON) body under the deadline, so a server that stalls after the headers
           // cannot hang the caller while openapi-fetch reads it.
           const bytes = await raceAbort(sent.arrayBuffer(), deadline.signal).finally(() => void outgoing);
+          answer = parseJson(new Uint8Array(bytes));
           response = new Response(bytes.byteLength > 0 ? bytes : null, {
             status: sent.status,
             statusText: sent.statusText,
@@ -218,7 +221,7 @@ export class Transport {
         }
 
         const details = { ...summary, status: response.status, attempt, durationMs: Date.now() - attemptStarted };
-        if (response.ok && !(await isJsonOrEmpty(response))) {
+        if (response.ok && answer.present && !answer.valid) {
           throw new WhatsAppResponseError(
             `Graph API answered HTTP ${response.status}${summary.action ? ` on ${summary.action}` : ""} with a body that is not JSON`,
             { status: response.status, ...summary, attempt },
@@ -232,7 +235,10 @@ export class Transport {
           return response;
         }
 
-        const errorBody = await readErrorBody(response);
+        const errorBody =
+          answer.valid && answer.value !== null && typeof answer.value === "object"
+            ? (answer.value as { error?: { code?: unknown } })
+            : undefined;
         const code = errorBody?.error?.code;
         const apiError = () =>
           new WhatsAppApiError({
@@ -361,7 +367,23 @@ function label(summary: { action: string | undefined; method?: string; path?: st
   return summary.action ?? `${summary.method} ${summary.path}`;
 }
 
-function describeRequest(request: Request, body: Uint8Array | undefined, basePath: string): RequestDescription {
+/** A body read once: whether there was one, and its JSON when it parses. */
+interface ParsedJson {
+  present: boolean;
+  valid: boolean;
+  value?: unknown;
+}
+
+function parseJson(bytes: Uint8Array | undefined): ParsedJson {
+  if (!bytes || bytes.byteLength === 0) return { present: false, valid: false };
+  try {
+    return { present: true, valid: true, value: JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch {
+    return { present: true, valid: false };
+  }
+}
+
+function describeRequest(request: Request, body: ParsedJson, basePath: string): RequestDescription {
   const pathname = new URL(request.url).pathname;
   const path = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : pathname;
   const operation = OPERATION_MATCHERS.find(
@@ -370,15 +392,12 @@ function describeRequest(request: Request, body: Uint8Array | undefined, basePat
   let action = operation?.operationId;
   let callId: string | undefined;
   let idempotent = operation ? operation.idempotent : request.method === "GET";
-  if (operation?.operationId === "manageCall" && body) {
-    try {
-      const parsed = JSON.parse(new TextDecoder().decode(body)) as { action?: unknown; call_id?: unknown };
-      if (typeof parsed.action === "string") action = parsed.action;
-      if (typeof parsed.call_id === "string") callId = parsed.call_id;
-      idempotent = !NON_IDEMPOTENT_CALL_ACTIONS.some((name) => name === parsed.action);
-    } catch {
-      idempotent = false;
-    }
+  if (operation?.operationId === "manageCall" && body.present) {
+    // A body that cannot be read as an action is treated as one that must not be repeated.
+    const parsed = body.value !== null && typeof body.value === "object" ? (body.value as { action?: unknown; call_id?: unknown }) : undefined;
+    if (typeof parsed?.action === "string") action = parsed.action;
+    if (typeof parsed?.call_id === "string") callId = parsed.call_id;
+    idempotent = parsed !== undefined && !NON_IDEMPOTENT_CALL_ACTIONS.some((name) => name === parsed.action);
   }
   return { action, callId, operation, idempotent, path };
 }
@@ -387,37 +406,12 @@ function describeRequest(request: Request, body: Uint8Array | undefined, basePat
  * The parts of a request body that are secret: the ICE passwords of an SDP, and the SDP itself as sent (raw and
  * JSON-escaped), since a server may quote any of them back in an error.
  */
-function bodySecrets(body: Uint8Array | undefined): string[] {
-  if (!body) return [];
-  let sdp: unknown;
-  try {
-    sdp = (JSON.parse(new TextDecoder().decode(body)) as { session?: { sdp?: unknown } })?.session?.sdp;
-  } catch {
-    return [];
-  }
+function bodySecrets(body: ParsedJson): string[] {
+  const value = body.value as { session?: { sdp?: unknown } } | null | undefined;
+  const sdp = value !== null && typeof value === "object" ? value.session?.sdp : undefined;
   if (typeof sdp !== "string") return [];
   const icePasswords = [...sdp.matchAll(/a=ice-pwd:([^\r\n]+)/g)].map((match) => match[1]!.trim());
   return [sdp, JSON.stringify(sdp).slice(1, -1), ...icePasswords];
-}
-
-async function isJsonOrEmpty(response: Response): Promise<boolean> {
-  const text = await response.clone().text();
-  if (text.length === 0) return true;
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function readErrorBody(response: Response): Promise<{ error?: { code?: unknown } } | undefined> {
-  try {
-    const parsed: unknown = JSON.parse(await response.clone().text());
-    return parsed !== null && typeof parsed === "object" ? (parsed as { error?: { code?: unknown } }) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `Retry-After` in milliseconds, from seconds or an HTTP date; undefined when absent or unreadable. */
