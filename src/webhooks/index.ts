@@ -2,6 +2,7 @@ export { verifySignature, SIGNATURE_HEADER } from "./signature.js";
 export { verifySubscription, type SubscriptionParams } from "./subscription.js";
 export {
   parseWebhook,
+  WEBHOOK_EVENT_TYPES,
   type WebhookEvent,
   type WebhookEventType,
   type WebhookEventOf,

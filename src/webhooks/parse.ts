@@ -98,6 +98,17 @@ export type WebhookEvent =
 
 export type WebhookEventType = WebhookEvent["type"];
 
+/** Every event type, e.g. to check the keys of a handler table read from configuration. */
+export const WEBHOOK_EVENT_TYPES = [
+  "call.connect",
+  "call.terminate",
+  "call.status",
+  "call_permission.reply",
+  "account_settings.update",
+  "account.update",
+  "unknown",
+] as const satisfies readonly WebhookEventType[];
+
 /** The event type for one `type`, e.g. `WebhookEventOf<"call.connect">`. */
 export type WebhookEventOf<Type extends WebhookEventType> = Extract<WebhookEvent, { type: Type }>;
 

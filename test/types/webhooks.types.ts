@@ -9,6 +9,7 @@ import {
   parseWebhook,
   verifySignature,
   verifySubscription,
+  WEBHOOK_EVENT_TYPES,
   WebhookPayloadError,
   type WebhookDedupeStore,
   type WebhookEvent,
@@ -130,15 +131,10 @@ async function typedReturns() {
 void typedReturns;
 
 // The event-type union and its lookup.
-const types: WebhookEventType[] = [
-  "call.connect",
-  "call.terminate",
-  "call.status",
-  "call_permission.reply",
-  "account_settings.update",
-  "account.update",
-  "unknown",
-];
+const types: readonly WebhookEventType[] = WEBHOOK_EVENT_TYPES;
+// The list names every member of the union: nothing of WebhookEventType is left out of it.
+const everyTypeListed: [Exclude<WebhookEventType, (typeof WEBHOOK_EVENT_TYPES)[number]>] extends [never] ? true : false = true;
+void everyTypeListed;
 // @ts-expect-error not an event type
 const notAType: WebhookEventType = "calls";
 const connect = {} as WebhookEventOf<"call.connect">;
