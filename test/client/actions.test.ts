@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createCallingClient, DEFAULT_API_VERSION, type CallingClient } from "../../src/index.js";
 import { fixtureJson } from "../helpers/fixtures.js";
-import { startGraphServer, type GraphServer } from "../helpers/graph-server.js";
+import { useGraphServer } from "../helpers/graph-server.js";
 
 const PHONE_NUMBER_ID = "117823401562387";
 const TOKEN = "EAAG-test-token-actions";
@@ -15,17 +15,11 @@ const connectResponse = fixtureJson("api/calls.connect.response.json");
 const actionResponse = fixtureJson("api/calls.action.response.json");
 const minimalResponse = fixtureJson("api/calls.action.response.minimal.json");
 
-let server: GraphServer;
+const server = useGraphServer(() => ({ status: 200, body: actionResponse }));
 let calls: CallingClient;
 const callsPath = `/${DEFAULT_API_VERSION}/${PHONE_NUMBER_ID}/calls`;
 
-beforeAll(async () => {
-  server = await startGraphServer();
-});
-afterAll(() => server.close());
 beforeEach(() => {
-  server.requests.length = 0;
-  server.setHandler(() => ({ status: 200, body: actionResponse }));
   calls = createCallingClient({ phoneNumberId: PHONE_NUMBER_ID, accessToken: TOKEN, baseUrl: server.url });
 });
 

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createCallingClient, WhatsAppApiError, WhatsAppError, WhatsAppValidationError } from "../../src/index.js";
 import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
-import { startGraphServer, type GraphServer } from "../helpers/graph-server.js";
+import { useGraphServer } from "../helpers/graph-server.js";
 
 const TOKEN = "EAAG-secret-token-for-error-tests";
 const CALL_ID = "wacid.HBgLMTU1NTAxMjM0NTYVAgASGCA1RUU0QkUzQTc4QUZDQzVGN0M4Q0I5NzAzQ0Q3NTVEOBwYCzE1NTUwMTk5MDAxFQIAAA==";
@@ -15,11 +15,7 @@ interface ManifestEntry {
 const manifest = fixtureJson<{ files: ManifestEntry[] }>("manifest.json");
 const errorFixtures = fixtureFiles("api/errors");
 
-let server: GraphServer;
-beforeAll(async () => {
-  server = await startGraphServer();
-});
-afterAll(() => server.close());
+const server = useGraphServer();
 
 const client = () =>
   createCallingClient({ phoneNumberId: "117823401562387", accessToken: TOKEN, baseUrl: server.url, retry: false });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createCallingClient,
   WhatsAppApiError,
@@ -10,21 +10,12 @@ import {
   type RetryInfo,
 } from "../../src/index.js";
 import { fixtureJson } from "../helpers/fixtures.js";
-import { ok, startGraphServer, type GraphServer } from "../helpers/graph-server.js";
+import { useGraphServer } from "../helpers/graph-server.js";
 
 const CALL_ID = "wacid.reliability";
 const SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
 const expired = fixtureJson("api/errors/error.190.invalid-access-token.json");
-let server: GraphServer;
-
-beforeAll(async () => {
-  server = await startGraphServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.setHandler(ok);
-});
+const server = useGraphServer();
 
 const fastRetry = { retries: 3, minDelayMs: 1, maxDelayMs: 5 };
 const unavailable = { status: 503, body: { error: { message: "Service temporarily unavailable", type: "OAuthException", code: 2, is_transient: true } } };

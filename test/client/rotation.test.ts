@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createCallingClient, DEFAULT_API_VERSION, WhatsAppTokenError } from "../../src/index.js";
-import { ok, startGraphServer, type GraphServer } from "../helpers/graph-server.js";
+import { useGraphServer } from "../helpers/graph-server.js";
 
 const CALL_ID = "wacid.rotation";
-let server: GraphServer;
-
-beforeAll(async () => {
-  server = await startGraphServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.setHandler(ok);
-});
+const server = useGraphServer();
 
 describe("access token", () => {
   it("a token set between calls is used by the next call", async () => {

@@ -1,5 +1,6 @@
 // A real HTTP server on 127.0.0.1 that stands in for graph.facebook.com: it records every request exactly as
 // it arrived and answers with whatever the test's handler says.
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -113,5 +114,35 @@ export async function startGraphServer(handler: Handler = ok): Promise<GraphServ
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * One server for a test file: started before its tests, emptied of recorded requests and given `handler` back
+ * before each test, closed after them.
+ */
+export function useGraphServer(handler: Handler = ok): GraphServer {
+  let server: GraphServer | undefined;
+  const current = () => {
+    if (!server) throw new Error("the graph server is started in beforeAll; use it inside tests and hooks");
+    return server;
+  };
+  beforeAll(async () => {
+    server = await startGraphServer(handler);
+  });
+  beforeEach(() => {
+    current().requests.length = 0;
+    current().setHandler(handler);
+  });
+  afterAll(() => current().close());
+  return {
+    get url() {
+      return current().url;
+    },
+    get requests() {
+      return current().requests;
+    },
+    setHandler: (next) => current().setHandler(next),
+    close: () => current().close(),
   };
 }
