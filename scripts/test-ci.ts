@@ -3,7 +3,7 @@
 // "N passed, N failed" (", N skipped" when some were skipped), which CI reads; vitest's counts come from its
 // JSON reporter.
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./lib/spec.js";
 
@@ -36,11 +36,14 @@ for (const [name, command] of checks) {
 
 const resultsFile = join(repoRoot, ".vitest-results.json");
 rmSync(resultsFile, { force: true });
+// test/runtimes/runtimes.test.ts writes its runtime × check table here; it is printed once, below.
+const runtimesTable = join(repoRoot, "test-results", "runtimes.txt");
+rmSync(runtimesTable, { force: true });
 console.log("\n=== tests: vitest");
 const vitest = spawnSync(
   process.execPath,
   [join(repoRoot, "node_modules/vitest/vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)],
-  { cwd: repoRoot, stdio: "inherit", env: { ...process.env, CI: process.env.CI ?? "true" } },
+  { cwd: repoRoot, stdio: "inherit", env: { ...process.env, CI: process.env.CI ?? "true", RUNTIMES_TABLE_PRINTED_BY_CI: "1" } },
 );
 
 try {
@@ -70,6 +73,7 @@ if (vitest.status !== 0 && failed === 0) {
   failures.push(`vitest exited with ${vitest.status}`);
 }
 
+if (existsSync(runtimesTable)) console.log(`\n${readFileSync(runtimesTable, "utf8")}`);
 if (failures.length > 0) console.log(`\nFailed checks and files:\n- ${failures.join("\n- ")}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed > 0 ? 1 : 0);
