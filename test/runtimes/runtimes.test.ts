@@ -13,7 +13,7 @@ import { repoRoot } from "../../scripts/lib/spec.js";
 import { CALL_ACTIONS, DEFAULT_API_VERSION } from "../../src/index.js";
 import { expectedFixtureEvents } from "../webhooks/expected-events.js";
 import { deliveryFixtures, fixturesDir } from "../webhooks/helpers.js";
-import { runtimes, temporaryDir, writeRunner, writeSmokeFiles, writeWorker, type Runtime } from "./runtimes.js";
+import { pinned, runtimes, temporaryDir, writeRunner, writeSmokeFiles, writeWorker, type Runtime } from "./runtimes.js";
 
 const execFileAsync = promisify(execFile);
 const PHONE_NUMBER_ID = "117823401562387";
@@ -253,6 +253,14 @@ const checks: Check[] = [
     }),
   ),
 ];
+
+it("the README names every runtime version tested", () => {
+  const section = readFileSync(join(repoRoot, "README.md"), "utf8").split("\n### Runtimes tested\n")[1]?.split("\n#")[0] ?? "";
+  const versions = runtimes.flatMap((runtime) => runtime.expected().match(/\d+\.\d+\.\d+/g) ?? []);
+  versions.push(pinned("workerd", "miniflare"));
+  expect(versions.filter((version) => !section.includes(version))).toEqual([]);
+  expect(versions.length).toBe(runtimes.length + 1);
+});
 
 describe.each(runtimes)("$name", (runtime) => {
   it.each(checks)("$name", async (check) => {
