@@ -1,6 +1,8 @@
 // The calling webhook endpoint on Bun: Bun.serve takes the handler as its fetch.
 //
 //   WHATSAPP_APP_SECRET=... WHATSAPP_VERIFY_TOKEN=... bun run server.ts
+//
+// PORT (default 8080) and HOST (default: every interface) say where it listens.
 import { createWebhookHandler } from "whatsapp-calling/webhooks";
 
 function required(name: string): string {
@@ -18,5 +20,5 @@ const handler = createWebhookHandler({
   },
 });
 
-const server = Bun.serve({ port: Number(Bun.env.PORT ?? 8080), fetch: handler });
+const server = Bun.serve({ hostname: Bun.env.HOST, port: Number(Bun.env.PORT ?? 8080), fetch: handler });
 console.log(`webhook endpoint on ${server.url}`);

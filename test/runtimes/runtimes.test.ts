@@ -2,8 +2,8 @@
 // each running test/runtimes/smoke.js against the packed package installed in a separate project, with its
 // client talking to a loopback recorder run here. Each runtime × check is one test; a runtime that does not
 // start fails every one of its checks with the reason, never skips.
-import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { repoRoot } from "../../scripts/lib/spec.js";
 import { CALL_ACTIONS, DEFAULT_API_VERSION } from "../../src/index.js";
 import { expectedFixtureEvents } from "../webhooks/expected-events.js";
 import { deliveryFixtures, fixturesDir } from "../webhooks/helpers.js";
-import { pinned, runtimes, temporaryDir, writeRunner, writeSmokeFiles, writeWorker, type Runtime } from "./runtimes.js";
+import { pinned, runtimes, temporaryDir, writeRunner, writeSmokeFiles, writeWorker, type Command, type Runtime } from "./runtimes.js";
 
 const execFileAsync = promisify(execFile);
 const PHONE_NUMBER_ID = "117823401562387";
@@ -85,10 +85,25 @@ function sh(file: string, args: string[], cwd: string) {
 async function runOne(runtime: Runtime, index: number): Promise<Outcome> {
   const recorder = await startRecorder();
   recorders.push(recorder.server);
-  const runner = runtime.nodeHttp ? `run-${index}.js` : `worker-${index}.js`;
-  if (runtime.nodeHttp) writeRunner(project, runner, runtime, recorder.url);
-  else writeWorker(project, runner, recorder.url);
-  const { file, args, env } = runtime.command(runner);
+  let command: Command;
+  if (runtime.nodeHttp) {
+    writeRunner(project, `run-${index}.js`, runtime, recorder.url);
+    command = runtime.command(`run-${index}.js`);
+  } else {
+    // workerd: the worker answers the smoke report to one request.
+    writeWorker(project, `worker-${index}.js`, recorder.url);
+    writeFileSync(join(project, `bindings-${index}.json`), "{}");
+    writeFileSync(join(project, `requests-${index}.json`), JSON.stringify([{ url: "http://worker.test/smoke", method: "GET" }]));
+    command = runtime.command(`worker-${index}.js`, `bindings-${index}.json`, `requests-${index}.json`);
+  }
+  const printed = await runMarked(command);
+  if ("failure" in printed) return { failure: printed.failure, requests: recorder.requests };
+  const { runtime: self, report, responses } = printed.line as { runtime: string; report?: Report; responses?: { body: string }[] };
+  return { runtime: self, report: report ?? (JSON.parse(responses![0]!.body) as Report), requests: recorder.requests };
+}
+
+/** Runs a command in the project and returns its marked line, parsed, or why there was none. */
+async function runMarked({ file, args, env }: Command): Promise<{ line: Record<string, unknown>; stdout: string } | { failure: string }> {
   try {
     const { stdout } = await execFileAsync(file, args, {
       cwd: project,
@@ -98,13 +113,83 @@ async function runOne(runtime: Runtime, index: number): Promise<Outcome> {
       env: { ...process.env, ...env },
     });
     const line = stdout.split("\n").find((text) => text.startsWith(REPORT_MARKER));
-    if (!line) return { failure: `printed no report; stdout:\n${stdout.slice(-2000)}`, requests: recorder.requests };
-    const { runtime: self, report } = JSON.parse(line.slice(REPORT_MARKER.length)) as { runtime: string; report: Report };
-    return { runtime: self, report, requests: recorder.requests };
+    if (!line) return { failure: `printed no report; stdout:\n${stdout.slice(-2000)}` };
+    return { line: JSON.parse(line.slice(REPORT_MARKER.length)) as Record<string, unknown>, stdout };
   } catch (error) {
     const { code, signal, stderr, message } = error as { code?: unknown; signal?: unknown; stderr?: string; message: string };
     const reason = code === "ENOENT" ? `${file} is not installed (run bash scripts/setup.sh)` : `exit ${String(code)}${signal ? ` (${String(signal)})` : ""}`;
-    return { failure: `${reason}\n${(stderr || message).slice(-3000)}`, requests: recorder.requests };
+    return { failure: `${reason}\n${(stderr || message).slice(-3000)}` };
+  }
+}
+
+// The examples, served by their runtime from the consumer project (so they import the packed package), with the
+// fixtures' app secret and verify token: the handshake, a delivery signed as Meta signed it, and a forged one.
+const signatureFixture = fixtureJson("webhooks/signature.cases.json") as { app_secret: string; cases: { body_file: string; body_transform?: string; x_hub_signature_256: string; expected_valid: boolean }[] };
+const connectCase = signatureFixture.cases.find((entry) => entry.expected_valid && entry.body_file === "webhooks/calls.connect.user-initiated.json")!;
+const exampleEnv = {
+  WHATSAPP_APP_SECRET: signatureFixture.app_secret,
+  WHATSAPP_VERIFY_TOKEN: fixtureJson("webhooks/verification.get.json").configured_verify_token as string,
+};
+const exampleRequests = [
+  { path: `/webhooks/whatsapp?${new URLSearchParams(fixtureJson("webhooks/verification.get.json").request.query)}`, method: "GET" },
+  ...[fixtureText(connectCase.body_file), `${fixtureText(connectCase.body_file)} `].map((body) => ({
+    path: "/webhooks/whatsapp",
+    method: "POST",
+    headers: { "content-type": "application/json", "x-hub-signature-256": connectCase.x_hub_signature_256 },
+    body,
+  })),
+];
+interface Answer {
+  status: number;
+  contentType: string | null;
+  body: string;
+}
+type ExampleOutcome = { responses: Answer[]; output: string } | { failure: string };
+const exampleOutcomes = new Map<Runtime, ExampleOutcome>();
+
+async function runExample(runtime: Runtime, index: number): Promise<ExampleOutcome> {
+  const { source, serve } = runtime.example!;
+  const file = `example-${index}${source.slice(source.lastIndexOf("."))}`;
+  copyFileSync(join(repoRoot, source), join(project, file));
+  if (!serve) {
+    // workerd: the worker itself, its secrets as bindings, the requests dispatched through miniflare.
+    writeFileSync(join(project, `example-bindings-${index}.json`), JSON.stringify(exampleEnv));
+    writeFileSync(join(project, `example-requests-${index}.json`), JSON.stringify(exampleRequests.map(({ path, ...rest }) => ({ url: `http://worker.test${path}`, ...rest }))));
+    const printed = await runMarked(runtime.command(file, `example-bindings-${index}.json`, `example-requests-${index}.json`));
+    if ("failure" in printed) return printed;
+    return { responses: printed.line.responses as Answer[], output: printed.stdout };
+  }
+  const { file: bin, args, env } = serve(file);
+  const child = spawn(bin, args, { cwd: project, env: { ...process.env, ...env, ...exampleEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error(`printed no URL within 60 s:\n${output}`)), 60_000);
+      const read = (chunk: Buffer) => {
+        output += chunk.toString("utf8");
+        const port = /http:\/\/(?:127\.0\.0\.1|localhost):(\d+)/.exec(output)?.[1];
+        if (port) {
+          clearTimeout(guard);
+          resolve(`http://127.0.0.1:${port}`);
+        }
+      };
+      child.stdout.on("data", read);
+      child.stderr.on("data", read);
+      child.on("error", (error) => reject(new Error(`${bin} could not start (${(error as NodeJS.ErrnoException).code}: run bash scripts/setup.sh)`)));
+      child.on("exit", (code) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
+    });
+    const responses: Answer[] = [];
+    for (const { path, ...init } of exampleRequests) {
+      const response = await fetch(url + path, init);
+      responses.push({ status: response.status, contentType: response.headers.get("content-type"), body: await response.text() });
+    }
+    return { responses, output };
+  } catch (error) {
+    return { failure: (error as Error).message };
+  } finally {
+    child.kill();
+    await exited;
   }
 }
 
@@ -118,7 +203,10 @@ beforeAll(async () => {
   await sh("npm", ["install", `./${filename}`, "--prefer-offline", "--no-audit", "--no-fund", "--no-package-lock"], project);
   writeSmokeFiles(project, Object.fromEntries(fixtureFiles.map((file) => [file, fixtureText(file)])), deliveryFixtures);
   // One runtime after the other: they are quick, and the machine's cores are shared with the other test files.
-  for (const [index, runtime] of runtimes.entries()) outcomes.set(runtime, await runOne(runtime, index));
+  for (const [index, runtime] of runtimes.entries()) {
+    outcomes.set(runtime, await runOne(runtime, index));
+    if (runtime.example) exampleOutcomes.set(runtime, await runExample(runtime, index));
+  }
 }, 600_000);
 
 const results = new Map<string, Map<string, boolean>>();
@@ -136,13 +224,18 @@ afterAll(async () => {
 /** The runtime × check table, for the CI log (scripts/test-ci.ts prints it) and for a local run. */
 function writeTable() {
   const names = runtimes.map((runtime) => runtime.name);
-  const rows = checks.map((check) => [check.name, ...names.map((name) => (results.get(name)?.get(check.name) === undefined ? "-" : results.get(name)!.get(check.name) ? "ok" : "FAIL"))]);
+  const cell = (runtime: Runtime, check: Check) => {
+    if (!(check.appliesTo?.(runtime) ?? true)) return "n/a";
+    const result = results.get(runtime.name)?.get(check.name);
+    return result === undefined ? "-" : result ? "ok" : "FAIL";
+  };
+  const rows = checks.map((check) => [check.name, ...runtimes.map((runtime) => cell(runtime, check))]);
   const header = ["check", ...names];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(" | ")} |`;
   const table = [line(header), `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`, ...rows.map(line)].join("\n");
   const passed = [...results.values()].reduce((sum, row) => sum + [...row.values()].filter(Boolean).length, 0);
-  const total = runtimes.length * checks.length;
+  const total = runtimes.reduce((sum, runtime) => sum + checks.filter((check) => check.appliesTo?.(runtime) ?? true).length, 0);
   const text = `Runtimes × checks (${passed} of ${total} passed):\n${table}\n`;
   mkdirSync(join(repoRoot, "test-results"), { recursive: true });
   writeFileSync(join(repoRoot, "test-results", "runtimes.txt"), text);
@@ -157,6 +250,10 @@ interface Check {
   name: string;
   /** Asserts what the runtime observed (the check's value in the report). */
   assert(value: unknown, outcome: Outcome, runtime: Runtime): void | Promise<void>;
+  /** What it asserts, when not the check's value in the smoke report. */
+  observe?(outcome: Outcome): unknown;
+  /** Whether the check belongs to a runtime (default: every runtime). */
+  appliesTo?(runtime: Runtime): boolean;
 }
 
 const entryPointSources = Object.entries(JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).exports as Record<string, unknown>)
@@ -169,13 +266,13 @@ const sourceOf: Record<string, () => Promise<Record<string, unknown>>> = {
   "whatsapp-calling/node": () => import("../../src/node.js"),
 };
 
-const signatureCases = fixtureJson("webhooks/signature.cases.json") as { cases: { expected_valid: boolean }[] };
 const verification = fixtureJson("webhooks/verification.get.json");
 const USER_CALL_ID = fixtureJson("webhooks/calls.connect.user-initiated.json").entry[0].changes[0].value.calls[0].id as string;
 
 const checks: Check[] = [
   {
     name: "starts",
+    observe: (outcome) => outcome.runtime,
     assert: (value, _outcome, runtime) => expect(value).toBe(runtime.expected()),
   },
   {
@@ -197,7 +294,7 @@ const checks: Check[] = [
       const { header, ...rest } = value as { header: string };
       expect(header).toMatch(/^sha256=[0-9a-f]{64}$/);
       expect(rest).toEqual({
-        cases: signatureCases.cases.map((entry) => entry.expected_valid),
+        cases: signatureFixture.cases.map((entry) => entry.expected_valid),
         signed: true,
         rotated: true,
         wrongSecret: false,
@@ -252,6 +349,24 @@ const checks: Check[] = [
       },
     }),
   ),
+  {
+    name: "example endpoint (examples/): handshake, signed, forged",
+    appliesTo: (runtime) => runtime.example !== undefined,
+    observe: () => undefined,
+    assert: (_value, _outcome, runtime) => {
+      const outcome = exampleOutcomes.get(runtime);
+      if (!outcome) throw new Error(`${runtime.example!.source} was not run`);
+      if ("failure" in outcome) throw new Error(`${runtime.example!.source}: ${outcome.failure}`);
+      const plain = "text/plain; charset=utf-8";
+      expect(outcome.responses).toEqual([
+        { status: 200, contentType: plain, body: verification.expected_response.body },
+        { status: 200, contentType: plain, body: "OK" },
+        { status: 401, contentType: plain, body: "Invalid X-Hub-Signature-256 signature" },
+      ]);
+      // The example's own call.connect handler ran, once (a server's log; miniflare shows a worker's too).
+      expect(outcome.output.split(`call ${USER_CALL_ID} USER_INITIATED`).length - 1).toBe(1);
+    },
+  },
 ];
 
 it("the README names every runtime version tested", () => {
@@ -263,20 +378,22 @@ it("the README names every runtime version tested", () => {
 });
 
 describe.each(runtimes)("$name", (runtime) => {
-  it.each(checks)("$name", async (check) => {
+  it.each(checks.filter((check) => check.appliesTo?.(runtime) ?? true))("$name", async (check) => {
     const row = results.get(runtime.name) ?? new Map<string, boolean>();
     results.set(runtime.name, row);
     row.set(check.name, false);
     const outcome = outcomes.get(runtime);
     if (!outcome) throw new Error(`${runtime.name} was not run`);
     if (outcome.failure) throw new Error(`${runtime.name} did not run the smoke module: ${outcome.failure}`);
-    const value = check.name === "starts" ? outcome.runtime : outcome.report![check.name];
-    if (check.name !== "starts") {
-      if (!value) throw new Error(`${runtime.name} reported no result for "${check.name}"`);
-      const { error } = value as { error?: string };
-      if (error !== undefined) throw new Error(`${runtime.name}: ${check.name} threw ${error}`);
+    let value: unknown;
+    if (check.observe) value = check.observe(outcome);
+    else {
+      const entry = outcome.report![check.name];
+      if (!entry) throw new Error(`${runtime.name} reported no result for "${check.name}"`);
+      if (entry.error !== undefined) throw new Error(`${runtime.name}: ${check.name} threw ${entry.error}`);
+      value = entry.value;
     }
-    await check.assert(check.name === "starts" ? value : (value as { value: unknown }).value, outcome, runtime);
+    await check.assert(value, outcome, runtime);
     row.set(check.name, true);
   });
 });

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { repoRoot } from "../../scripts/lib/spec.js";
 
 const tools = join(repoRoot, "tools", "runtimes");
+const bun = join(tools, "bun", "node_modules", "@oven", "bun-linux-x64-baseline", "bin", "bun");
+const deno = join(tools, "deno", "node_modules", "@deno", "linux-x64-glibc", "deno");
 
 /** The exact version a tools folder pins for a package (its package.json is the one place it is written). */
 export function pinned(folder: string, pkg: string): string {
@@ -25,8 +27,16 @@ export interface Runtime {
   nodeHttp: boolean;
   /** The expression, in the runtime, that names it and its version. */
   self?: string;
-  /** The command that runs a runner file (or the worker entry) in the consumer project. */
-  command(runner: string): { file: string; args: string[]; env?: Record<string, string> };
+  /** The command that runs a runner file (for workerd: the worker, then its bindings and requests files). */
+  command(runner: string, ...rest: string[]): Command;
+  /** Its endpoint in examples/, and how it is served (a server on 127.0.0.1 that prints its URL; for workerd, the worker). */
+  example?: { source: string; serve?(file: string): Command };
+}
+
+export interface Command {
+  file: string;
+  args: string[];
+  env?: Record<string, string>;
 }
 
 const nodeFrom = (folder: string): Runtime => ({
@@ -53,11 +63,11 @@ export const runtimes: Runtime[] = [
     nodeHttp: true,
     self: '"bun " + Bun.version',
     // The baseline build: it runs on every x86-64 CPU, also those without AVX2 that some CI machines have.
-    command: (runner) => ({
-      file: join(tools, "bun", "node_modules", "@oven", "bun-linux-x64-baseline", "bin", "bun"),
-      args: ["run", "--no-install", runner],
-      env: { DO_NOT_TRACK: "1" },
-    }),
+    command: (runner) => ({ file: bun, args: ["run", "--no-install", runner], env: { DO_NOT_TRACK: "1" } }),
+    example: {
+      source: "examples/bun/server.ts",
+      serve: (file) => ({ file: bun, args: ["run", "--no-install", file], env: { DO_NOT_TRACK: "1", HOST: "127.0.0.1", PORT: "0" } }),
+    },
   },
   {
     name: `Deno ${pinned("deno", "deno")}`,
@@ -65,19 +75,30 @@ export const runtimes: Runtime[] = [
     nodeHttp: true,
     self: '"deno " + Deno.version.deno',
     // Only what the package needs: reading the project (its modules and node_modules; the cwd is the project)
-    // and the loopback recorder. No env, no write, no other host. --no-prompt: a missing permission fails.
+    // and the loopback recorder. No env, no write, no other host. --no-prompt: a missing permission fails;
+    // --node-modules-dir=manual: the packed package from the project's node_modules, never a download.
     command: (runner) => ({
-      file: join(tools, "deno", "node_modules", "@deno", "linux-x64-glibc", "deno"),
-      args: ["run", "--no-prompt", "--no-lock", "--allow-read=.", "--allow-net=127.0.0.1", runner],
+      file: deno,
+      args: ["run", "--no-prompt", "--no-lock", "--node-modules-dir=manual", "--allow-read=.", "--allow-net=127.0.0.1", runner],
       env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
     }),
+    // As the example's own comment runs it, on loopback and a port the system picks.
+    example: {
+      source: "examples/deno/main.ts",
+      serve: (file) => ({
+        file: deno,
+        args: ["serve", "--no-prompt", "--no-lock", "--node-modules-dir=manual", "--host", "127.0.0.1", "--port", "0", "--allow-env=WHATSAPP_APP_SECRET,WHATSAPP_VERIFY_TOKEN", "--allow-read=.", file],
+        env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      }),
+    },
   },
   {
     name: `workerd (miniflare ${pinned("workerd", "miniflare")})`,
     // The workerd release miniflare depends on, as installed (read when the check runs: after the set-up).
     expected: () => `workerd ${installedVersion("workerd", "workerd")} (miniflare)`,
     nodeHttp: false,
-    command: (runner) => ({ file: process.execPath, args: [join(repoRoot, "test", "runtimes", "workerd-host.mjs"), ".", runner] }),
+    command: (runner, ...rest) => ({ file: process.execPath, args: [join(repoRoot, "test", "runtimes", "workerd-host.mjs"), ".", runner, ...rest] }),
+    example: { source: "examples/cloudflare-worker/src/index.ts" },
   },
 ];
 

@@ -1,13 +1,20 @@
-// Runs a worker in workerd through miniflare's API, from Node 20: `node workerd-host.mjs <project> <entry.js>`.
+// Runs a worker in workerd through miniflare's API, from Node 20:
+//
+//   node workerd-host.mjs <project> <entry> <bindings.json> <requests.json>
+//
 // workerd resolves a bare import relative to the importing module's folder, not through node_modules, so the
 // worker is bundled first with esbuild and the conditions wrangler uses (workerd, worker, browser), as a
-// Cloudflare Worker is deployed. The worker's JSON answer to one request is printed as the smoke report.
+// Cloudflare Worker is deployed. Each request of the list is dispatched in turn; the answers are printed on one
+// marked line: `SMOKE-REPORT {"runtime": ..., "responses": [{ status, contentType, body }]}`.
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [projectArgument, entry] = process.argv.slice(2);
+const [projectArgument, entry, bindingsFile, requestsFile] = process.argv.slice(2);
 const project = resolve(projectArgument);
+const bindings = JSON.parse(readFileSync(resolve(project, bindingsFile), "utf8"));
+const requests = JSON.parse(readFileSync(resolve(project, requestsFile), "utf8"));
 const tools = createRequire(join(import.meta.dirname, "../../tools/runtimes/workerd/package.json"));
 const { build } = await import(pathToFileURL(tools.resolve("esbuild")).href);
 const { Miniflare } = await import(pathToFileURL(tools.resolve("miniflare")).href);
@@ -28,15 +35,14 @@ const bundle = await build({
 
 // workerd's build date is its compatibility date: every flag up to this version's release.
 const compatibilityDate = /^1\.(\d{4})(\d{2})(\d{2})\./.exec(workerdVersion).slice(1).join("-");
-const miniflare = new Miniflare({
-  modules: true,
-  script: bundle.outputFiles[0].text,
-  compatibilityDate,
-});
+const miniflare = new Miniflare({ modules: true, script: bundle.outputFiles[0].text, compatibilityDate, bindings });
 try {
-  const response = await miniflare.dispatchFetch("http://worker.test/smoke");
-  const report = await response.json();
-  console.log(`SMOKE-REPORT ${JSON.stringify({ runtime: `workerd ${workerdVersion} (miniflare)`, report })}`);
+  const responses = [];
+  for (const { url, method, headers, body } of requests) {
+    const response = await miniflare.dispatchFetch(url, { method, headers, body });
+    responses.push({ status: response.status, contentType: response.headers.get("content-type"), body: await response.text() });
+  }
+  console.log(`SMOKE-REPORT ${JSON.stringify({ runtime: `workerd ${workerdVersion} (miniflare)`, responses })}`);
 } finally {
   await miniflare.dispose();
 }
