@@ -193,7 +193,24 @@ async function runExample(runtime: Runtime, index: number): Promise<ExampleOutco
   }
 }
 
+/** Why the package could not be packed and installed, if it could not: every check fails with it. */
+let setupFailure: string | undefined;
+
 beforeAll(async () => {
+  try {
+    await packAndInstall();
+  } catch (error) {
+    setupFailure = error instanceof Error ? error.message : String(error);
+    return;
+  }
+  // One runtime after the other: they are quick, and the machine's cores are shared with the other test files.
+  for (const [index, runtime] of runtimes.entries()) {
+    outcomes.set(runtime, await runOne(runtime, index).catch((error: Error) => ({ failure: error.message, requests: [] })));
+    if (runtime.example) exampleOutcomes.set(runtime, await runExample(runtime, index).catch((error: Error) => ({ failure: error.message })));
+  }
+}, 600_000);
+
+async function packAndInstall() {
   for (const file of ["package.json", "README.md", "LICENSE", "openapi.yaml"]) cpSync(join(repoRoot, file), join(staging, file));
   await sh(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(repoRoot, "tsconfig.build.json"), "--outDir", join(staging, "dist")], repoRoot);
   project = temporaryDir("whatsapp-calling-runtimes-");
@@ -202,12 +219,7 @@ beforeAll(async () => {
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "runtime-consumer", private: true, type: "module" }));
   await sh("npm", ["install", `./${filename}`, "--prefer-offline", "--no-audit", "--no-fund", "--no-package-lock"], project);
   writeSmokeFiles(project, Object.fromEntries(fixtureFiles.map((file) => [file, fixtureText(file)])), deliveryFixtures);
-  // One runtime after the other: they are quick, and the machine's cores are shared with the other test files.
-  for (const [index, runtime] of runtimes.entries()) {
-    outcomes.set(runtime, await runOne(runtime, index));
-    if (runtime.example) exampleOutcomes.set(runtime, await runExample(runtime, index));
-  }
-}, 600_000);
+}
 
 const results = new Map<string, Map<string, boolean>>();
 
@@ -382,6 +394,7 @@ describe.each(runtimes)("$name", (runtime) => {
     const row = results.get(runtime.name) ?? new Map<string, boolean>();
     results.set(runtime.name, row);
     row.set(check.name, false);
+    if (setupFailure) throw new Error(`the packed package could not be installed: ${setupFailure}`);
     const outcome = outcomes.get(runtime);
     if (!outcome) throw new Error(`${runtime.name} was not run`);
     if (outcome.failure) throw new Error(`${runtime.name} did not run the smoke module: ${outcome.failure}`);
