@@ -4,22 +4,46 @@
 export const CALL_ACTIONS = ["connect","pre_accept","accept","reject","terminate"] as const;
 export type CallAction = (typeof CALL_ACTIONS)[number];
 
-/** Call actions marked `x-idempotent: false`: a repeat can ring a user twice, so they are never retried. */
-export const NON_IDEMPOTENT_CALL_ACTIONS: readonly CallAction[] = ["connect"];
+/**
+ * How a request may be repeated after a failure (`x-retry` in openapi.yaml):
+ * - `never`: not repeated (`x-idempotent: false`: a repeat can ring a user twice or send a message twice);
+ * - `refused`: repeated only after an answer that proves nothing was done (429, a refused connection);
+ * - `always`: also after a 5xx or a lost connection, since a repeat cannot do more than the first attempt;
+ * - `ends-call`: as `always`, and a 4xx answer to a repeat that follows an attempt of unknown outcome means
+ *   the first attempt ended the call: the request succeeded.
+ */
+export type RetryRule = "never" | "refused" | "always" | "ends-call";
 
 export interface OperationInfo {
-  readonly method: string;
+  readonly method: "GET" | "POST";
   /** Path template relative to the versioned base URL. */
   readonly path: string;
   readonly operationId: string;
-  /** False for operations marked `x-idempotent: false` (message sends): never retried automatically. */
-  readonly idempotent: boolean;
+  readonly retry: RetryRule;
 }
 
+/** Every operation of openapi.yaml. */
 export const OPERATIONS: readonly OperationInfo[] = [
-  { method: "POST", path: "/{phone-number-id}/calls", operationId: "manageCall", idempotent: true },
-  { method: "GET", path: "/{phone-number-id}/call_permissions", operationId: "getCallPermissions", idempotent: true },
-  { method: "GET", path: "/{phone-number-id}/settings", operationId: "getSettings", idempotent: true },
-  { method: "POST", path: "/{phone-number-id}/settings", operationId: "updateSettings", idempotent: true },
-  { method: "POST", path: "/{phone-number-id}/messages", operationId: "sendCallingMessage", idempotent: false },
+  {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
+  {"method":"GET","path":"/{phone-number-id}/call_permissions","operationId":"getCallPermissions","retry":"always"},
+  {"method":"GET","path":"/{phone-number-id}/settings","operationId":"getSettings","retry":"always"},
+  {"method":"POST","path":"/{phone-number-id}/settings","operationId":"updateSettings","retry":"always"},
+  {"method":"POST","path":"/{phone-number-id}/messages","operationId":"sendCallingMessage","retry":"never"},
 ];
+
+/**
+ * What the client's one-line methods send, by the name used in logs and errors: call actions by their wire name
+ * (with the retry rule of their request schema), other operations by operationId.
+ */
+export const ENDPOINTS = {
+  "connect": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"never"},
+  "pre_accept": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
+  "accept": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
+  "reject": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
+  "terminate": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
+  "getCallPermissions": {"method":"GET","path":"/{phone-number-id}/call_permissions","operationId":"getCallPermissions","retry":"always"},
+  "getSettings": {"method":"GET","path":"/{phone-number-id}/settings","operationId":"getSettings","retry":"always"},
+  "updateSettings": {"method":"POST","path":"/{phone-number-id}/settings","operationId":"updateSettings","retry":"always"},
+  "sendCallingMessage": {"method":"POST","path":"/{phone-number-id}/messages","operationId":"sendCallingMessage","retry":"never"},
+} as const satisfies Record<string, OperationInfo>;
+export type EndpointName = keyof typeof ENDPOINTS;
