@@ -7,12 +7,11 @@ export type CallAction = (typeof CALL_ACTIONS)[number];
 /**
  * How a request may be repeated after a failure (`x-retry` in openapi.yaml):
  * - `never`: not repeated (`x-idempotent: false`: a repeat can ring a user twice or send a message twice);
- * - `refused`: repeated only after an answer that proves nothing was done (429, a refused connection);
- * - `always`: also after a 5xx or a lost connection, since a repeat cannot do more than the first attempt;
- * - `ends-call`: as `always`, and a 4xx answer to a repeat that follows an attempt of unknown outcome means
- *   the first attempt ended the call: the request succeeded.
+ * - `always`: repeated after a 429, a 5xx or a lost connection: a repeat cannot do more than the first attempt;
+ * - `success-if-done`: as `always`, and a 4xx (other than 401, 403, 429) to a repeat that follows an attempt of
+ *   unknown outcome (a 5xx, a lost connection) means that attempt was done: the request succeeded.
  */
-export type RetryRule = "never" | "refused" | "always" | "ends-call";
+export type RetryRule = "never" | "always" | "success-if-done";
 
 export interface OperationInfo {
   readonly method: "GET" | "POST";
@@ -37,10 +36,10 @@ export const OPERATIONS: readonly OperationInfo[] = [
  */
 export const ENDPOINTS = {
   "connect": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"never"},
-  "pre_accept": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
-  "accept": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
-  "reject": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
-  "terminate": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
+  "pre_accept": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"success-if-done"},
+  "accept": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"success-if-done"},
+  "reject": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"success-if-done"},
+  "terminate": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"success-if-done"},
   "getCallPermissions": {"method":"GET","path":"/{phone-number-id}/call_permissions","operationId":"getCallPermissions","retry":"always"},
   "getSettings": {"method":"GET","path":"/{phone-number-id}/settings","operationId":"getSettings","retry":"always"},
   "updateSettings": {"method":"POST","path":"/{phone-number-id}/settings","operationId":"updateSettings","retry":"always"},

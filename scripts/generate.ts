@@ -201,7 +201,7 @@ ${exports}
 }
 
 /** How a request may be repeated after a failure: the `x-retry` values of openapi.yaml. */
-const RETRY_RULES = ["never", "refused", "always", "ends-call"] as const;
+const RETRY_RULES = ["never", "always", "success-if-done"] as const;
 
 /**
  * An operation's or a call action's retry rule: its `x-retry`, else `never` when it is marked
@@ -245,10 +245,9 @@ export type CallAction = (typeof CALL_ACTIONS)[number];
 /**
  * How a request may be repeated after a failure (\`x-retry\` in openapi.yaml):
  * - \`never\`: not repeated (\`x-idempotent: false\`: a repeat can ring a user twice or send a message twice);
- * - \`refused\`: repeated only after an answer that proves nothing was done (429, a refused connection);
- * - \`always\`: also after a 5xx or a lost connection, since a repeat cannot do more than the first attempt;
- * - \`ends-call\`: as \`always\`, and a 4xx answer to a repeat that follows an attempt of unknown outcome means
- *   the first attempt ended the call: the request succeeded.
+ * - \`always\`: repeated after a 429, a 5xx or a lost connection: a repeat cannot do more than the first attempt;
+ * - \`success-if-done\`: as \`always\`, and a 4xx (other than 401, 403, 429) to a repeat that follows an attempt of
+ *   unknown outcome (a 5xx, a lost connection) means that attempt was done: the request succeeded.
  */
 export type RetryRule = ${RETRY_RULES.map((rule) => JSON.stringify(rule)).join(" | ")};
 

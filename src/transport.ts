@@ -3,7 +3,7 @@
 // one shared token refresh. Every answer is read once, to its end or to the size cap, and nothing is cloned.
 import type { RetryRule } from "../generated/operations.js";
 import { Tokens } from "./client/token.js";
-import { mayRetry, retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./client/retry.js";
+import { retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./client/retry.js";
 import {
   WhatsAppApiError,
   WhatsAppNetworkError,
@@ -170,7 +170,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
         const failure = new WhatsAppNetworkError({ cause: error, redact: (text) => redactSecrets(text, secrets()), ...context() });
         // Nothing was sent when the connection was refused; after any other failure Meta may have acted.
         const refused = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code === "ECONNREFUSED";
-        const delayMs = mayRetry(out.retry, refused) && retryAfter(config, attempt, undefined, started, timeoutMs);
+        const delayMs = out.retry !== "never" && retryAfter(config, attempt, undefined, started, timeoutMs);
         if (delayMs === false) {
           summary("error", " failed without an answer");
           report("error", undefined, failure);
@@ -213,16 +213,16 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
         continue;
       }
 
-      // A 4xx to a repeat of terminate or reject after an attempt of unknown outcome: that attempt ended the call.
-      if (out.retry === "ends-call" && outcomeUnknown && status >= 400 && status < 500 && ![401, 403, 429].includes(status)) {
-        summary("info", ` → ${status} after an attempt of unknown outcome: the call had already ended`, status, code);
+      // A 4xx to a repeat after an attempt of unknown outcome: Meta refuses to do again what that attempt did.
+      if (out.retry === "success-if-done" && outcomeUnknown && status >= 400 && status < 500 && ![401, 403, 429].includes(status)) {
+        summary("info", ` → ${status} to a repeat after an attempt of unknown outcome: already done`, status, code);
         report("success", status);
         return { status: 200, headers: responseHeaders, text: '{"success":true}', attempt, secrets };
       }
 
       const transient = status === 429 || (status >= 500 && status < 600);
       const knownNotRetryable = entry !== undefined && entry.category !== "unknown" && !entry.retryable;
-      if (transient && !knownNotRetryable && mayRetry(out.retry, status === 429)) {
+      if (transient && !knownNotRetryable && out.retry !== "never") {
         const delayMs = retryAfter(config, attempt, retryAfterMs(responseHeaders), started, timeoutMs);
         if (delayMs !== false) {
           outcomeUnknown ||= status !== 429;

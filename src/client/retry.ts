@@ -1,5 +1,4 @@
 // When a failed attempt is sent again, and after how long.
-import type { RetryRule } from "../../generated/operations.js";
 import type { WhatsAppApiError, WhatsAppNetworkError } from "../errors.js";
 
 export interface RetryOptions {
@@ -23,14 +22,6 @@ export interface RetryInfo {
   cause: WhatsAppApiError | WhatsAppNetworkError;
   action: string | undefined;
   callId: string | undefined;
-}
-
-/**
- * Whether the rule lets a failure be retried: `refused` only when nothing can have been done (a 429, a refused
- * connection), `always` and `ends-call` also after a 5xx or a lost connection.
- */
-export function mayRetry(rule: RetryRule, refused: boolean): boolean {
-  return rule === "always" || rule === "ends-call" || (rule === "refused" && refused);
 }
 
 /** Backoff with full jitter, or the server's Retry-After; false when no attempt is left or the deadline is too near. */
