@@ -5,6 +5,8 @@ import type {
   CallingSettings,
   CallPermissionRequestMessage,
   CallPermissionsResponse,
+  CallRecordingRequest,
+  CallTranscriptionRequest,
   ConnectCallRequest,
   ConnectCallResponse,
   PreAcceptCallRequest,
@@ -63,9 +65,31 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-export interface AcceptOptions extends RequestOptions {
+/**
+ * Recording or transcription of a call, as sent (the generated wire object), with `purpose` and
+ * `announcement_language` required when `status` is `ENABLED`.
+ */
+export type Announced<T extends { status: string; purpose?: string; announcement_language?: string }> =
+  | (T & Required<Pick<T, "purpose" | "announcement_language">> & { status: "ENABLED" })
+  | (T & { status: "DISABLED" });
+export type RecordingOption = Announced<CallRecordingRequest>;
+export type TranscriptionOption = Announced<CallTranscriptionRequest>;
+
+export interface PreAcceptOptions extends RequestOptions {
+  /**
+   * The caller's phone number, sent as `to`. Not sent by default: Meta's guides leave it out, its generated
+   * reference requires it (see `x-decision-to` in openapi.yaml).
+   */
+  to?: string;
+}
+
+export interface AcceptOptions extends PreAcceptOptions {
   /** Echoed in the terminate webhook; at most 512 characters. */
   bizOpaqueCallbackData?: string;
+  /** Record the call (announced to both parties); the recording comes in a `call_recording_available` webhook. */
+  recording?: RecordingOption;
+  /** Transcribe the call (announced); the transcript comes in a `call_transcription_available` webhook. */
+  transcription?: TranscriptionOption;
 }
 
 export interface AnswerOptions extends AcceptOptions {
@@ -79,6 +103,10 @@ export interface AnswerOptions extends AcceptOptions {
 export interface ConnectOptions extends RequestOptions {
   /** Echoed in status and terminate webhooks; at most 512 characters. */
   bizOpaqueCallbackData?: string;
+  /** Record the call (announced to both parties); the recording comes in a `call_recording_available` webhook. */
+  recording?: RecordingOption;
+  /** Transcribe the call (announced); the transcript comes in a `call_transcription_available` webhook. */
+  transcription?: TranscriptionOption;
 }
 
 /** Who to call: a phone number, or a business-scoped user id (`{ recipient }`), or both (`to` wins). */
@@ -113,7 +141,7 @@ export interface CallPermissionRequestOptions extends RequestOptions {
 
 export interface CallingClient {
   /** Set up media of a user-initiated call before answering it (action pre_accept, sdp_type answer). */
-  preAccept(callId: string, sdpAnswer: string, options?: RequestOptions): Promise<SuccessResponse>;
+  preAccept(callId: string, sdpAnswer: string, options?: PreAcceptOptions): Promise<SuccessResponse>;
   /** Answer a user-initiated call with the same SDP answer as pre_accept (action accept). */
   accept(callId: string, sdpAnswer: string, options?: AcceptOptions): Promise<SuccessResponse>;
   /**
@@ -197,8 +225,11 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     messaging_product: "whatsapp",
     call_id: callId,
     action: "accept",
+    ...optional("to", o?.to),
     session: { sdp_type: "answer", sdp },
     ...optional("biz_opaque_callback_data", o?.bizOpaqueCallbackData),
+    ...optional("recording", o?.recording),
+    ...optional("transcription", o?.transcription),
   });
 
   const sendMessage = async (
@@ -217,7 +248,12 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
 
   const client: CallingClient = {
     preAccept: (callId, sdp, o) =>
-      send("pre_accept", { messaging_product: "whatsapp", call_id: callId, action: "pre_accept", session: { sdp_type: "answer", sdp } } satisfies PreAcceptCallRequest, validators.validatePreAcceptCallRequest, o) as Promise<SuccessResponse>,
+      send(
+        "pre_accept",
+        { messaging_product: "whatsapp", call_id: callId, action: "pre_accept", ...optional("to", o?.to), session: { sdp_type: "answer", sdp } } satisfies PreAcceptCallRequest,
+        validators.validatePreAcceptCallRequest,
+        o,
+      ) as Promise<SuccessResponse>,
     accept: (callId, sdp, o) => send("accept", acceptBody(callId, sdp, o), validators.validateAcceptCallRequest, o) as Promise<SuccessResponse>,
     reject: (callId, o) =>
       send("reject", { messaging_product: "whatsapp", call_id: callId, action: "reject" } satisfies RejectCallRequest, validators.validateRejectCallRequest, o) as Promise<SuccessResponse>,
@@ -241,6 +277,8 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
         action: "connect",
         session: { sdp_type: "offer", sdp },
         ...optional("biz_opaque_callback_data", o?.bizOpaqueCallbackData),
+        ...optional("recording", o?.recording),
+        ...optional("transcription", o?.transcription),
       } as ConnectCallRequest;
       const data = (await send("connect", body, validators.validateConnectCallRequest, o)) as ConnectCallResponse;
       const callId = data.calls?.[0]?.id;

@@ -38,7 +38,7 @@ export async function answerCall(
     }
   };
   try {
-    await client.preAccept(callId, sdpAnswer, { ...(signal ? { signal } : {}), timeoutMs: budgetMs });
+    await client.preAccept(callId, sdpAnswer, { ...(options.to === undefined ? {} : { to: options.to }), ...(signal ? { signal } : {}), timeoutMs: budgetMs });
   } catch (error) {
     // A refusal (4xx, 3xx) means nothing happened; after a timeout, a lost connection, a 5xx or an abort, Meta
     // may have pre-accepted the call, so it is ended rather than left ringing.
