@@ -3,7 +3,11 @@ export { createCallingClient } from "./client.js";
 export type {
   AcceptOptions,
   AccessTokenSource,
+  Announced,
   AnswerOptions,
+  AttemptInfo,
+  AttemptOutcome,
+  AttemptResult,
   CallButtonOptions,
   CallingClient,
   CallingClientOptions,
@@ -11,10 +15,15 @@ export type {
   CallRecipient,
   ConnectOptions,
   ConnectResult,
+  FetchFunction,
+  PreAcceptOptions,
+  RecordingOption,
+  RequestHooks,
   RequestOptions,
   RetryInfo,
   RetryOptions,
   SendMessageResult,
+  TranscriptionOption,
 } from "./client.js";
 export {
   ERROR_CATALOGUE,
@@ -22,6 +31,7 @@ export {
   WhatsAppError,
   WhatsAppNetworkError,
   WhatsAppResponseError,
+  WhatsAppResponseTooLargeError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
   WhatsAppValidationError,
@@ -29,8 +39,10 @@ export {
 } from "./errors.js";
 export type { AnswerStep, ErrorCatalogueEntry, ErrorCategory } from "./errors.js";
 export type { Logger } from "./logging.js";
-export { DEFAULT_TIMEOUT_MS, DEFAULT_RETRY, MAX_TIMEOUT_MS } from "./transport.js";
+export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "./transport.js";
+export { DEFAULT_RETRY } from "./client/retry.js";
+export { ANSWER_CLEANUP_TIMEOUT_MS } from "./client/answer.js";
 export { API_VERSION_PATTERN, DEFAULT_API_VERSION, GRAPH_API_BASE_URL } from "../generated/api-version.js";
 export { CALL_ACTIONS } from "../generated/operations.js";
-export type { CallAction } from "../generated/operations.js";
+export type { CallAction, RetryRule } from "../generated/operations.js";
 export type * from "../generated/openapi.js";
