@@ -270,7 +270,7 @@ export interface components {
             sdp: components["schemas"]["AnswerSdp"];
         };
         /** @description An SDP answer. An answerer must choose `a=setup:active` or `a=setup:passive` (RFC 5763, section 5), so an SDP with `a=setup:actpass` is an offer, most likely the caller's offer sent back by mistake. */
-        AnswerSdp: components["schemas"]["Sdp"] & unknown;
+        AnswerSdp: components["schemas"]["Sdp"];
         /** @description Place a business-initiated call. Name the user by phone number (`to`), by BSUID (`recipient`), or both (then `to` wins). The user must have granted call permission. Not idempotent: a repeated connect can ring the user twice, so clients must not repeat it on their own. */
         ConnectCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
@@ -284,21 +284,12 @@ export interface components {
             to: components["schemas"]["PhoneNumber"];
         } | {
             recipient: components["schemas"]["BusinessScopedUserId"];
-        }) & {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            action: "connect";
-        };
+        });
         /** @description Set up media of a user-initiated call before answering it. The caller hears ringing; WhatsApp treats the call as answered on the first media packet or on accept, whichever comes first. */
         PreAcceptCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             call_id: components["schemas"]["CallId"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @constant */
             action: "pre_accept";
             session: components["schemas"]["AnswerSession"];
         };
@@ -306,10 +297,7 @@ export interface components {
         AcceptCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             call_id: components["schemas"]["CallId"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @constant */
             action: "accept";
             session: components["schemas"]["AnswerSession"];
             biz_opaque_callback_data?: components["schemas"]["BizOpaqueCallbackData"];
@@ -318,20 +306,14 @@ export interface components {
         RejectCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             call_id: components["schemas"]["CallId"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @constant */
             action: "reject";
         };
         /** @description End an active call in either direction. Send it even after seeing an RTCP BYE, so that the call is priced right; not needed when the user hung up. */
         TerminateCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             call_id: components["schemas"]["CallId"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @constant */
             action: "terminate";
         };
         CallActionRequest: components["schemas"]["ConnectCallRequest"] | components["schemas"]["PreAcceptCallRequest"] | components["schemas"]["AcceptCallRequest"] | components["schemas"]["RejectCallRequest"] | components["schemas"]["TerminateCallRequest"];
@@ -374,14 +356,14 @@ export interface components {
         CallPermissionsResponse: {
             messaging_product?: components["schemas"]["MessagingProduct"];
             permission: {
-                /** @enum {string} */
-                status: "no_permission" | "temporary" | "permanent";
+                /** @description `no_permission`, `temporary` or `permanent`. An open enum: another value (Meta's generated reference lists `granted`, `pending`, `denied`, `expired`) passes. */
+                status: "no_permission" | "temporary" | "permanent" | (string & {});
                 /** @description Unix seconds; absent for permanent permission. */
                 expiration_time?: number;
             };
             actions?: {
-                /** @enum {string} */
-                action_name: "send_call_permission_request" | "start_call";
+                /** @description The action the limits apply to. An open enum. */
+                action_name: "send_call_permission_request" | "start_call" | (string & {});
                 can_perform_action: boolean;
                 limits?: {
                     /** @description ISO 8601 duration, e.g. PT24H or P7D. */
@@ -536,7 +518,7 @@ export interface components {
             value: {
                 [key: string]: unknown;
             };
-        } & (unknown & unknown & unknown & unknown);
+        };
         /**
          * @description A phone number as Meta sends it in webhooks: a JSON string in its examples, "Integer" in its tables, so both are accepted.
          * @example 15550123456
@@ -584,7 +566,7 @@ export interface components {
         CallWebhookEvent: {
             id: components["schemas"]["CallId"];
             event: string;
-        } & (unknown & unknown);
+        };
         /** @description Fields shared by connect and terminate items. */
         CallEventCommon: {
             id: components["schemas"]["CallId"];
@@ -702,7 +684,7 @@ export interface components {
                 type: string;
                 call_permission_reply?: components["schemas"]["CallPermissionReply"];
             };
-        } & unknown;
+        };
         /** @description A user's answer to a call-permission request, or a permission granted or revoked automatically. */
         CallPermissionReplyMessage: {
             id: string;

@@ -7,6 +7,7 @@ import type {
   CallPermissionsResponse,
   ConnectCallRequest,
   ConnectCallResponse,
+  PhoneNumberSettings,
   PreAcceptCallRequest,
   RejectCallRequest,
   SendMessageResponse,
@@ -199,11 +200,14 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
    * WhatsAppApiError. The token is read here, synchronously with the caller's call, so that a rotation right
    * after it cannot change the token of a request already started.
    */
+  // `Data` is named by each caller, not inferred from openapi-fetch: its Readable<T> maps the `(string & {})` of an
+  // open enum into an object of string's methods (openapi-ts/openapi-typescript#2765), while the body is the
+  // generated component type.
   async function send<Data>(
     where: { action: string; callId?: string | undefined },
     requestOptions: RequestOptions | undefined,
     call: (init: { signal: AbortSignal | undefined; fetch: (request: Request) => Promise<Response> }) => Promise<{
-      data?: Data;
+      data?: unknown;
       error?: unknown;
       response: Response;
     }>,
@@ -213,7 +217,7 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
       signal: requestOptions?.signal,
       fetch: (request) => transport.send(request, context),
     });
-    if (response.ok && data !== undefined) return data;
+    if (response.ok && data !== undefined) return data as Data;
     if (response.ok) {
       throw new WhatsAppResponseError(`Graph API answered HTTP ${response.status} on ${where.action} with an empty body`, {
         status: response.status,
@@ -235,9 +239,9 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     requestOptions: RequestOptions | undefined,
   ): Promise<Result> {
     checkBody(validator, body, body.action);
-    return (await send({ action: body.action, callId: body.call_id }, requestOptions, (init) =>
+    return send<Result>({ action: body.action, callId: body.call_id }, requestOptions, (init) =>
       raw.POST("/{phone-number-id}/calls", { params: pathParams(), body: body as never, ...init }),
-    )) as Result;
+    );
   }
 
   async function sendMessage(
@@ -247,7 +251,7 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     requestOptions: RequestOptions | undefined,
   ): Promise<SendMessageResult> {
     checkBody(validator, body, action);
-    const data = await send({ action }, requestOptions, (init) =>
+    const data = await send<SendMessageResponse>({ action }, requestOptions, (init) =>
       raw.POST("/{phone-number-id}/messages", { params: pathParams(), body, ...init }),
     );
     const messageId = data.messages?.[0]?.id;
@@ -354,14 +358,14 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
           action: "getCallPermissions",
         });
       }
-      return send({ action: "getCallPermissions" }, requestOptions, (init) =>
+      return send<CallPermissionsResponse>({ action: "getCallPermissions" }, requestOptions, (init) =>
         raw.GET("/{phone-number-id}/call_permissions", { params: { ...pathParams(), query }, ...init }),
       );
     },
 
     async getCallingSettings(requestOptions) {
       const query = requestOptions?.includeSipCredentials ? { include_sip_credentials: true } : {};
-      const data = await send({ action: "getSettings" }, requestOptions, (init) =>
+      const data = await send<PhoneNumberSettings>({ action: "getSettings" }, requestOptions, (init) =>
         raw.GET("/{phone-number-id}/settings", { params: { ...pathParams(), query }, ...init }),
       );
       return data.calling ?? {};
@@ -370,7 +374,7 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     async updateCallingSettings(calling, requestOptions) {
       const body = { calling };
       checkBody(validateUpdateSettingsRequest, body, "updateSettings");
-      return send({ action: "updateSettings" }, requestOptions, (init) =>
+      return send<SuccessResponse>({ action: "updateSettings" }, requestOptions, (init) =>
         raw.POST("/{phone-number-id}/settings", { params: pathParams(), body, ...init }),
       );
     },
