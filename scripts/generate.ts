@@ -96,7 +96,7 @@ function generateApiVersion(spec: OpenApiDocument): string {
 /** The Graph API version the package calls by default: the \`version\` server variable of openapi.yaml. */
 export const DEFAULT_API_VERSION = ${JSON.stringify(server.defaultVersion)};
 
-/** What a Graph API version looks like (\`v23.0\`). */
+/** What a Graph API version looks like (\`${server.defaultVersion}\`). */
 export const API_VERSION_PATTERN: RegExp = new RegExp(${JSON.stringify(server.versionPattern)});
 
 /** What a phone-number id looks like (the \`phone-number-id\` path parameter). */
