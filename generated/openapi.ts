@@ -332,8 +332,8 @@ export interface components {
         GraphError: {
             /** @description The code and a title, e.g. "(#130429) Rate limit hit". Build logic on `code`, not on this text. */
             message: string;
-            /** @example OAuthException */
-            type: string;
+            /** @description The kind of exception. An open enum. */
+            type: "OAuthException" | "GraphMethodException" | (string & {});
             /** @description The error code; see the error-code catalogue. */
             code: number;
             /** @description Deprecated; not returned from v16.0 on. */

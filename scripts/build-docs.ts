@@ -13,6 +13,8 @@ export const ERROR_CODES_TAG = "Error codes";
 export const DISAGREEMENTS_TAG = "Where sources disagree";
 export const VERSIONS_TAG = "Graph API versions";
 export const DISAGREEMENT_KEY = "x-sources-disagree";
+/** The notes shown on that page: x-sources-disagree, and the x-decision-… notes written beside a field. */
+export const isDisagreementKey = (key: string) => key === DISAGREEMENT_KEY || /^x-decision(-[a-z0-9-]+)?$/.test(key);
 export const defaultDocsPath = join(repoRoot, "docs", "index.html");
 
 /** Redocly must not phone home or print update notices, in CI or anywhere else. */
@@ -84,7 +86,7 @@ export function disagreements(spec: OpenApiDocument): Disagreement[] {
     if (Array.isArray(node)) node.forEach((item, index) => walk(item, [...keys, String(index)]));
     else if (node !== null && typeof node === "object") {
       for (const [key, value] of Object.entries(node)) {
-        if (key === DISAGREEMENT_KEY && typeof value === "string") found.push({ where: placeOf(keys), choice: value.trim() });
+        if (isDisagreementKey(key) && typeof value === "string") found.push({ where: placeOf(keys), choice: value.trim() });
         else walk(value, [...keys, key]);
       }
     }
@@ -96,7 +98,7 @@ export function disagreements(spec: OpenApiDocument): Disagreement[] {
 export function disagreementsMarkdown(spec: OpenApiDocument): string {
   return [
     "Meta's pages, its generated references and its OpenAPI file do not always agree. Each choice below is written " +
-      `in openapi.yaml next to the field it is about, as an \`${DISAGREEMENT_KEY}\` note. The rule: what the package ` +
+      `in openapi.yaml next to the field it is about, as an \`${DISAGREEMENT_KEY}\` (or \`x-decision-…\`) note. The rule: what the package ` +
       "sends follows Meta's documented examples and is checked before it leaves; what Meta sends is read in every " +
       "documented form.",
     "",
