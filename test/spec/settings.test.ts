@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createSpecAjv, SPEC_SCHEMA_ID } from "../../scripts/generate.js";
 import { loadSpec } from "../../scripts/lib/spec.js";
 import { validateUpdateSettingsRequest } from "../../generated/validators.js";
+import type { CallingSettings, CallingSettingsUpdate } from "../../generated/openapi.js";
 
 const ajv = createSpecAjv(loadSpec());
 function check(schema: string, value: unknown) {
@@ -159,3 +160,14 @@ describe("call-permission request message", () => {
     expect(check("CallPermissionRequestMessage", message({ to: "15550123456", recipient: "15550123456" }))).toEqual({ valid: false, path: "/recipient" });
   });
 });
+
+// Checked by `npm run typecheck`: the update type is closed, the reported type open.
+type Update = CallingSettingsUpdate;
+const update: Update = { status: "ENABLED", srtp_key_exchange_protocol: "SDES-SRTP", voicemail: { status: "DISABLED" } };
+// @ts-expect-error -- requests send only documented values
+const typo: Update = { call_icon_visibility: "HIDE_IN_CHAT" };
+// @ts-expect-error -- and upper case
+const lower: Update = { status: "enabled" };
+const reported: CallingSettings = { status: "enabled", call_icon_visibility: "DISABLE ALL", call_hours: null };
+const status: "ENABLED" | "DISABLED" | (string & {}) | undefined = reported.status;
+void [update, typo, lower, status];
