@@ -13,7 +13,9 @@ export const ERROR_CODES_TAG = "Error codes";
 export const DISAGREEMENTS_TAG = "Where sources disagree";
 export const VERSIONS_TAG = "Graph API versions";
 export const DISAGREEMENT_KEY = "x-sources-disagree";
-/** The notes shown on that page: x-sources-disagree, and the x-decision-… notes written beside a field. */
+/** A description that records a choice between sources says so ("calling-api.md, sources disagree #7"). */
+const MENTIONS_DISAGREEMENT = /sources disagree/i;
+/** The notes shown on that page: x-sources-disagree, the x-decision-… notes, and descriptions citing a disagreement. */
 export const isDisagreementKey = (key: string) => key === DISAGREEMENT_KEY || /^x-decision(-[a-z0-9-]+)?$/.test(key);
 export const defaultDocsPath = join(repoRoot, "docs", "index.html");
 
@@ -86,7 +88,9 @@ export function disagreements(spec: OpenApiDocument): Disagreement[] {
     if (Array.isArray(node)) node.forEach((item, index) => walk(item, [...keys, String(index)]));
     else if (node !== null && typeof node === "object") {
       for (const [key, value] of Object.entries(node)) {
-        if (isDisagreementKey(key) && typeof value === "string") found.push({ where: placeOf(keys), choice: value.trim() });
+        const cites = key === "description" && keys[0] !== "info" && MENTIONS_DISAGREEMENT.test(String(value));
+        const note = typeof value === "string" && (isDisagreementKey(key) || cites);
+        if (note) found.push({ where: placeOf(keys), choice: value.trim() });
         else walk(value, [...keys, key]);
       }
     }
