@@ -78,13 +78,13 @@ export interface paths {
         };
         /**
          * Get the phone number's settings, calling among them
-         * @description Needs `whatsapp_business_management`. The `calling` object is the one POST takes.
+         * @description Needs `whatsapp_business_management`. The `calling` object is read liberally (CallingSettings): open enums, any of Meta's time formats, `restrictions`, SIP credentials, `ip_addresses`.
          */
         get: operations["getSettings"];
         put?: never;
         /**
          * Update the phone number's calling settings
-         * @description Every field is optional. Sending `call_hours` replaces the previous configuration, and leaving out `holiday_schedule` clears it. WhatsApp clients may take up to seven days to show a change.
+         * @description Every field is optional. Sending `call_hours` replaces the previous configuration, and leaving out `holiday_schedule` clears it. WhatsApp clients may take up to seven days to show a change. The body is checked before it is sent (CallingSettingsUpdate): only values Meta documents, "HHMM" times.
          */
         post: operations["updateSettings"];
         delete?: never;
@@ -270,7 +270,7 @@ export interface components {
             sdp: components["schemas"]["AnswerSdp"];
         };
         /** @description An SDP answer. An answerer must choose `a=setup:active` or `a=setup:passive` (RFC 5763, section 5), so an SDP with `a=setup:actpass` is an offer, most likely the caller's offer sent back by mistake. */
-        AnswerSdp: components["schemas"]["Sdp"] & unknown;
+        AnswerSdp: components["schemas"]["Sdp"];
         /**
          * @description The language of the announcement Meta mixes into both audio streams before recording or transcribing ("The audio of this call will be recorded for the following purpose: …"). The values Meta lists as localized for recording ("Call recording", Updated May 31, 2026); for transcription ("Call transcription", Updated Jun 18, 2026) `nl` and `es_ES` are accepted but play the English announcement. `pt` is Brazilian Portuguese, `es` Latin American Spanish.
          * @enum {string}
@@ -317,21 +317,12 @@ export interface components {
             to: components["schemas"]["PhoneNumber"];
         } | {
             recipient: components["schemas"]["BusinessScopedUserId"];
-        }) & {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            action: "connect";
-        };
+        });
         /** @description Set up media of a user-initiated call before answering it. The caller hears ringing; WhatsApp treats the call as answered on the first media packet or on accept, whichever comes first. */
         PreAcceptCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             call_id: components["schemas"]["CallId"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @constant */
             action: "pre_accept";
             /** @description The caller's phone number. Optional, and not sent by default: see `x-decision-to`. */
             to?: components["schemas"]["PhoneNumber"];
@@ -341,10 +332,7 @@ export interface components {
         AcceptCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             call_id: components["schemas"]["CallId"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @constant */
             action: "accept";
             /** @description The caller's phone number. Optional, and not sent by default: see `x-decision-to`. */
             to?: components["schemas"]["PhoneNumber"];
@@ -357,20 +345,14 @@ export interface components {
         RejectCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             call_id: components["schemas"]["CallId"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @constant */
             action: "reject";
         };
         /** @description End an active call in either direction. Send it even after seeing an RTCP BYE, so that the call is priced right; not needed when the user hung up. */
         TerminateCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
             call_id: components["schemas"]["CallId"];
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @constant */
             action: "terminate";
         };
         CallActionRequest: components["schemas"]["ConnectCallRequest"] | components["schemas"]["PreAcceptCallRequest"] | components["schemas"]["AcceptCallRequest"] | components["schemas"]["RejectCallRequest"] | components["schemas"]["TerminateCallRequest"];
@@ -389,22 +371,41 @@ export interface components {
         GraphError: {
             /** @description The code and a title, e.g. "(#130429) Rate limit hit". Build logic on `code`, not on this text. */
             message: string;
-            /** @example OAuthException */
-            type: string;
+            /** @description The kind of exception. An open enum. */
+            type: "OAuthException" | "GraphMethodException" | (string & {});
             /** @description The error code; see the error-code catalogue. */
             code: number;
             /** @description Deprecated; not returned from v16.0 on. */
             error_subcode?: number;
-            error_data?: {
-                messaging_product?: components["schemas"]["MessagingProduct"];
-                /** @description The most useful description of the problem. */
-                details?: string;
-            };
+            error_data?: components["schemas"]["GraphErrorData"];
             error_user_title?: string;
             error_user_msg?: string;
             is_transient?: boolean;
             /** @description Quote it to Meta's support. */
             fbtrace_id?: string;
+        };
+        /** @description Details of an error. `details` is the most useful text (for code 100 it names the SDP problem). Other fields pass through. */
+        GraphErrorData: {
+            messaging_product?: components["schemas"]["MessagingProduct"];
+            /** @description The most useful description of the problem. */
+            details?: string;
+            /** @description The limits that were hit, with the time each one frees up (138012: the next business-initiated call allowed; 138009: the next permission request). */
+            limits?: components["schemas"]["ActionLimit"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A limit on an action for one business and user pair. */
+        ActionLimit: {
+            /**
+             * @description ISO 8601 duration (`PT24H`, `P7D`) in Meta's guides; the generated reference's example says `24h`.
+             * @example PT24H
+             * @example P7D
+             */
+            time_period: string;
+            max_allowed: number;
+            current_usage: number;
+            /** @description When the limit frees up (Unix seconds); present only when the limit is used up. */
+            limit_expiration_time?: components["schemas"]["UnixTimestamp"];
         };
         /** @description The Graph API error envelope. */
         GraphErrorResponse: {
@@ -413,51 +414,85 @@ export interface components {
         CallPermissionsResponse: {
             messaging_product?: components["schemas"]["MessagingProduct"];
             permission: {
-                /** @enum {string} */
-                status: "no_permission" | "temporary" | "permanent";
-                /** @description Unix seconds; absent for permanent permission. */
-                expiration_time?: number;
+                /** @description `no_permission`, `temporary` or `permanent`. An open enum: another value (Meta's generated reference lists `granted`, `pending`, `denied`, `expired`) passes. */
+                status: "no_permission" | "temporary" | "permanent" | (string & {});
+                /** @description When a temporary permission ends (Unix seconds); absent for permanent permission. */
+                expiration_time?: components["schemas"]["UnixTimestamp"];
+                /** @description The same time under the name of Meta's table; read in case it is sent so. */
+                expiration?: components["schemas"]["UnixTimestamp"];
             };
             actions?: {
-                /** @enum {string} */
-                action_name: "send_call_permission_request" | "start_call";
+                /** @description The action the limits apply to. An open enum. */
+                action_name: "send_call_permission_request" | "start_call" | (string & {});
                 can_perform_action: boolean;
-                limits?: {
-                    /** @description ISO 8601 duration, e.g. PT24H or P7D. */
-                    time_period: string;
-                    max_allowed: number;
-                    current_usage: number;
-                    /** @description Unix seconds; present only when the limit is used up. */
-                    limit_expiration_time?: number;
-                }[];
+                /** @description Null in some of Meta's generated examples. */
+                limits?: components["schemas"]["ActionLimit"][] | null;
             }[];
         };
-        /** @enum {string} */
+        /**
+         * @description `ENABLED` or `DISABLED`, upper case as in every Meta guide and sample.
+         * @enum {string}
+         */
         SettingStatus: "ENABLED" | "DISABLED";
-        /** @description 24-hour time as "HHMM". */
+        /** @description A status as Meta reports it. Open enum; lower-case spellings of the generated reference pass. */
+        ReportedSettingStatus: "ENABLED" | "DISABLED" | "enabled" | "disabled" | (string & {});
+        /** @description 24-hour time as "HHMM" (`"0400"`, `"2359"`), a JSON string, as in every POST sample of Meta. */
         HourMinute: string;
-        /** @description The calling settings of a phone number. Every field is optional when updating. */
-        CallingSettings: {
+        /**
+         * @description A time of day as Meta reports it: "HHMM" (`"0400"`) in its samples, "HH:MM" (`"04:00"`) in one of them, Integer in its tables. Not checked further.
+         * @example 0400
+         * @example 04:00
+         */
+        ReportedTime: string | number;
+        /**
+         * @description `DEFAULT` shows the call icons; `DISABLE_ALL` hides them (users can still call from a call button).
+         * @enum {string}
+         */
+        CallIconVisibility: "DEFAULT" | "DISABLE_ALL";
+        /**
+         * @description How SRTP keys are exchanged: `DTLS` (the default) or `SDES`. Meta's generated Settings API reference spells them `DTLS-SRTP` and `SDES-SRTP`; both spellings are sent as given. GET returns the field only when it was set explicitly.
+         * @enum {string}
+         */
+        SrtpKeyExchangeProtocol: "DTLS" | "SDES" | "DTLS-SRTP" | "SDES-SRTP";
+        /**
+         * @description An extra codec besides OPUS (always on), negotiated per RFC 3264; G.711 is transcoded by Meta.
+         * @enum {string}
+         */
+        AudioCodec: "PCMA" | "PCMU";
+        /** @enum {string} */
+        DayOfWeek: "MONDAY" | "TUESDAY" | "WEDNESDAY" | "THURSDAY" | "FRIDAY" | "SATURDAY" | "SUNDAY";
+        /** @description ISO 3166-1 alpha-2 country code, upper case. */
+        CountryCode: string;
+        /**
+         * @description `REJECT`: you reject the incoming call. `TIMEOUT`: you neither accept nor reject it within `timeout_seconds` of ringing.
+         * @enum {string}
+         */
+        VoicemailTrigger: "REJECT" | "TIMEOUT";
+        /** @description A media id. Meta's voicemail samples write it as a JSON number (`938884519013664`); the media upload returns it as a string. Both are accepted and sent as given; a string must be digits only. */
+        MediaIdValue: number | string;
+        /** @description The calling settings sent with POST /settings; every field is optional. Checked before it leaves: values Meta documents, "HHMM" times, ranges. Sending `call_hours` replaces the previous call hours, and leaving out `holiday_schedule` clears the holidays. */
+        CallingSettingsUpdate: {
             status?: components["schemas"]["SettingStatus"];
-            /**
-             * @description `DISABLE_ALL` hides the call icons; Meta's FAQ also names `HIDE_IN_CHAT`.
-             * @enum {string}
-             */
-            call_icon_visibility?: "DEFAULT" | "DISABLE_ALL" | "HIDE_IN_CHAT";
+            call_icon_visibility?: components["schemas"]["CallIconVisibility"];
+            /** @description Where the call icons show. */
             call_icons?: {
-                /** @description ISO 3166 alpha-2 codes; an empty list removes the restriction. */
-                restrict_to_user_countries?: string[];
+                /** @description Show the call icons only to users whose registered phone number is from one of these countries; an empty list removes the restriction. */
+                restrict_to_user_countries?: components["schemas"]["CountryCode"][];
             };
             call_hours?: {
                 status?: components["schemas"]["SettingStatus"];
-                /** @example America/Sao_Paulo */
+                /**
+                 * @description An IANA time zone id.
+                 * @example America/Sao_Paulo
+                 */
                 timezone_id?: string;
+                /** @description At most two windows per day, not overlapping, each opening before it closes. */
                 weekly_operating_hours?: {
-                    /** @enum {string} */
-                    day_of_week: "MONDAY" | "TUESDAY" | "WEDNESDAY" | "THURSDAY" | "FRIDAY" | "SATURDAY" | "SUNDAY";
+                    day_of_week: components["schemas"]["DayOfWeek"];
                     open_time: components["schemas"]["HourMinute"];
                     close_time: components["schemas"]["HourMinute"];
                 }[];
+                /** @description Up to 20 dates with their own hours (dates in the past are refused by Meta). */
                 holiday_schedule?: {
                     date: string;
                     start_time: components["schemas"]["HourMinute"];
@@ -465,44 +500,139 @@ export interface components {
                 }[];
             };
             callback_permission_status?: components["schemas"]["SettingStatus"];
+            /** @description SIP signalling instead of Graph API calls and webhooks. While SIP is enabled, `/calls` answers 131055 and no calling webhooks are sent. `servers: []` deletes this app's server; ENABLED needs one. */
             sip?: {
                 status?: components["schemas"]["SettingStatus"];
+                /** @description One server per app (an array "to be futureproof"); the app is taken from the access token. */
                 servers?: {
-                    hostname?: string;
+                    /** @description The SIP server's host name (TLS only). */
+                    hostname: string;
+                    /** @description TLS port; 5061 when left out. */
                     port?: number;
+                    /** @description Parameters added to the user part of the request URI (`tgrp`, `trunk-context`), each key and value at most 128 characters. */
                     request_uri_user_params?: {
                         [key: string]: string;
                     };
-                    /** @description Returned only with `include_sip_credentials=true`. A secret. */
-                    sip_user_password?: string;
                 }[];
             };
-            /** @example DTLS */
-            srtp_key_exchange_protocol?: string;
+            srtp_key_exchange_protocol?: components["schemas"]["SrtpKeyExchangeProtocol"];
             audio?: {
-                additional_codecs?: ("PCMA" | "PCMU")[];
+                /** @description `["PCMA", "PCMU"]`, one of them, or `[]` for OPUS only. */
+                additional_codecs?: components["schemas"]["AudioCodec"][];
             };
+            /** @description Video calling. Only Meta's generated Settings API reference has it, and Meta's overview lists video as planned; sent as written here, upper case like every other status. */
+            video?: {
+                status?: components["schemas"]["SettingStatus"];
+            };
+            voicemail?: components["schemas"]["VoicemailSettingsUpdate"];
+        };
+        /** @description Voicemail for missed or rejected user-initiated calls: Meta answers, plays the announcement, records the caller and delivers the recording as an `audio` message whose id is the call id. Ignored unless calling is ENABLED; turn call hours off when it is on (users cannot call outside the hours). */
+        VoicemailSettingsUpdate: {
+            status: components["schemas"]["SettingStatus"];
+            triggers?: components["schemas"]["VoicemailTrigger"][];
+            audio?: {
+                /** @description The announcement for every user. */
+                default: {
+                    /** @description An uploaded announcement: OGG/OPUS, under 60 seconds, uploaded with `use_case=call_voicemail_announcement`. */
+                    announcement_media_id: components["schemas"]["MediaIdValue"];
+                    /** @description Seconds of ringing before `TIMEOUT` applies, 0 to 30. */
+                    timeout_seconds?: number;
+                };
+            };
+        };
+        /** @description The calling settings as Meta reports them (GET /settings, and `calling` of the account_settings_update webhook). Liberal: every field optional, enums open (other spellings and new values pass), times in any of Meta's formats, documented nulls allowed. */
+        CallingSettings: {
+            status?: components["schemas"]["ReportedSettingStatus"];
+            /** @description `DEFAULT` or `DISABLE_ALL`; `DISABLE ALL`, `HIDE_IN_CHAT`, `visible`, `hidden` are other spellings Meta prints. */
+            call_icon_visibility?: "DEFAULT" | "DISABLE_ALL" | "DISABLE ALL" | "HIDE_IN_CHAT" | "visible" | "hidden" | (string & {});
+            call_icons?: {
+                restrict_to_user_countries?: string[];
+            } | null;
+            call_hours?: {
+                status?: components["schemas"]["ReportedSettingStatus"];
+                timezone_id?: string;
+                weekly_operating_hours?: {
+                    day_of_week?: components["schemas"]["DayOfWeek"] | string;
+                    open_time?: components["schemas"]["ReportedTime"];
+                    close_time?: components["schemas"]["ReportedTime"];
+                }[];
+                holiday_schedule?: {
+                    date?: string;
+                    start_time?: components["schemas"]["ReportedTime"];
+                    end_time?: components["schemas"]["ReportedTime"];
+                }[] | null;
+            } | null;
+            callback_permission_status?: components["schemas"]["ReportedSettingStatus"];
+            sip?: {
+                status?: components["schemas"]["ReportedSettingStatus"];
+                servers?: {
+                    hostname?: string;
+                    port?: number | string;
+                    /** @description The app that owns the server. */
+                    app_id?: string | number;
+                    request_uri_user_params?: {
+                        [key: string]: string;
+                    };
+                    /** @description With `include_sip_credentials=true` (SIP guide). A secret: never logged. Meta generates it per phone number and app. */
+                    sip_user_password?: string;
+                    /** @description The same secret under the generated Settings API reference's name. */
+                    password?: string;
+                }[];
+            } | null;
+            srtp_key_exchange_protocol?: components["schemas"]["SrtpKeyExchangeProtocol"] | string;
+            audio?: {
+                /** @description Only in the generated Settings API reference. */
+                status?: components["schemas"]["ReportedSettingStatus"];
+                additional_codecs?: (components["schemas"]["AudioCodec"] | string)[];
+            } | null;
+            video?: {
+                status?: components["schemas"]["ReportedSettingStatus"];
+            } | null;
+            voicemail?: {
+                status?: components["schemas"]["ReportedSettingStatus"];
+                triggers?: (components["schemas"]["VoicemailTrigger"] | string)[];
+                audio?: {
+                    default?: {
+                        announcement_media_id?: number | string;
+                        timeout_seconds?: number;
+                    };
+                };
+            } | null;
             /** @description Present while a calling restriction is in force. */
             restrictions?: {
-                restrictions_list?: {
-                    /** @example RESTRICTED_BUSINESS_INITIATED_CALLING */
-                    type?: string;
-                    reason?: string;
-                    expiration?: components["schemas"]["UnixTimestamp"];
-                }[];
+                restrictions_list?: components["schemas"]["CallingRestriction"][];
+                /** @description The same list under the name of Meta's settings table. */
+                restriction_list?: components["schemas"]["CallingRestriction"][];
+                /** @description The same list under the name of Meta's generated Settings API reference. */
+                restrictions?: components["schemas"]["CallingRestriction"][];
+            } | null;
+            /** @description Meta's media IP addresses (generated Settings API reference only). */
+            ip_addresses?: {
+                default?: string[];
             };
         };
+        CallingRestriction: {
+            /** @description Which calling is paused. `RESTRICTED_BIZ_INITIATED_AND_USER_INITIATED_CALLING` is the single value of Meta's November 2025 page. */
+            type?: "RESTRICTED_BUSINESS_INITIATED_CALLING" | "RESTRICTED_USER_INITIATED_CALLING" | "RESTRICTED_BIZ_INITIATED_AND_USER_INITIATED_CALLING" | (string & {});
+            reason?: string;
+            expiration?: components["schemas"]["UnixTimestamp"];
+        };
+        /** @description GET /settings. Only `calling` is described; the other feature settings (payload encryption, storage, user identity change) pass through. */
         PhoneNumberSettings: {
-            calling?: components["schemas"]["CallingSettings"];
+            /** @description Null or absent when the number has no calling settings to report. */
+            calling?: components["schemas"]["CallingSettings"] | null;
         };
+        /** @description POST /settings with the calling settings. Meta's generated Settings API reference allows one feature setting per request, so nothing else is sent beside `calling`. */
         UpdateSettingsRequest: {
-            calling: components["schemas"]["CallingSettings"];
+            calling: components["schemas"]["CallingSettingsUpdate"];
         };
+        /** @description Ask a user for permission to call them. Name the user by phone number (`to`), by business-scoped user id (`recipient`, a BSUID or parent BSUID), or both; then `to` takes precedence. Only the body text can be chosen: no header, no footer, no action parameters. */
         CallPermissionRequestMessage: {
             messaging_product: components["schemas"]["MessagingProduct"];
             /** @constant */
             recipient_type?: "individual";
-            to: components["schemas"]["PhoneNumber"];
+            to?: components["schemas"]["PhoneNumber"];
+            recipient?: components["schemas"]["BusinessScopedUserId"];
             /** @constant */
             type: "interactive";
             interactive: {
@@ -516,7 +646,11 @@ export interface components {
                     text: string;
                 };
             };
-        };
+        } & ({
+            to: components["schemas"]["PhoneNumber"];
+        } | {
+            recipient: components["schemas"]["BusinessScopedUserId"];
+        });
         VoiceCallButtonMessage: {
             messaging_product: components["schemas"]["MessagingProduct"];
             /** @constant */
@@ -549,8 +683,13 @@ export interface components {
         SendMessageResponse: {
             messaging_product?: components["schemas"]["MessagingProduct"];
             contacts?: {
+                /** @description What was sent as `to` or `recipient`. */
                 input?: string;
                 wa_id?: string;
+                /** @description The user's BSUID. */
+                user_id?: string;
+                /** @description The parent BSUID, when parent BSUIDs are enabled. */
+                parent_user_id?: string;
             }[];
             messages: {
                 /** @description The message id, prefixed `wamid.`. */
@@ -575,7 +714,7 @@ export interface components {
             value: {
                 [key: string]: unknown;
             };
-        } & (unknown & unknown & unknown & unknown);
+        };
         /**
          * @description A phone number as Meta sends it in webhooks: a JSON string in its examples, "Integer" in its tables, so both are accepted.
          * @example 15550123456
@@ -623,7 +762,7 @@ export interface components {
         CallWebhookEvent: {
             id: components["schemas"]["CallId"];
             event: string;
-        } & (unknown & unknown);
+        };
         /** @description Fields shared by connect and terminate items. */
         CallEventCommon: {
             id: components["schemas"]["CallId"];
@@ -741,7 +880,7 @@ export interface components {
                 type: string;
                 call_permission_reply?: components["schemas"]["CallPermissionReply"];
             };
-        } & unknown;
+        };
         /** @description A user's answer to a call-permission request, or a permission granted or revoked automatically. */
         CallPermissionReplyMessage: {
             id: string;
@@ -936,11 +1075,25 @@ export type ConnectCallResponse = components['schemas']['ConnectCallResponse'];
 export type SuccessResponse = components['schemas']['SuccessResponse'];
 export type CallActionResponse = components['schemas']['CallActionResponse'];
 export type GraphError = components['schemas']['GraphError'];
+export type GraphErrorData = components['schemas']['GraphErrorData'];
+export type ActionLimit = components['schemas']['ActionLimit'];
 export type GraphErrorResponse = components['schemas']['GraphErrorResponse'];
 export type CallPermissionsResponse = components['schemas']['CallPermissionsResponse'];
 export type SettingStatus = components['schemas']['SettingStatus'];
+export type ReportedSettingStatus = components['schemas']['ReportedSettingStatus'];
 export type HourMinute = components['schemas']['HourMinute'];
+export type ReportedTime = components['schemas']['ReportedTime'];
+export type CallIconVisibility = components['schemas']['CallIconVisibility'];
+export type SrtpKeyExchangeProtocol = components['schemas']['SrtpKeyExchangeProtocol'];
+export type AudioCodec = components['schemas']['AudioCodec'];
+export type DayOfWeek = components['schemas']['DayOfWeek'];
+export type CountryCode = components['schemas']['CountryCode'];
+export type VoicemailTrigger = components['schemas']['VoicemailTrigger'];
+export type MediaIdValue = components['schemas']['MediaIdValue'];
+export type CallingSettingsUpdate = components['schemas']['CallingSettingsUpdate'];
+export type VoicemailSettingsUpdate = components['schemas']['VoicemailSettingsUpdate'];
 export type CallingSettings = components['schemas']['CallingSettings'];
+export type CallingRestriction = components['schemas']['CallingRestriction'];
 export type PhoneNumberSettings = components['schemas']['PhoneNumberSettings'];
 export type UpdateSettingsRequest = components['schemas']['UpdateSettingsRequest'];
 export type CallPermissionRequestMessage = components['schemas']['CallPermissionRequestMessage'];
@@ -1061,7 +1214,7 @@ export interface operations {
     getSettings: {
         parameters: {
             query?: {
-                /** @description Include `sip.servers[].sip_user_password` in the answer. */
+                /** @description Include the SIP password of each server (`sip.servers[].sip_user_password`; the generated Settings API reference calls it `password` and says it needs additional permissions). */
                 include_sip_credentials?: boolean;
             };
             header?: never;

@@ -2215,8 +2215,8 @@ return errors === 0;
 validate52.evaluated = {"props":{"messaging_product":true,"metadata":true,"contacts":true,"messages":true,"statuses":true,"errors":true},"dynamicProps":false,"dynamicItems":false};
 
 const schema23 = {"type":"object","required":["type"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"timestamp":{"$ref":"#/components/schemas/UnixTimestamp"},"type":{"type":"string"},"phone_number_settings":{"type":"object","properties":{"phone_number_id":{"type":"string"},"calling":{"$ref":"#/components/schemas/CallingSettings"}}}}};
-const schema24 = {"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"call_icon_visibility":{"type":"string","enum":["DEFAULT","DISABLE_ALL","HIDE_IN_CHAT"]},"call_icons":{"type":"object","properties":{"restrict_to_user_countries":{"type":"array","items":{"type":"string","pattern":"^[A-Z]{2}$"}}}},"call_hours":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"timezone_id":{"type":"string"},"weekly_operating_hours":{"type":"array","items":{"type":"object","required":["day_of_week","open_time","close_time"],"properties":{"day_of_week":{"type":"string","enum":["MONDAY","TUESDAY","WEDNESDAY","THURSDAY","FRIDAY","SATURDAY","SUNDAY"]},"open_time":{"$ref":"#/components/schemas/HourMinute"},"close_time":{"$ref":"#/components/schemas/HourMinute"}}}},"holiday_schedule":{"type":"array","maxItems":20,"items":{"type":"object","required":["date","start_time","end_time"],"properties":{"date":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"start_time":{"$ref":"#/components/schemas/HourMinute"},"end_time":{"$ref":"#/components/schemas/HourMinute"}}}}}},"callback_permission_status":{"$ref":"#/components/schemas/SettingStatus"},"sip":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"servers":{"type":"array","items":{"type":"object","properties":{"hostname":{"type":"string"},"port":{"type":"integer"},"request_uri_user_params":{"type":"object","additionalProperties":{"type":"string"}},"sip_user_password":{"type":"string"}}}}}},"srtp_key_exchange_protocol":{"type":"string"},"audio":{"type":"object","properties":{"additional_codecs":{"type":"array","items":{"type":"string","enum":["PCMA","PCMU"]}}}},"restrictions":{"type":"object","properties":{"restrictions_list":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"reason":{"type":"string"},"expiration":{"$ref":"#/components/schemas/UnixTimestamp"}}}}}}}};
-const schema25 = {"type":"string","enum":["ENABLED","DISABLED"]};
+const schema24 = {"type":"object","properties":{"status":{"$ref":"#/components/schemas/ReportedSettingStatus"},"call_icon_visibility":{"anyOf":[{"type":"string","enum":["DEFAULT","DISABLE_ALL","DISABLE ALL","HIDE_IN_CHAT","visible","hidden"]},{"type":"string"}]},"call_icons":{"type":["object","null"],"properties":{"restrict_to_user_countries":{"type":"array","items":{"type":"string"}}}},"call_hours":{"type":["object","null"],"properties":{"status":{"$ref":"#/components/schemas/ReportedSettingStatus"},"timezone_id":{"type":"string"},"weekly_operating_hours":{"type":"array","items":{"type":"object","properties":{"day_of_week":{"anyOf":[{"$ref":"#/components/schemas/DayOfWeek"},{"type":"string"}]},"open_time":{"$ref":"#/components/schemas/ReportedTime"},"close_time":{"$ref":"#/components/schemas/ReportedTime"}}}},"holiday_schedule":{"type":["array","null"],"items":{"type":"object","properties":{"date":{"type":"string"},"start_time":{"$ref":"#/components/schemas/ReportedTime"},"end_time":{"$ref":"#/components/schemas/ReportedTime"}}}}}},"callback_permission_status":{"$ref":"#/components/schemas/ReportedSettingStatus"},"sip":{"type":["object","null"],"properties":{"status":{"$ref":"#/components/schemas/ReportedSettingStatus"},"servers":{"type":"array","items":{"type":"object","properties":{"hostname":{"type":"string"},"port":{"type":["integer","string"]},"app_id":{"type":["string","integer"]},"request_uri_user_params":{"type":"object","additionalProperties":{"type":"string"}},"sip_user_password":{"type":"string"},"password":{"type":"string"}}}}}},"srtp_key_exchange_protocol":{"anyOf":[{"$ref":"#/components/schemas/SrtpKeyExchangeProtocol"},{"type":"string"}]},"audio":{"type":["object","null"],"properties":{"status":{"$ref":"#/components/schemas/ReportedSettingStatus"},"additional_codecs":{"type":"array","items":{"anyOf":[{"$ref":"#/components/schemas/AudioCodec"},{"type":"string"}]}}}},"video":{"type":["object","null"],"properties":{"status":{"$ref":"#/components/schemas/ReportedSettingStatus"}}},"voicemail":{"type":["object","null"],"properties":{"status":{"$ref":"#/components/schemas/ReportedSettingStatus"},"triggers":{"type":"array","items":{"anyOf":[{"$ref":"#/components/schemas/VoicemailTrigger"},{"type":"string"}]}},"audio":{"type":"object","properties":{"default":{"type":"object","properties":{"announcement_media_id":{"type":["integer","string"]},"timeout_seconds":{"type":"integer"}}}}}}},"restrictions":{"type":["object","null"],"properties":{"restrictions_list":{"type":"array","items":{"$ref":"#/components/schemas/CallingRestriction"}},"restriction_list":{"type":"array","items":{"$ref":"#/components/schemas/CallingRestriction"}},"restrictions":{"type":"array","items":{"$ref":"#/components/schemas/CallingRestriction"}}}},"ip_addresses":{"type":"object","properties":{"default":{"type":"array","items":{"type":"string"}}}}}};
+const schema25 = {"anyOf":[{"type":"string","enum":["ENABLED","DISABLED","enabled","disabled"]},{"type":"string"}]};
 
 function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2228,21 +2228,73 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
 if(typeof data !== "string"){
-validate75.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const err0 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!((((data === "ENABLED") || (data === "DISABLED")) || (data === "enabled")) || (data === "disabled"))){
+const err1 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema25.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+const _errs3 = errors;
+if(typeof data !== "string"){
+const err2 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs3 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate75.errors = vErrors;
 return false;
 }
-if(!((data === "ENABLED") || (data === "DISABLED"))){
-validate75.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema25.enum},message:"must be equal to one of the allowed values"}];
-return false;
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
 }
 validate75.errors = vErrors;
 return errors === 0;
 }
 validate75.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema26 = {"type":"string","pattern":"^([01][0-9]|2[0-3])[0-5][0-9]$"};
-const pattern3 = new RegExp("^([01][0-9]|2[0-3])[0-5][0-9]$", "u");
+const schema26 = {"type":"string","enum":["MONDAY","TUESDAY","WEDNESDAY","THURSDAY","FRIDAY","SATURDAY","SUNDAY"]};
 
 function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2254,25 +2306,235 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(errors === 0){
-if(typeof data === "string"){
-if(!pattern3.test(data)){
-validate78.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3])[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3])[0-5][0-9]$"+"\""}];
-return false;
-}
-}
-else {
+if(typeof data !== "string"){
 validate78.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
+if(!(((((((data === "MONDAY") || (data === "TUESDAY")) || (data === "WEDNESDAY")) || (data === "THURSDAY")) || (data === "FRIDAY")) || (data === "SATURDAY")) || (data === "SUNDAY"))){
+validate78.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema26.enum},message:"must be equal to one of the allowed values"}];
+return false;
 }
 validate78.errors = vErrors;
 return errors === 0;
 }
 validate78.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const pattern2 = new RegExp("^[A-Z]{2}$", "u");
-const pattern4 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "u");
+const schema27 = {"type":["string","integer"]};
+
+function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate80.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if((typeof data !== "string") && (!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data))))){
+validate80.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema27.type},message:"must be string,integer"}];
+return false;
+}
+validate80.errors = vErrors;
+return errors === 0;
+}
+validate80.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema28 = {"type":"string","enum":["DTLS","SDES","DTLS-SRTP","SDES-SRTP"]};
+
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate87.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data === "DTLS") || (data === "SDES")) || (data === "DTLS-SRTP")) || (data === "SDES-SRTP"))){
+validate87.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema28.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate87.errors = vErrors;
+return errors === 0;
+}
+validate87.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema29 = {"type":"string","enum":["PCMA","PCMU"]};
+
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate90.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data === "PCMA") || (data === "PCMU"))){
+validate90.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema29.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate90.errors = vErrors;
+return errors === 0;
+}
+validate90.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema30 = {"type":"string","enum":["REJECT","TIMEOUT"]};
+
+function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate94.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data === "REJECT") || (data === "TIMEOUT"))){
+validate94.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema30.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate94.errors = vErrors;
+return errors === 0;
+}
+validate94.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema31 = {"type":"object","properties":{"type":{"anyOf":[{"type":"string","enum":["RESTRICTED_BUSINESS_INITIATED_CALLING","RESTRICTED_USER_INITIATED_CALLING","RESTRICTED_BIZ_INITIATED_AND_USER_INITIATED_CALLING"]},{"type":"string"}]},"reason":{"type":"string"},"expiration":{"$ref":"#/components/schemas/UnixTimestamp"}}};
+
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate96.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!(((data0 === "RESTRICTED_BUSINESS_INITIATED_CALLING") || (data0 === "RESTRICTED_USER_INITIATED_CALLING")) || (data0 === "RESTRICTED_BIZ_INITIATED_AND_USER_INITIATED_CALLING"))){
+const err1 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema31.properties.type.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+const _errs5 = errors;
+if(typeof data0 !== "string"){
+const err2 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate96.errors = vErrors;
+return false;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs7 = errors;
+if(typeof data.reason !== "string"){
+validate96.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.expiration !== undefined){
+const _errs9 = errors;
+if(!(validate3(data.expiration, {instancePath:instancePath+"/expiration",parentData:data,parentDataProperty:"expiration",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate96.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate96.errors = vErrors;
+return errors === 0;
+}
+validate96.evaluated = {"props":{"type":true,"reason":true,"expiration":true},"dynamicProps":false,"dynamicItems":false};
+
 
 function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2301,13 +2563,66 @@ if(valid0){
 if(data.call_icon_visibility !== undefined){
 let data1 = data.call_icon_visibility;
 const _errs2 = errors;
+const _errs3 = errors;
+let valid1 = false;
+const _errs4 = errors;
 if(typeof data1 !== "string"){
-validate74.errors = [{instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const err0 = {instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!((((((data1 === "DEFAULT") || (data1 === "DISABLE_ALL")) || (data1 === "DISABLE ALL")) || (data1 === "HIDE_IN_CHAT")) || (data1 === "visible")) || (data1 === "hidden"))){
+const err1 = {instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema24.properties.call_icon_visibility.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs4 === errors;
+valid1 = valid1 || _valid0;
+const _errs6 = errors;
+if(typeof data1 !== "string"){
+const err2 = {instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs6 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err3 = {instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate74.errors = vErrors;
 return false;
 }
-if(!(((data1 === "DEFAULT") || (data1 === "DISABLE_ALL")) || (data1 === "HIDE_IN_CHAT"))){
-validate74.errors = [{instancePath:instancePath+"/call_icon_visibility",schemaPath:"#/properties/call_icon_visibility/enum",keyword:"enum",params:{allowedValues: schema24.properties.call_icon_visibility.enum},message:"must be equal to one of the allowed values"}];
-return false;
+else {
+errors = _errs3;
+if(vErrors !== null){
+if(_errs3){
+vErrors.length = _errs3;
+}
+else {
+vErrors = null;
+}
+}
 }
 var valid0 = _errs2 === errors;
 }
@@ -2317,33 +2632,28 @@ var valid0 = true;
 if(valid0){
 if(data.call_icons !== undefined){
 let data2 = data.call_icons;
-const _errs4 = errors;
-if(errors === _errs4){
+const _errs8 = errors;
+if((!(data2 && typeof data2 == "object" && !Array.isArray(data2))) && (data2 !== null)){
+validate74.errors = [{instancePath:instancePath+"/call_icons",schemaPath:"#/properties/call_icons/type",keyword:"type",params:{type: schema24.properties.call_icons.type},message:"must be object,null"}];
+return false;
+}
+if(errors === _errs8){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.restrict_to_user_countries !== undefined){
 let data3 = data2.restrict_to_user_countries;
-const _errs6 = errors;
-if(errors === _errs6){
+const _errs10 = errors;
+if(errors === _errs10){
 if(Array.isArray(data3)){
-var valid2 = true;
+var valid3 = true;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
-let data4 = data3[i0];
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data4 === "string"){
-if(!pattern2.test(data4)){
-validate74.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries/" + i0,schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/items/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}$"},message:"must match pattern \""+"^[A-Z]{2}$"+"\""}];
-return false;
-}
-}
-else {
+const _errs12 = errors;
+if(typeof data3[i0] !== "string"){
 validate74.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries/" + i0,schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-}
-var valid2 = _errs8 === errors;
-if(!valid2){
+var valid3 = _errs12 === errors;
+if(!valid3){
 break;
 }
 }
@@ -2355,12 +2665,8 @@ return false;
 }
 }
 }
-else {
-validate74.errors = [{instancePath:instancePath+"/call_icons",schemaPath:"#/properties/call_icons/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
 }
-}
-var valid0 = _errs4 === errors;
+var valid0 = _errs8 === errors;
 }
 else {
 var valid0 = true;
@@ -2368,91 +2674,125 @@ var valid0 = true;
 if(valid0){
 if(data.call_hours !== undefined){
 let data5 = data.call_hours;
-const _errs10 = errors;
-if(errors === _errs10){
+const _errs14 = errors;
+if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
+validate74.errors = [{instancePath:instancePath+"/call_hours",schemaPath:"#/properties/call_hours/type",keyword:"type",params:{type: schema24.properties.call_hours.type},message:"must be object,null"}];
+return false;
+}
+if(errors === _errs14){
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if(data5.status !== undefined){
-const _errs12 = errors;
+const _errs16 = errors;
 if(!(validate75(data5.status, {instancePath:instancePath+"/call_hours/status",parentData:data5,parentDataProperty:"status",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
 }
-var valid3 = _errs12 === errors;
+var valid4 = _errs16 === errors;
 }
 else {
-var valid3 = true;
+var valid4 = true;
 }
-if(valid3){
+if(valid4){
 if(data5.timezone_id !== undefined){
-const _errs13 = errors;
+const _errs17 = errors;
 if(typeof data5.timezone_id !== "string"){
 validate74.errors = [{instancePath:instancePath+"/call_hours/timezone_id",schemaPath:"#/properties/call_hours/properties/timezone_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid3 = _errs13 === errors;
+var valid4 = _errs17 === errors;
 }
 else {
-var valid3 = true;
+var valid4 = true;
 }
-if(valid3){
+if(valid4){
 if(data5.weekly_operating_hours !== undefined){
 let data8 = data5.weekly_operating_hours;
-const _errs15 = errors;
-if(errors === _errs15){
+const _errs19 = errors;
+if(errors === _errs19){
 if(Array.isArray(data8)){
-var valid4 = true;
+var valid5 = true;
 const len1 = data8.length;
 for(let i1=0; i1<len1; i1++){
 let data9 = data8[i1];
-const _errs17 = errors;
-if(errors === _errs17){
+const _errs21 = errors;
+if(errors === _errs21){
 if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-let missing0;
-if((((data9.day_of_week === undefined) && (missing0 = "day_of_week")) || ((data9.open_time === undefined) && (missing0 = "open_time"))) || ((data9.close_time === undefined) && (missing0 = "close_time"))){
-validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1,schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
 if(data9.day_of_week !== undefined){
 let data10 = data9.day_of_week;
-const _errs19 = errors;
+const _errs23 = errors;
+const _errs24 = errors;
+let valid7 = false;
+const _errs25 = errors;
+if(!(validate78(data10, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",parentData:data9,parentDataProperty:"day_of_week",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs25 === errors;
+valid7 = valid7 || _valid1;
+const _errs26 = errors;
 if(typeof data10 !== "string"){
-validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/properties/day_of_week/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((((data10 === "MONDAY") || (data10 === "TUESDAY")) || (data10 === "WEDNESDAY")) || (data10 === "THURSDAY")) || (data10 === "FRIDAY")) || (data10 === "SATURDAY")) || (data10 === "SUNDAY"))){
-validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/properties/day_of_week/enum",keyword:"enum",params:{allowedValues: schema24.properties.call_hours.properties.weekly_operating_hours.items.properties.day_of_week.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid5 = _errs19 === errors;
+const err4 = {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/properties/day_of_week/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
 }
 else {
-var valid5 = true;
+vErrors.push(err4);
 }
-if(valid5){
+errors++;
+}
+var _valid1 = _errs26 === errors;
+valid7 = valid7 || _valid1;
+if(!valid7){
+const err5 = {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/day_of_week",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/properties/day_of_week/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate74.errors = vErrors;
+return false;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid6 = _errs23 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
 if(data9.open_time !== undefined){
-const _errs21 = errors;
-if(!(validate78(data9.open_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/open_time",parentData:data9,parentDataProperty:"open_time",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+const _errs28 = errors;
+if(!(validate80(data9.open_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/open_time",parentData:data9,parentDataProperty:"open_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
 errors = vErrors.length;
 }
-var valid5 = _errs21 === errors;
+var valid6 = _errs28 === errors;
 }
 else {
-var valid5 = true;
+var valid6 = true;
 }
-if(valid5){
+if(valid6){
 if(data9.close_time !== undefined){
-const _errs22 = errors;
-if(!(validate78(data9.close_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/close_time",parentData:data9,parentDataProperty:"close_time",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+const _errs29 = errors;
+if(!(validate80(data9.close_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i1+"/close_time",parentData:data9,parentDataProperty:"close_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
 errors = vErrors.length;
 }
-var valid5 = _errs22 === errors;
+var valid6 = _errs29 === errors;
 }
 else {
-var valid5 = true;
-}
+var valid6 = true;
 }
 }
 }
@@ -2462,8 +2802,8 @@ validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_ho
 return false;
 }
 }
-var valid4 = _errs17 === errors;
-if(!valid4){
+var valid5 = _errs21 === errors;
+if(!valid5){
 break;
 }
 }
@@ -2473,79 +2813,62 @@ validate74.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_ho
 return false;
 }
 }
-var valid3 = _errs15 === errors;
+var valid4 = _errs19 === errors;
 }
 else {
-var valid3 = true;
+var valid4 = true;
 }
-if(valid3){
+if(valid4){
 if(data5.holiday_schedule !== undefined){
 let data13 = data5.holiday_schedule;
-const _errs23 = errors;
-if(errors === _errs23){
-if(Array.isArray(data13)){
-if(data13.length > 20){
-validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"}];
+const _errs30 = errors;
+if((!(Array.isArray(data13))) && (data13 !== null)){
+validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/type",keyword:"type",params:{type: schema24.properties.call_hours.properties.holiday_schedule.type},message:"must be array,null"}];
 return false;
 }
-else {
-var valid6 = true;
+if(errors === _errs30){
+if(Array.isArray(data13)){
+var valid8 = true;
 const len2 = data13.length;
 for(let i2=0; i2<len2; i2++){
 let data14 = data13[i2];
-const _errs25 = errors;
-if(errors === _errs25){
+const _errs32 = errors;
+if(errors === _errs32){
 if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-let missing1;
-if((((data14.date === undefined) && (missing1 = "date")) || ((data14.start_time === undefined) && (missing1 = "start_time"))) || ((data14.end_time === undefined) && (missing1 = "end_time"))){
-validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2,schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
 if(data14.date !== undefined){
-let data15 = data14.date;
-const _errs27 = errors;
-if(errors === _errs27){
-if(typeof data15 === "string"){
-if(!pattern4.test(data15)){
-validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/date",schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/properties/date/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\""}];
-return false;
-}
-}
-else {
+const _errs34 = errors;
+if(typeof data14.date !== "string"){
 validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/date",schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/properties/date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-}
-var valid7 = _errs27 === errors;
+var valid9 = _errs34 === errors;
 }
 else {
-var valid7 = true;
+var valid9 = true;
 }
-if(valid7){
+if(valid9){
 if(data14.start_time !== undefined){
-const _errs29 = errors;
-if(!(validate78(data14.start_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/start_time",parentData:data14,parentDataProperty:"start_time",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+const _errs36 = errors;
+if(!(validate80(data14.start_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/start_time",parentData:data14,parentDataProperty:"start_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
 errors = vErrors.length;
 }
-var valid7 = _errs29 === errors;
+var valid9 = _errs36 === errors;
 }
 else {
-var valid7 = true;
+var valid9 = true;
 }
-if(valid7){
+if(valid9){
 if(data14.end_time !== undefined){
-const _errs30 = errors;
-if(!(validate78(data14.end_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/end_time",parentData:data14,parentDataProperty:"end_time",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+const _errs37 = errors;
+if(!(validate80(data14.end_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i2+"/end_time",parentData:data14,parentDataProperty:"end_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
 errors = vErrors.length;
 }
-var valid7 = _errs30 === errors;
+var valid9 = _errs37 === errors;
 }
 else {
-var valid7 = true;
-}
+var valid9 = true;
 }
 }
 }
@@ -2555,45 +2878,36 @@ validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" 
 return false;
 }
 }
-var valid6 = _errs25 === errors;
-if(!valid6){
+var valid8 = _errs32 === errors;
+if(!valid8){
 break;
 }
 }
 }
 }
-else {
-validate74.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid3 = _errs23 === errors;
+var valid4 = _errs30 === errors;
 }
 else {
-var valid3 = true;
+var valid4 = true;
 }
 }
 }
 }
 }
-else {
-validate74.errors = [{instancePath:instancePath+"/call_hours",schemaPath:"#/properties/call_hours/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
 }
-}
-var valid0 = _errs10 === errors;
+var valid0 = _errs14 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.callback_permission_status !== undefined){
-const _errs31 = errors;
+const _errs38 = errors;
 if(!(validate75(data.callback_permission_status, {instancePath:instancePath+"/callback_permission_status",parentData:data,parentDataProperty:"callback_permission_status",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
 }
-var valid0 = _errs31 === errors;
+var valid0 = _errs38 === errors;
 }
 else {
 var valid0 = true;
@@ -2601,51 +2915,18 @@ var valid0 = true;
 if(valid0){
 if(data.sip !== undefined){
 let data19 = data.sip;
-const _errs32 = errors;
-if(errors === _errs32){
+const _errs39 = errors;
+if((!(data19 && typeof data19 == "object" && !Array.isArray(data19))) && (data19 !== null)){
+validate74.errors = [{instancePath:instancePath+"/sip",schemaPath:"#/properties/sip/type",keyword:"type",params:{type: schema24.properties.sip.type},message:"must be object,null"}];
+return false;
+}
+if(errors === _errs39){
 if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
 if(data19.status !== undefined){
-const _errs34 = errors;
+const _errs41 = errors;
 if(!(validate75(data19.status, {instancePath:instancePath+"/sip/status",parentData:data19,parentDataProperty:"status",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
-}
-var valid8 = _errs34 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data19.servers !== undefined){
-let data21 = data19.servers;
-const _errs35 = errors;
-if(errors === _errs35){
-if(Array.isArray(data21)){
-var valid9 = true;
-const len3 = data21.length;
-for(let i3=0; i3<len3; i3++){
-let data22 = data21[i3];
-const _errs37 = errors;
-if(errors === _errs37){
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.hostname !== undefined){
-const _errs39 = errors;
-if(typeof data22.hostname !== "string"){
-validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/hostname",schemaPath:"#/properties/sip/properties/servers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid10 = _errs39 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data22.port !== undefined){
-let data24 = data22.port;
-const _errs41 = errors;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/port",schemaPath:"#/properties/sip/properties/servers/items/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
 }
 var valid10 = _errs41 === errors;
 }
@@ -2653,19 +2934,69 @@ else {
 var valid10 = true;
 }
 if(valid10){
-if(data22.request_uri_user_params !== undefined){
-let data25 = data22.request_uri_user_params;
-const _errs43 = errors;
-if(errors === _errs43){
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-for(const key0 in data25){
+if(data19.servers !== undefined){
+let data21 = data19.servers;
+const _errs42 = errors;
+if(errors === _errs42){
+if(Array.isArray(data21)){
+var valid11 = true;
+const len3 = data21.length;
+for(let i3=0; i3<len3; i3++){
+let data22 = data21[i3];
+const _errs44 = errors;
+if(errors === _errs44){
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.hostname !== undefined){
 const _errs46 = errors;
-if(typeof data25[key0] !== "string"){
+if(typeof data22.hostname !== "string"){
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/hostname",schemaPath:"#/properties/sip/properties/servers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid12 = _errs46 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data22.port !== undefined){
+let data24 = data22.port;
+const _errs48 = errors;
+if((!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))) && (typeof data24 !== "string")){
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/port",schemaPath:"#/properties/sip/properties/servers/items/properties/port/type",keyword:"type",params:{type: schema24.properties.sip.properties.servers.items.properties.port.type},message:"must be integer,string"}];
+return false;
+}
+var valid12 = _errs48 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data22.app_id !== undefined){
+let data25 = data22.app_id;
+const _errs50 = errors;
+if((typeof data25 !== "string") && (!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25))))){
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/app_id",schemaPath:"#/properties/sip/properties/servers/items/properties/app_id/type",keyword:"type",params:{type: schema24.properties.sip.properties.servers.items.properties.app_id.type},message:"must be string,integer"}];
+return false;
+}
+var valid12 = _errs50 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data22.request_uri_user_params !== undefined){
+let data26 = data22.request_uri_user_params;
+const _errs52 = errors;
+if(errors === _errs52){
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+for(const key0 in data26){
+const _errs55 = errors;
+if(typeof data26[key0] !== "string"){
 validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/request_uri_user_params/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid11 = _errs46 === errors;
-if(!valid11){
+var valid13 = _errs55 === errors;
+if(!valid13){
 break;
 }
 }
@@ -2675,22 +3006,36 @@ validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/request_u
 return false;
 }
 }
-var valid10 = _errs43 === errors;
+var valid12 = _errs52 === errors;
 }
 else {
-var valid10 = true;
+var valid12 = true;
 }
-if(valid10){
+if(valid12){
 if(data22.sip_user_password !== undefined){
-const _errs48 = errors;
+const _errs57 = errors;
 if(typeof data22.sip_user_password !== "string"){
 validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/sip_user_password",schemaPath:"#/properties/sip/properties/servers/items/properties/sip_user_password/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid10 = _errs48 === errors;
+var valid12 = _errs57 === errors;
 }
 else {
-var valid10 = true;
+var valid12 = true;
+}
+if(valid12){
+if(data22.password !== undefined){
+const _errs59 = errors;
+if(typeof data22.password !== "string"){
+validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3+"/password",schemaPath:"#/properties/sip/properties/servers/items/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid12 = _errs59 === errors;
+}
+else {
+var valid12 = true;
+}
+}
 }
 }
 }
@@ -2701,8 +3046,8 @@ validate74.errors = [{instancePath:instancePath+"/sip/servers/" + i3,schemaPath:
 return false;
 }
 }
-var valid9 = _errs37 === errors;
-if(!valid9){
+var valid11 = _errs44 === errors;
+if(!valid11){
 break;
 }
 }
@@ -2712,61 +3057,152 @@ validate74.errors = [{instancePath:instancePath+"/sip/servers",schemaPath:"#/pro
 return false;
 }
 }
-var valid8 = _errs35 === errors;
+var valid10 = _errs42 === errors;
 }
 else {
-var valid8 = true;
+var valid10 = true;
 }
 }
 }
-else {
-validate74.errors = [{instancePath:instancePath+"/sip",schemaPath:"#/properties/sip/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
 }
-}
-var valid0 = _errs32 === errors;
+var valid0 = _errs39 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.srtp_key_exchange_protocol !== undefined){
-const _errs50 = errors;
-if(typeof data.srtp_key_exchange_protocol !== "string"){
-validate74.errors = [{instancePath:instancePath+"/srtp_key_exchange_protocol",schemaPath:"#/properties/srtp_key_exchange_protocol/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+let data30 = data.srtp_key_exchange_protocol;
+const _errs61 = errors;
+const _errs62 = errors;
+let valid14 = false;
+const _errs63 = errors;
+if(!(validate87(data30, {instancePath:instancePath+"/srtp_key_exchange_protocol",parentData:data,parentDataProperty:"srtp_key_exchange_protocol",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
+errors = vErrors.length;
+}
+var _valid2 = _errs63 === errors;
+valid14 = valid14 || _valid2;
+const _errs64 = errors;
+if(typeof data30 !== "string"){
+const err6 = {instancePath:instancePath+"/srtp_key_exchange_protocol",schemaPath:"#/properties/srtp_key_exchange_protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid2 = _errs64 === errors;
+valid14 = valid14 || _valid2;
+if(!valid14){
+const err7 = {instancePath:instancePath+"/srtp_key_exchange_protocol",schemaPath:"#/properties/srtp_key_exchange_protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+validate74.errors = vErrors;
 return false;
 }
-var valid0 = _errs50 === errors;
+else {
+errors = _errs62;
+if(vErrors !== null){
+if(_errs62){
+vErrors.length = _errs62;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs61 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.audio !== undefined){
-let data29 = data.audio;
-const _errs52 = errors;
-if(errors === _errs52){
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(data29.additional_codecs !== undefined){
-let data30 = data29.additional_codecs;
-const _errs54 = errors;
-if(errors === _errs54){
-if(Array.isArray(data30)){
-var valid13 = true;
-const len4 = data30.length;
+let data31 = data.audio;
+const _errs66 = errors;
+if((!(data31 && typeof data31 == "object" && !Array.isArray(data31))) && (data31 !== null)){
+validate74.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/properties/audio/type",keyword:"type",params:{type: schema24.properties.audio.type},message:"must be object,null"}];
+return false;
+}
+if(errors === _errs66){
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+if(data31.status !== undefined){
+const _errs68 = errors;
+if(!(validate75(data31.status, {instancePath:instancePath+"/audio/status",parentData:data31,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
+errors = vErrors.length;
+}
+var valid15 = _errs68 === errors;
+}
+else {
+var valid15 = true;
+}
+if(valid15){
+if(data31.additional_codecs !== undefined){
+let data33 = data31.additional_codecs;
+const _errs69 = errors;
+if(errors === _errs69){
+if(Array.isArray(data33)){
+var valid16 = true;
+const len4 = data33.length;
 for(let i4=0; i4<len4; i4++){
-let data31 = data30[i4];
-const _errs56 = errors;
-if(typeof data31 !== "string"){
-validate74.errors = [{instancePath:instancePath+"/audio/additional_codecs/" + i4,schemaPath:"#/properties/audio/properties/additional_codecs/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+let data34 = data33[i4];
+const _errs71 = errors;
+const _errs72 = errors;
+let valid17 = false;
+const _errs73 = errors;
+if(!(validate90(data34, {instancePath:instancePath+"/audio/additional_codecs/" + i4,parentData:data33,parentDataProperty:i4,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+errors = vErrors.length;
+}
+var _valid3 = _errs73 === errors;
+valid17 = valid17 || _valid3;
+const _errs74 = errors;
+if(typeof data34 !== "string"){
+const err8 = {instancePath:instancePath+"/audio/additional_codecs/" + i4,schemaPath:"#/properties/audio/properties/additional_codecs/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid3 = _errs74 === errors;
+valid17 = valid17 || _valid3;
+if(!valid17){
+const err9 = {instancePath:instancePath+"/audio/additional_codecs/" + i4,schemaPath:"#/properties/audio/properties/additional_codecs/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+validate74.errors = vErrors;
 return false;
 }
-if(!((data31 === "PCMA") || (data31 === "PCMU"))){
-validate74.errors = [{instancePath:instancePath+"/audio/additional_codecs/" + i4,schemaPath:"#/properties/audio/properties/additional_codecs/items/enum",keyword:"enum",params:{allowedValues: schema24.properties.audio.properties.additional_codecs.items.enum},message:"must be equal to one of the allowed values"}];
-return false;
+else {
+errors = _errs72;
+if(vErrors !== null){
+if(_errs72){
+vErrors.length = _errs72;
 }
-var valid13 = _errs56 === errors;
-if(!valid13){
+else {
+vErrors = null;
+}
+}
+}
+var valid16 = _errs71 === errors;
+if(!valid16){
 break;
 }
 }
@@ -2776,81 +3212,224 @@ validate74.errors = [{instancePath:instancePath+"/audio/additional_codecs",schem
 return false;
 }
 }
+var valid15 = _errs69 === errors;
+}
+else {
+var valid15 = true;
+}
+}
+}
+}
+var valid0 = _errs66 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.video !== undefined){
+let data35 = data.video;
+const _errs76 = errors;
+if((!(data35 && typeof data35 == "object" && !Array.isArray(data35))) && (data35 !== null)){
+validate74.errors = [{instancePath:instancePath+"/video",schemaPath:"#/properties/video/type",keyword:"type",params:{type: schema24.properties.video.type},message:"must be object,null"}];
+return false;
+}
+if(errors === _errs76){
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.status !== undefined){
+if(!(validate75(data35.status, {instancePath:instancePath+"/video/status",parentData:data35,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+var valid0 = _errs76 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.voicemail !== undefined){
+let data37 = data.voicemail;
+const _errs79 = errors;
+if((!(data37 && typeof data37 == "object" && !Array.isArray(data37))) && (data37 !== null)){
+validate74.errors = [{instancePath:instancePath+"/voicemail",schemaPath:"#/properties/voicemail/type",keyword:"type",params:{type: schema24.properties.voicemail.type},message:"must be object,null"}];
+return false;
+}
+if(errors === _errs79){
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.status !== undefined){
+const _errs81 = errors;
+if(!(validate75(data37.status, {instancePath:instancePath+"/voicemail/status",parentData:data37,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
+errors = vErrors.length;
+}
+var valid19 = _errs81 === errors;
+}
+else {
+var valid19 = true;
+}
+if(valid19){
+if(data37.triggers !== undefined){
+let data39 = data37.triggers;
+const _errs82 = errors;
+if(errors === _errs82){
+if(Array.isArray(data39)){
+var valid20 = true;
+const len5 = data39.length;
+for(let i5=0; i5<len5; i5++){
+let data40 = data39[i5];
+const _errs84 = errors;
+const _errs85 = errors;
+let valid21 = false;
+const _errs86 = errors;
+if(!(validate94(data40, {instancePath:instancePath+"/voicemail/triggers/" + i5,parentData:data39,parentDataProperty:i5,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+errors = vErrors.length;
+}
+var _valid4 = _errs86 === errors;
+valid21 = valid21 || _valid4;
+const _errs87 = errors;
+if(typeof data40 !== "string"){
+const err10 = {instancePath:instancePath+"/voicemail/triggers/" + i5,schemaPath:"#/properties/voicemail/properties/triggers/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid4 = _errs87 === errors;
+valid21 = valid21 || _valid4;
+if(!valid21){
+const err11 = {instancePath:instancePath+"/voicemail/triggers/" + i5,schemaPath:"#/properties/voicemail/properties/triggers/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+validate74.errors = vErrors;
+return false;
+}
+else {
+errors = _errs85;
+if(vErrors !== null){
+if(_errs85){
+vErrors.length = _errs85;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid20 = _errs84 === errors;
+if(!valid20){
+break;
+}
 }
 }
 else {
-validate74.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/properties/audio/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/voicemail/triggers",schemaPath:"#/properties/voicemail/properties/triggers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid0 = _errs52 === errors;
+var valid19 = _errs82 === errors;
+}
+else {
+var valid19 = true;
+}
+if(valid19){
+if(data37.audio !== undefined){
+let data41 = data37.audio;
+const _errs89 = errors;
+if(errors === _errs89){
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+if(data41.default !== undefined){
+let data42 = data41.default;
+const _errs91 = errors;
+if(errors === _errs91){
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.announcement_media_id !== undefined){
+let data43 = data42.announcement_media_id;
+const _errs93 = errors;
+if((!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))) && (typeof data43 !== "string")){
+validate74.errors = [{instancePath:instancePath+"/voicemail/audio/default/announcement_media_id",schemaPath:"#/properties/voicemail/properties/audio/properties/default/properties/announcement_media_id/type",keyword:"type",params:{type: schema24.properties.voicemail.properties.audio.properties.default.properties.announcement_media_id.type},message:"must be integer,string"}];
+return false;
+}
+var valid23 = _errs93 === errors;
+}
+else {
+var valid23 = true;
+}
+if(valid23){
+if(data42.timeout_seconds !== undefined){
+let data44 = data42.timeout_seconds;
+const _errs95 = errors;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+validate74.errors = [{instancePath:instancePath+"/voicemail/audio/default/timeout_seconds",schemaPath:"#/properties/voicemail/properties/audio/properties/default/properties/timeout_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid23 = _errs95 === errors;
+}
+else {
+var valid23 = true;
+}
+}
+}
+else {
+validate74.errors = [{instancePath:instancePath+"/voicemail/audio/default",schemaPath:"#/properties/voicemail/properties/audio/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+else {
+validate74.errors = [{instancePath:instancePath+"/voicemail/audio",schemaPath:"#/properties/voicemail/properties/audio/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid19 = _errs89 === errors;
+}
+else {
+var valid19 = true;
+}
+}
+}
+}
+}
+var valid0 = _errs79 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.restrictions !== undefined){
-let data32 = data.restrictions;
-const _errs58 = errors;
-if(errors === _errs58){
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(data32.restrictions_list !== undefined){
-let data33 = data32.restrictions_list;
-const _errs60 = errors;
-if(errors === _errs60){
-if(Array.isArray(data33)){
-var valid15 = true;
-const len5 = data33.length;
-for(let i5=0; i5<len5; i5++){
-let data34 = data33[i5];
-const _errs62 = errors;
-if(errors === _errs62){
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.type !== undefined){
-const _errs64 = errors;
-if(typeof data34.type !== "string"){
-validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5+"/type",schemaPath:"#/properties/restrictions/properties/restrictions_list/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+let data45 = data.restrictions;
+const _errs97 = errors;
+if((!(data45 && typeof data45 == "object" && !Array.isArray(data45))) && (data45 !== null)){
+validate74.errors = [{instancePath:instancePath+"/restrictions",schemaPath:"#/properties/restrictions/type",keyword:"type",params:{type: schema24.properties.restrictions.type},message:"must be object,null"}];
 return false;
 }
-var valid16 = _errs64 === errors;
-}
-else {
-var valid16 = true;
-}
-if(valid16){
-if(data34.reason !== undefined){
-const _errs66 = errors;
-if(typeof data34.reason !== "string"){
-validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5+"/reason",schemaPath:"#/properties/restrictions/properties/restrictions_list/items/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid16 = _errs66 === errors;
-}
-else {
-var valid16 = true;
-}
-if(valid16){
-if(data34.expiration !== undefined){
-const _errs68 = errors;
-if(!(validate3(data34.expiration, {instancePath:instancePath+"/restrictions/restrictions_list/" + i5+"/expiration",parentData:data34,parentDataProperty:"expiration",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+if(errors === _errs97){
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+if(data45.restrictions_list !== undefined){
+let data46 = data45.restrictions_list;
+const _errs99 = errors;
+if(errors === _errs99){
+if(Array.isArray(data46)){
+var valid25 = true;
+const len6 = data46.length;
+for(let i6=0; i6<len6; i6++){
+const _errs101 = errors;
+if(!(validate96(data46[i6], {instancePath:instancePath+"/restrictions/restrictions_list/" + i6,parentData:data46,parentDataProperty:i6,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
 errors = vErrors.length;
 }
-var valid16 = _errs68 === errors;
-}
-else {
-var valid16 = true;
-}
-}
-}
-}
-else {
-validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions_list/" + i5,schemaPath:"#/properties/restrictions/properties/restrictions_list/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid15 = _errs62 === errors;
-if(!valid15){
+var valid25 = _errs101 === errors;
+if(!valid25){
 break;
 }
 }
@@ -2860,17 +3439,124 @@ validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions_list
 return false;
 }
 }
+var valid24 = _errs99 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data45.restriction_list !== undefined){
+let data48 = data45.restriction_list;
+const _errs102 = errors;
+if(errors === _errs102){
+if(Array.isArray(data48)){
+var valid26 = true;
+const len7 = data48.length;
+for(let i7=0; i7<len7; i7++){
+const _errs104 = errors;
+if(!(validate96(data48[i7], {instancePath:instancePath+"/restrictions/restriction_list/" + i7,parentData:data48,parentDataProperty:i7,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+errors = vErrors.length;
+}
+var valid26 = _errs104 === errors;
+if(!valid26){
+break;
+}
 }
 }
 else {
-validate74.errors = [{instancePath:instancePath+"/restrictions",schemaPath:"#/properties/restrictions/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate74.errors = [{instancePath:instancePath+"/restrictions/restriction_list",schemaPath:"#/properties/restrictions/properties/restriction_list/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid0 = _errs58 === errors;
+var valid24 = _errs102 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data45.restrictions !== undefined){
+let data50 = data45.restrictions;
+const _errs105 = errors;
+if(errors === _errs105){
+if(Array.isArray(data50)){
+var valid27 = true;
+const len8 = data50.length;
+for(let i8=0; i8<len8; i8++){
+const _errs107 = errors;
+if(!(validate96(data50[i8], {instancePath:instancePath+"/restrictions/restrictions/" + i8,parentData:data50,parentDataProperty:i8,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+errors = vErrors.length;
+}
+var valid27 = _errs107 === errors;
+if(!valid27){
+break;
+}
+}
+}
+else {
+validate74.errors = [{instancePath:instancePath+"/restrictions/restrictions",schemaPath:"#/properties/restrictions/properties/restrictions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid24 = _errs105 === errors;
+}
+else {
+var valid24 = true;
+}
+}
+}
+}
+}
+var valid0 = _errs97 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.ip_addresses !== undefined){
+let data52 = data.ip_addresses;
+const _errs108 = errors;
+if(errors === _errs108){
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.default !== undefined){
+let data53 = data52.default;
+const _errs110 = errors;
+if(errors === _errs110){
+if(Array.isArray(data53)){
+var valid29 = true;
+const len9 = data53.length;
+for(let i9=0; i9<len9; i9++){
+const _errs112 = errors;
+if(typeof data53[i9] !== "string"){
+validate74.errors = [{instancePath:instancePath+"/ip_addresses/default/" + i9,schemaPath:"#/properties/ip_addresses/properties/default/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid29 = _errs112 === errors;
+if(!valid29){
+break;
+}
+}
+}
+else {
+validate74.errors = [{instancePath:instancePath+"/ip_addresses/default",schemaPath:"#/properties/ip_addresses/properties/default/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+}
+}
+else {
+validate74.errors = [{instancePath:instancePath+"/ip_addresses",schemaPath:"#/properties/ip_addresses/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs108 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -2889,7 +3575,7 @@ return false;
 validate74.errors = vErrors;
 return errors === 0;
 }
-validate74.evaluated = {"props":{"status":true,"call_icon_visibility":true,"call_icons":true,"call_hours":true,"callback_permission_status":true,"sip":true,"srtp_key_exchange_protocol":true,"audio":true,"restrictions":true},"dynamicProps":false,"dynamicItems":false};
+validate74.evaluated = {"props":{"status":true,"call_icon_visibility":true,"call_icons":true,"call_hours":true,"callback_permission_status":true,"sip":true,"srtp_key_exchange_protocol":true,"audio":true,"video":true,"voicemail":true,"restrictions":true,"ip_addresses":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3001,12 +3687,12 @@ return errors === 0;
 }
 validate71.evaluated = {"props":{"messaging_product":true,"timestamp":true,"type":true,"phone_number_settings":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema27 = {"type":"object","required":["event"],"properties":{"phone_number":{"type":"string"},"event":{"type":"string"},"violation_info":{"type":"object","properties":{"violation_type":{"type":"string"}}},"restriction_info":{"type":"array","items":{"type":"object","properties":{"restriction_type":{"type":"string"},"expiration":{"$ref":"#/components/schemas/UnixTimestamp"}}}}}};
+const schema32 = {"type":"object","required":["event"],"properties":{"phone_number":{"type":"string"},"event":{"type":"string"},"violation_info":{"type":"object","properties":{"violation_type":{"type":"string"}}},"restriction_info":{"type":"array","items":{"type":"object","properties":{"restriction_type":{"type":"string"},"expiration":{"$ref":"#/components/schemas/UnixTimestamp"}}}}}};
 
-function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate88.evaluated;
+const evaluated0 = validate103.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3017,14 +3703,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.event === undefined) && (missing0 = "event")){
-validate88.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate103.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.phone_number !== undefined){
 const _errs1 = errors;
 if(typeof data.phone_number !== "string"){
-validate88.errors = [{instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate103.errors = [{instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3036,7 +3722,7 @@ if(valid0){
 if(data.event !== undefined){
 const _errs3 = errors;
 if(typeof data.event !== "string"){
-validate88.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate103.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3052,13 +3738,13 @@ if(errors === _errs5){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.violation_type !== undefined){
 if(typeof data2.violation_type !== "string"){
-validate88.errors = [{instancePath:instancePath+"/violation_info/violation_type",schemaPath:"#/properties/violation_info/properties/violation_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate103.errors = [{instancePath:instancePath+"/violation_info/violation_type",schemaPath:"#/properties/violation_info/properties/violation_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 else {
-validate88.errors = [{instancePath:instancePath+"/violation_info",schemaPath:"#/properties/violation_info/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate103.errors = [{instancePath:instancePath+"/violation_info",schemaPath:"#/properties/violation_info/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3083,7 +3769,7 @@ if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if(data5.restriction_type !== undefined){
 const _errs13 = errors;
 if(typeof data5.restriction_type !== "string"){
-validate88.errors = [{instancePath:instancePath+"/restriction_info/" + i0+"/restriction_type",schemaPath:"#/properties/restriction_info/items/properties/restriction_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate103.errors = [{instancePath:instancePath+"/restriction_info/" + i0+"/restriction_type",schemaPath:"#/properties/restriction_info/items/properties/restriction_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid3 = _errs13 === errors;
@@ -3106,7 +3792,7 @@ var valid3 = true;
 }
 }
 else {
-validate88.errors = [{instancePath:instancePath+"/restriction_info/" + i0,schemaPath:"#/properties/restriction_info/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate103.errors = [{instancePath:instancePath+"/restriction_info/" + i0,schemaPath:"#/properties/restriction_info/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3117,7 +3803,7 @@ break;
 }
 }
 else {
-validate88.errors = [{instancePath:instancePath+"/restriction_info",schemaPath:"#/properties/restriction_info/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate103.errors = [{instancePath:instancePath+"/restriction_info",schemaPath:"#/properties/restriction_info/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3132,14 +3818,14 @@ var valid0 = true;
 }
 }
 else {
-validate88.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate88.errors = vErrors;
+validate103.errors = vErrors;
 return errors === 0;
 }
-validate88.evaluated = {"props":{"phone_number":true,"event":true,"violation_info":true,"restriction_info":true},"dynamicProps":false,"dynamicItems":false};
+validate103.evaluated = {"props":{"phone_number":true,"event":true,"violation_info":true,"restriction_info":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate5(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3434,8 +4120,8 @@ if(_valid3){
 const _errs23 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.value !== undefined){
-if(!(validate88(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
+if(!(validate103(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
 errors = vErrors.length;
 }
 }
@@ -3689,15 +4375,15 @@ return errors === 0;
 }
 validate1.evaluated = {"props":{"object":true,"entry":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateConnectCallRequest_ = validate93;
-const schema28 = {"allOf":[{"type":"object","required":["messaging_product","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"action":{"type":"string","const":"connect"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"},"session":{"$ref":"#/components/schemas/OfferSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"},"recording":{"$ref":"#/components/schemas/CallRecordingRequest"},"transcription":{"$ref":"#/components/schemas/CallTranscriptionRequest"}}},{"anyOf":[{"type":"object","required":["to"],"properties":{"to":{"$ref":"#/components/schemas/PhoneNumber"}}},{"type":"object","required":["recipient"],"properties":{"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"}}}]}]};
-const schema29 = {"type":"string","pattern":"^\\+?[0-9][0-9 ().-]{3,30}$"};
-const pattern5 = new RegExp("^\\+?[0-9][0-9 ().-]{3,30}$", "u");
+const validateConnectCallRequest_ = validate108;
+const schema33 = {"allOf":[{"type":"object","required":["messaging_product","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"action":{"type":"string","const":"connect"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"},"session":{"$ref":"#/components/schemas/OfferSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"},"recording":{"$ref":"#/components/schemas/CallRecordingRequest"},"transcription":{"$ref":"#/components/schemas/CallTranscriptionRequest"}}},{"anyOf":[{"type":"object","required":["to"],"properties":{"to":{"$ref":"#/components/schemas/PhoneNumber"}}},{"type":"object","required":["recipient"],"properties":{"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"}}}]}]};
+const schema34 = {"type":"string","pattern":"^\\+?[0-9][0-9 ().-]{3,30}$"};
+const pattern2 = new RegExp("^\\+?[0-9][0-9 ().-]{3,30}$", "u");
 
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate95.evaluated;
+const evaluated0 = validate110.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3706,28 +4392,28 @@ evaluated0.items = undefined;
 }
 if(errors === 0){
 if(typeof data === "string"){
-if(!pattern5.test(data)){
-validate95.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\+?[0-9][0-9 ().-]{3,30}$"},message:"must match pattern \""+"^\\+?[0-9][0-9 ().-]{3,30}$"+"\""}];
+if(!pattern2.test(data)){
+validate110.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\+?[0-9][0-9 ().-]{3,30}$"},message:"must match pattern \""+"^\\+?[0-9][0-9 ().-]{3,30}$"+"\""}];
 return false;
 }
 }
 else {
-validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-validate95.errors = vErrors;
+validate110.errors = vErrors;
 return errors === 0;
 }
-validate95.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate110.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema30 = {"type":"string","pattern":"^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"};
-const pattern6 = new RegExp("^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$", "u");
+const schema35 = {"type":"string","pattern":"^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"};
+const pattern3 = new RegExp("^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$", "u");
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate97.evaluated;
+const evaluated0 = validate112.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3736,29 +4422,29 @@ evaluated0.items = undefined;
 }
 if(errors === 0){
 if(typeof data === "string"){
-if(!pattern6.test(data)){
-validate97.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"},message:"must match pattern \""+"^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"+"\""}];
+if(!pattern3.test(data)){
+validate112.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"},message:"must match pattern \""+"^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"+"\""}];
 return false;
 }
 }
 else {
-validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate112.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-validate97.errors = vErrors;
+validate112.errors = vErrors;
 return errors === 0;
 }
-validate97.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate112.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema31 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"offer"},"sdp":{"$ref":"#/components/schemas/Sdp"}}};
-const schema32 = {"type":"string","pattern":"^v=0"};
-const pattern7 = new RegExp("^v=0", "u");
+const schema36 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"offer"},"sdp":{"$ref":"#/components/schemas/Sdp"}}};
+const schema37 = {"type":"string","pattern":"^v=0"};
+const pattern4 = new RegExp("^v=0", "u");
 
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate100.evaluated;
+const evaluated0 = validate115.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3767,26 +4453,26 @@ evaluated0.items = undefined;
 }
 if(errors === 0){
 if(typeof data === "string"){
-if(!pattern7.test(data)){
-validate100.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^v=0"},message:"must match pattern \""+"^v=0"+"\""}];
+if(!pattern4.test(data)){
+validate115.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^v=0"},message:"must match pattern \""+"^v=0"+"\""}];
 return false;
 }
 }
 else {
-validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-validate100.errors = vErrors;
+validate115.errors = vErrors;
 return errors === 0;
 }
-validate100.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate115.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 
-function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate99.evaluated;
+const evaluated0 = validate114.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3797,7 +4483,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.sdp_type === undefined) && (missing0 = "sdp_type")) || ((data.sdp === undefined) && (missing0 = "sdp"))){
-validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate114.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3805,11 +4491,11 @@ if(data.sdp_type !== undefined){
 let data0 = data.sdp_type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate99.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate114.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("offer" !== data0){
-validate99.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "offer"},message:"must be equal to constant"}];
+validate114.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "offer"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3820,8 +4506,8 @@ var valid0 = true;
 if(valid0){
 if(data.sdp !== undefined){
 const _errs3 = errors;
-if(!(validate100(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+if(!(validate115(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate115.errors : vErrors.concat(validate115.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs3 === errors;
@@ -3833,21 +4519,21 @@ var valid0 = true;
 }
 }
 else {
-validate99.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate114.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate99.errors = vErrors;
+validate114.errors = vErrors;
 return errors === 0;
 }
-validate99.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
+validate114.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema33 = {"type":"string","maxLength":512};
+const schema38 = {"type":"string","maxLength":512};
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate103.evaluated;
+const evaluated0 = validate118.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3857,28 +4543,28 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(typeof data === "string"){
 if(func0(data) > 512){
-validate103.errors = [{instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+validate118.errors = [{instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
 return false;
 }
 }
 else {
-validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-validate103.errors = vErrors;
+validate118.errors = vErrors;
 return errors === 0;
 }
-validate103.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate118.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema34 = {"allOf":[{"$ref":"#/components/schemas/AnnouncedCallProcessing"}]};
-const schema35 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["ENABLED","DISABLED"]},"purpose":{"type":"string","minLength":1,"maxLength":250},"announcement_language":{"$ref":"#/components/schemas/AnnouncementLanguage"}},"if":{"type":"object","required":["status"],"properties":{"status":{"const":"ENABLED"}}},"then":{"type":"object","required":["purpose","announcement_language"],"properties":{"purpose":{},"announcement_language":{}}}};
-const schema36 = {"type":"string","enum":["en","en_US","en_AU","en_CA","en_GB","en_IN","en_NZ","nl","fr","de","hi","it","kn","pt","es","es_ES","te","vi"]};
+const schema39 = {"allOf":[{"$ref":"#/components/schemas/AnnouncedCallProcessing"}]};
+const schema40 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["ENABLED","DISABLED"]},"purpose":{"type":"string","minLength":1,"maxLength":250},"announcement_language":{"$ref":"#/components/schemas/AnnouncementLanguage"}},"if":{"type":"object","required":["status"],"properties":{"status":{"const":"ENABLED"}}},"then":{"type":"object","required":["purpose","announcement_language"],"properties":{"purpose":{},"announcement_language":{}}}};
+const schema41 = {"type":"string","enum":["en","en_US","en_AU","en_CA","en_GB","en_IN","en_NZ","nl","fr","de","hi","it","kn","pt","es","es_ES","te","vi"]};
 
-function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate107.evaluated;
+const evaluated0 = validate122.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3886,23 +4572,23 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(typeof data !== "string"){
-validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate122.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((((((((((((((data === "en") || (data === "en_US")) || (data === "en_AU")) || (data === "en_CA")) || (data === "en_GB")) || (data === "en_IN")) || (data === "en_NZ")) || (data === "nl")) || (data === "fr")) || (data === "de")) || (data === "hi")) || (data === "it")) || (data === "kn")) || (data === "pt")) || (data === "es")) || (data === "es_ES")) || (data === "te")) || (data === "vi"))){
-validate107.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"}];
+validate122.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema41.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate107.errors = vErrors;
+validate122.errors = vErrors;
 return errors === 0;
 }
-validate107.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate122.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate106.evaluated;
+const evaluated0 = validate121.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3967,12 +4653,12 @@ if(errors === _errs5){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if(((data.purpose === undefined) && (missing1 = "purpose")) || ((data.announcement_language === undefined) && (missing1 = "announcement_language"))){
-validate106.errors = [{instancePath,schemaPath:"#/then/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate121.errors = [{instancePath,schemaPath:"#/then/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 }
 else {
-validate106.errors = [{instancePath,schemaPath:"#/then/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate121.errors = [{instancePath,schemaPath:"#/then/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3994,14 +4680,14 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate106.errors = vErrors;
+validate121.errors = vErrors;
 return false;
 }
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if((data.status === undefined) && (missing2 = "status")){
-validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate121.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
@@ -4015,11 +4701,11 @@ if(data.status !== undefined){
 let data1 = data.status;
 const _errs7 = errors;
 if(typeof data1 !== "string"){
-validate106.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate121.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data1 === "ENABLED") || (data1 === "DISABLED"))){
-validate106.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema35.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate121.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema40.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs7 === errors;
@@ -4034,18 +4720,18 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data2 === "string"){
 if(func0(data2) > 250){
-validate106.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/maxLength",keyword:"maxLength",params:{limit: 250},message:"must NOT have more than 250 characters"}];
+validate121.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/maxLength",keyword:"maxLength",params:{limit: 250},message:"must NOT have more than 250 characters"}];
 return false;
 }
 else {
 if(func0(data2) < 1){
-validate106.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate121.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate106.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate121.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4057,8 +4743,8 @@ var valid2 = true;
 if(valid2){
 if(data.announcement_language !== undefined){
 const _errs11 = errors;
-if(!(validate107(data.announcement_language, {instancePath:instancePath+"/announcement_language",parentData:data,parentDataProperty:"announcement_language",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+if(!(validate122(data.announcement_language, {instancePath:instancePath+"/announcement_language",parentData:data,parentDataProperty:"announcement_language",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate122.errors : vErrors.concat(validate122.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs11 === errors;
@@ -4071,70 +4757,70 @@ var valid2 = true;
 }
 }
 else {
-validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate121.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate106.errors = vErrors;
+validate121.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate106.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate121.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
-function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate105.evaluated;
+const evaluated0 = validate120.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate106(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+if(!(validate121(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate121.errors : vErrors.concat(validate121.errors);
 errors = vErrors.length;
 }
 else {
-var props0 = validate106.evaluated.props;
+var props0 = validate121.evaluated.props;
 }
-validate105.errors = vErrors;
+validate120.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate105.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate120.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema37 = {"allOf":[{"$ref":"#/components/schemas/AnnouncedCallProcessing"}]};
+const schema42 = {"allOf":[{"$ref":"#/components/schemas/AnnouncedCallProcessing"}]};
 
-function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate111.evaluated;
+const evaluated0 = validate126.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate106(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+if(!(validate121(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate121.errors : vErrors.concat(validate121.errors);
 errors = vErrors.length;
 }
 else {
-var props0 = validate106.evaluated.props;
+var props0 = validate121.evaluated.props;
 }
-validate111.errors = vErrors;
+validate126.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate111.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate126.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
-function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate93.evaluated;
+const evaluated0 = validate108.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4146,7 +4832,7 @@ if(errors === _errs0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
-validate93.errors = [{instancePath,schemaPath:"#/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate108.errors = [{instancePath,schemaPath:"#/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4166,11 +4852,11 @@ if(data.action !== undefined){
 let data1 = data.action;
 const _errs3 = errors;
 if(typeof data1 !== "string"){
-validate93.errors = [{instancePath:instancePath+"/action",schemaPath:"#/allOf/0/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate108.errors = [{instancePath:instancePath+"/action",schemaPath:"#/allOf/0/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("connect" !== data1){
-validate93.errors = [{instancePath:instancePath+"/action",schemaPath:"#/allOf/0/properties/action/const",keyword:"const",params:{allowedValue: "connect"},message:"must be equal to constant"}];
+validate108.errors = [{instancePath:instancePath+"/action",schemaPath:"#/allOf/0/properties/action/const",keyword:"const",params:{allowedValue: "connect"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs3 === errors;
@@ -4181,8 +4867,8 @@ var valid1 = true;
 if(valid1){
 if(data.to !== undefined){
 const _errs5 = errors;
-if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate110(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs5 === errors;
@@ -4193,8 +4879,8 @@ var valid1 = true;
 if(valid1){
 if(data.recipient !== undefined){
 const _errs6 = errors;
-if(!(validate97(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate112(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs6 === errors;
@@ -4205,8 +4891,8 @@ var valid1 = true;
 if(valid1){
 if(data.session !== undefined){
 const _errs7 = errors;
-if(!(validate99(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
+if(!(validate114(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs7 === errors;
@@ -4217,8 +4903,8 @@ var valid1 = true;
 if(valid1){
 if(data.biz_opaque_callback_data !== undefined){
 const _errs8 = errors;
-if(!(validate103(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate118(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs8 === errors;
@@ -4229,8 +4915,8 @@ var valid1 = true;
 if(valid1){
 if(data.recording !== undefined){
 const _errs9 = errors;
-if(!(validate105(data.recording, {instancePath:instancePath+"/recording",parentData:data,parentDataProperty:"recording",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+if(!(validate120(data.recording, {instancePath:instancePath+"/recording",parentData:data,parentDataProperty:"recording",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs9 === errors;
@@ -4241,8 +4927,8 @@ var valid1 = true;
 if(valid1){
 if(data.transcription !== undefined){
 const _errs10 = errors;
-if(!(validate111(data.transcription, {instancePath:instancePath+"/transcription",parentData:data,parentDataProperty:"transcription",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+if(!(validate126(data.transcription, {instancePath:instancePath+"/transcription",parentData:data,parentDataProperty:"transcription",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate126.errors : vErrors.concat(validate126.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs10 === errors;
@@ -4260,7 +4946,7 @@ var valid1 = true;
 }
 }
 else {
-validate93.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate108.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4285,8 +4971,8 @@ errors++;
 }
 else {
 if(data.to !== undefined){
-if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate110(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
 errors = vErrors.length;
 }
 }
@@ -4325,8 +5011,8 @@ errors++;
 }
 else {
 if(data.recipient !== undefined){
-if(!(validate97(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate112(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
 errors = vErrors.length;
 }
 }
@@ -4360,7 +5046,7 @@ else {
 vErrors.push(err4);
 }
 errors++;
-validate93.errors = vErrors;
+validate108.errors = vErrors;
 return false;
 }
 else {
@@ -4389,22 +5075,22 @@ props2.transcription = true;
 }
 }
 }
-validate93.errors = vErrors;
+validate108.errors = vErrors;
 evaluated0.props = props2;
 return errors === 0;
 }
-validate93.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate108.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const validatePreAcceptCallRequest_ = validate116;
-const schema38 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"pre_accept"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"session":{"$ref":"#/components/schemas/AnswerSession"}}};
-const schema39 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"answer"},"sdp":{"$ref":"#/components/schemas/AnswerSdp"}}};
-const schema40 = {"allOf":[{"$ref":"#/components/schemas/Sdp"},{"not":{"type":"string","pattern":"a=setup:actpass"}}]};
-const pattern8 = new RegExp("a=setup:actpass", "u");
+const validatePreAcceptCallRequest_ = validate131;
+const schema43 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"pre_accept"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"session":{"$ref":"#/components/schemas/AnswerSession"}}};
+const schema44 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"answer"},"sdp":{"$ref":"#/components/schemas/AnswerSdp"}}};
+const schema45 = {"allOf":[{"$ref":"#/components/schemas/Sdp"},{"not":{"type":"string","pattern":"a=setup:actpass"}}]};
+const pattern5 = new RegExp("a=setup:actpass", "u");
 
-function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate121.evaluated;
+const evaluated0 = validate136.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4412,8 +5098,8 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 const _errs0 = errors;
-if(!(validate100(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+if(!(validate115(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate115.errors : vErrors.concat(validate115.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs0 === errors;
@@ -4423,7 +5109,7 @@ const _errs2 = errors;
 const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data === "string"){
-if(!pattern8.test(data)){
+if(!pattern5.test(data)){
 const err0 = {};
 if(vErrors === null){
 vErrors = [err0];
@@ -4447,7 +5133,7 @@ errors++;
 }
 var valid1 = _errs3 === errors;
 if(valid1){
-validate121.errors = [{instancePath,schemaPath:"#/allOf/1/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate136.errors = [{instancePath,schemaPath:"#/allOf/1/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -4463,16 +5149,16 @@ vErrors = null;
 }
 var valid0 = _errs1 === errors;
 }
-validate121.errors = vErrors;
+validate136.errors = vErrors;
 return errors === 0;
 }
-validate121.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate136.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate135(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate120.evaluated;
+const evaluated0 = validate135.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4483,7 +5169,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.sdp_type === undefined) && (missing0 = "sdp_type")) || ((data.sdp === undefined) && (missing0 = "sdp"))){
-validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate135.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4491,11 +5177,11 @@ if(data.sdp_type !== undefined){
 let data0 = data.sdp_type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate120.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate135.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("answer" !== data0){
-validate120.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "answer"},message:"must be equal to constant"}];
+validate135.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "answer"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4506,8 +5192,8 @@ var valid0 = true;
 if(valid0){
 if(data.sdp !== undefined){
 const _errs3 = errors;
-if(!(validate121(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate121.errors : vErrors.concat(validate121.errors);
+if(!(validate136(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate136.errors : vErrors.concat(validate136.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs3 === errors;
@@ -4519,20 +5205,20 @@ var valid0 = true;
 }
 }
 else {
-validate120.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate135.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate120.errors = vErrors;
+validate135.errors = vErrors;
 return errors === 0;
 }
-validate120.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
+validate135.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate116.evaluated;
+const evaluated0 = validate131.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4543,7 +5229,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
-validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4575,11 +5261,11 @@ if(data.action !== undefined){
 let data2 = data.action;
 const _errs3 = errors;
 if(typeof data2 !== "string"){
-validate116.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate131.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("pre_accept" !== data2){
-validate116.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "pre_accept"},message:"must be equal to constant"}];
+validate131.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "pre_accept"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4590,8 +5276,8 @@ var valid0 = true;
 if(valid0){
 if(data.to !== undefined){
 const _errs5 = errors;
-if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate110(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs5 === errors;
@@ -4602,8 +5288,8 @@ var valid0 = true;
 if(valid0){
 if(data.session !== undefined){
 const _errs6 = errors;
-if(!(validate120(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate135(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs6 === errors;
@@ -4618,22 +5304,22 @@ var valid0 = true;
 }
 }
 else {
-validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate116.errors = vErrors;
+validate131.errors = vErrors;
 return errors === 0;
 }
-validate116.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"to":true,"session":true},"dynamicProps":false,"dynamicItems":false};
+validate131.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"to":true,"session":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateAcceptCallRequest_ = validate125;
-const schema41 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"accept"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"session":{"$ref":"#/components/schemas/AnswerSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"},"recording":{"$ref":"#/components/schemas/CallRecordingRequest"},"transcription":{"$ref":"#/components/schemas/CallTranscriptionRequest"}}};
+const validateAcceptCallRequest_ = validate140;
+const schema46 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"accept"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"session":{"$ref":"#/components/schemas/AnswerSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"},"recording":{"$ref":"#/components/schemas/CallRecordingRequest"},"transcription":{"$ref":"#/components/schemas/CallTranscriptionRequest"}}};
 
-function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate125.evaluated;
+const evaluated0 = validate140.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4644,7 +5330,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
-validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate140.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4676,11 +5362,11 @@ if(data.action !== undefined){
 let data2 = data.action;
 const _errs3 = errors;
 if(typeof data2 !== "string"){
-validate125.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate140.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("accept" !== data2){
-validate125.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "accept"},message:"must be equal to constant"}];
+validate140.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "accept"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4691,8 +5377,8 @@ var valid0 = true;
 if(valid0){
 if(data.to !== undefined){
 const _errs5 = errors;
-if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate110(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs5 === errors;
@@ -4703,8 +5389,8 @@ var valid0 = true;
 if(valid0){
 if(data.session !== undefined){
 const _errs6 = errors;
-if(!(validate120(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate135(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs6 === errors;
@@ -4715,8 +5401,8 @@ var valid0 = true;
 if(valid0){
 if(data.biz_opaque_callback_data !== undefined){
 const _errs7 = errors;
-if(!(validate103(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate118(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs7 === errors;
@@ -4727,8 +5413,8 @@ var valid0 = true;
 if(valid0){
 if(data.recording !== undefined){
 const _errs8 = errors;
-if(!(validate105(data.recording, {instancePath:instancePath+"/recording",parentData:data,parentDataProperty:"recording",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+if(!(validate120(data.recording, {instancePath:instancePath+"/recording",parentData:data,parentDataProperty:"recording",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs8 === errors;
@@ -4739,8 +5425,8 @@ var valid0 = true;
 if(valid0){
 if(data.transcription !== undefined){
 const _errs9 = errors;
-if(!(validate111(data.transcription, {instancePath:instancePath+"/transcription",parentData:data,parentDataProperty:"transcription",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+if(!(validate126(data.transcription, {instancePath:instancePath+"/transcription",parentData:data,parentDataProperty:"transcription",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate126.errors : vErrors.concat(validate126.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs9 === errors;
@@ -4758,22 +5444,22 @@ var valid0 = true;
 }
 }
 else {
-validate125.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate140.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate125.errors = vErrors;
+validate140.errors = vErrors;
 return errors === 0;
 }
-validate125.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"to":true,"session":true,"biz_opaque_callback_data":true,"recording":true,"transcription":true},"dynamicProps":false,"dynamicItems":false};
+validate140.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"to":true,"session":true,"biz_opaque_callback_data":true,"recording":true,"transcription":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateRejectCallRequest_ = validate133;
-const schema42 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"reject"}}};
+const validateRejectCallRequest_ = validate148;
+const schema47 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"reject"}}};
 
-function validate133(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate133.evaluated;
+const evaluated0 = validate148.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4784,7 +5470,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
-validate133.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate148.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4816,11 +5502,11 @@ if(data.action !== undefined){
 let data2 = data.action;
 const _errs3 = errors;
 if(typeof data2 !== "string"){
-validate133.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate148.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("reject" !== data2){
-validate133.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "reject"},message:"must be equal to constant"}];
+validate148.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "reject"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4833,22 +5519,22 @@ var valid0 = true;
 }
 }
 else {
-validate133.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate148.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate133.errors = vErrors;
+validate148.errors = vErrors;
 return errors === 0;
 }
-validate133.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+validate148.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateTerminateCallRequest_ = validate136;
-const schema43 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"terminate"}}};
+const validateTerminateCallRequest_ = validate151;
+const schema48 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"terminate"}}};
 
-function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate136.evaluated;
+const evaluated0 = validate151.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4859,7 +5545,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
-validate136.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate151.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4891,11 +5577,11 @@ if(data.action !== undefined){
 let data2 = data.action;
 const _errs3 = errors;
 if(typeof data2 !== "string"){
-validate136.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate151.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("terminate" !== data2){
-validate136.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
+validate151.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4908,22 +5594,1411 @@ var valid0 = true;
 }
 }
 else {
-validate136.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate151.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate136.errors = vErrors;
+validate151.errors = vErrors;
 return errors === 0;
 }
-validate136.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+validate151.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateUpdateSettingsRequest_ = validate139;
-const schema44 = {"type":"object","required":["calling"],"properties":{"calling":{"$ref":"#/components/schemas/CallingSettings"}}};
+const validateUpdateSettingsRequest_ = validate154;
+const schema49 = {"type":"object","required":["calling"],"additionalProperties":false,"properties":{"calling":{"$ref":"#/components/schemas/CallingSettingsUpdate"}}};
+const schema50 = {"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"call_icon_visibility":{"$ref":"#/components/schemas/CallIconVisibility"},"call_icons":{"type":"object","properties":{"restrict_to_user_countries":{"type":"array","uniqueItems":true,"items":{"type":"string","$ref":"#/components/schemas/CountryCode"}}}},"call_hours":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"timezone_id":{"type":"string","minLength":1},"weekly_operating_hours":{"type":"array","minItems":1,"maxItems":14,"items":{"type":"object","required":["day_of_week","open_time","close_time"],"properties":{"day_of_week":{"$ref":"#/components/schemas/DayOfWeek"},"open_time":{"$ref":"#/components/schemas/HourMinute"},"close_time":{"$ref":"#/components/schemas/HourMinute"}}}},"holiday_schedule":{"type":"array","maxItems":20,"items":{"type":"object","required":["date","start_time","end_time"],"properties":{"date":{"type":"string","pattern":"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"},"start_time":{"$ref":"#/components/schemas/HourMinute"},"end_time":{"$ref":"#/components/schemas/HourMinute"}}}}}},"callback_permission_status":{"$ref":"#/components/schemas/SettingStatus"},"sip":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"servers":{"type":"array","items":{"type":"object","required":["hostname"],"properties":{"hostname":{"type":"string","minLength":1},"port":{"type":"integer","minimum":1,"maximum":65535},"request_uri_user_params":{"type":"object","propertyNames":{"maxLength":128},"additionalProperties":{"type":"string","maxLength":128}}}}}},"if":{"required":["status"],"properties":{"status":{"const":"ENABLED"}}},"then":{"required":["servers"],"properties":{"status":true,"servers":{"type":"array","minItems":1}}}},"srtp_key_exchange_protocol":{"$ref":"#/components/schemas/SrtpKeyExchangeProtocol"},"audio":{"type":"object","properties":{"additional_codecs":{"type":"array","uniqueItems":true,"items":{"type":"string","$ref":"#/components/schemas/AudioCodec"}}}},"video":{"type":"object","properties":{"status":{"$ref":"#/components/schemas/SettingStatus"}}},"voicemail":{"$ref":"#/components/schemas/VoicemailSettingsUpdate"}}};
+const schema51 = {"type":"string","enum":["ENABLED","DISABLED"]};
 
-function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate139.evaluated;
+const evaluated0 = validate156.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+validate156.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data === "ENABLED") || (data === "DISABLED"))){
+validate156.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema51.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate156.errors = vErrors;
+return errors === 0;
+}
+validate156.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema52 = {"type":"string","enum":["DEFAULT","DISABLE_ALL"]};
+
+function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate158.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+validate158.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data === "DEFAULT") || (data === "DISABLE_ALL"))){
+validate158.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema52.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate158.errors = vErrors;
+return errors === 0;
+}
+validate158.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema53 = {"type":"string","pattern":"^[A-Z]{2}$"};
+const pattern6 = new RegExp("^[A-Z]{2}$", "u");
+
+function validate160(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate160.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(typeof data === "string"){
+if(!pattern6.test(data)){
+validate160.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}$"},message:"must match pattern \""+"^[A-Z]{2}$"+"\""}];
+return false;
+}
+}
+else {
+validate160.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+validate160.errors = vErrors;
+return errors === 0;
+}
+validate160.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema54 = {"type":"string","pattern":"^([01][0-9]|2[0-3])[0-5][0-9]$"};
+const pattern7 = new RegExp("^([01][0-9]|2[0-3])[0-5][0-9]$", "u");
+
+function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate164.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(typeof data === "string"){
+if(!pattern7.test(data)){
+validate164.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3])[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3])[0-5][0-9]$"+"\""}];
+return false;
+}
+}
+else {
+validate164.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+validate164.errors = vErrors;
+return errors === 0;
+}
+validate164.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema55 = {"type":"object","required":["status"],"properties":{"status":{"$ref":"#/components/schemas/SettingStatus"},"triggers":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","$ref":"#/components/schemas/VoicemailTrigger"}},"audio":{"type":"object","required":["default"],"properties":{"default":{"type":"object","required":["announcement_media_id"],"properties":{"announcement_media_id":{"$ref":"#/components/schemas/MediaIdValue"},"timeout_seconds":{"type":"integer","minimum":0,"maximum":30}}}}}},"allOf":[{"if":{"required":["status"],"properties":{"status":{"const":"ENABLED"}}},"then":{"required":["triggers","audio"],"properties":{"status":true,"triggers":{"type":"array","minItems":1},"audio":{"type":"object"}}}},{"if":{"required":["triggers"],"properties":{"triggers":{"type":"array","contains":{"const":"TIMEOUT"}}}},"then":{"required":["audio"],"properties":{"status":true,"triggers":true,"audio":{"type":"object","properties":{"default":{"type":"object","required":["timeout_seconds"],"properties":{"announcement_media_id":true,"timeout_seconds":{"type":"integer"}}}}}}}}]};
+const schema56 = {"type":["integer","string"],"pattern":"^[0-9]+$","minimum":1};
+
+function validate177(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate177.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if((!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))) && (typeof data !== "string")){
+validate177.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema56.type},message:"must be integer,string"}];
+return false;
+}
+if(errors === 0){
+if((typeof data == "number") && (isFinite(data))){
+if(data < 1 || isNaN(data)){
+validate177.errors = [{instancePath,schemaPath:"#/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+if(errors === 0){
+if(typeof data === "string"){
+if(!pattern0.test(data)){
+validate177.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""}];
+return false;
+}
+}
+}
+}
+validate177.errors = vErrors;
+return errors === 0;
+}
+validate177.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+
+function validate174(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate174.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs1 = errors;
+const _errs2 = errors;
+let valid1 = true;
+const _errs3 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.status === undefined) && (missing0 = "status")){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data.status !== undefined){
+if("ENABLED" !== data.status){
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs3 === errors;
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs5 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if(((data.triggers === undefined) && (missing1 = "triggers")) || ((data.audio === undefined) && (missing1 = "audio"))){
+validate174.errors = [{instancePath,schemaPath:"#/allOf/0/then/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data.triggers !== undefined){
+let data1 = data.triggers;
+const _errs6 = errors;
+if(errors === _errs6){
+if(Array.isArray(data1)){
+if(data1.length < 1){
+validate174.errors = [{instancePath:instancePath+"/triggers",schemaPath:"#/allOf/0/then/properties/triggers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+}
+else {
+validate174.errors = [{instancePath:instancePath+"/triggers",schemaPath:"#/allOf/0/then/properties/triggers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid3 = _errs6 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data.audio !== undefined){
+let data2 = data.audio;
+const _errs8 = errors;
+if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
+validate174.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/allOf/0/then/properties/audio/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+var valid3 = _errs8 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+var _valid0 = _errs5 === errors;
+valid1 = _valid0;
+if(valid1){
+var props0 = {};
+props0.status = true;
+props0.triggers = true;
+props0.audio = true;
+}
+}
+if(!valid1){
+const err2 = {instancePath,schemaPath:"#/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate174.errors = vErrors;
+return false;
+}
+var valid0 = _errs1 === errors;
+if(valid0){
+const _errs10 = errors;
+const _errs11 = errors;
+let valid4 = true;
+const _errs12 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if((data.triggers === undefined) && (missing2 = "triggers")){
+const err3 = {};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+else {
+if(data.triggers !== undefined){
+let data3 = data.triggers;
+const _errs13 = errors;
+if(errors === _errs13){
+if(Array.isArray(data3)){
+const _errs15 = errors;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs16 = errors;
+if("TIMEOUT" !== data3[i0]){
+const err4 = {};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var valid6 = _errs16 === errors;
+if(valid6){
+break;
+}
+}
+if(!valid6){
+const err5 = {};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+else {
+const err6 = {};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+}
+}
+var _valid1 = _errs12 === errors;
+errors = _errs11;
+if(vErrors !== null){
+if(_errs11){
+vErrors.length = _errs11;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid1){
+const _errs17 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing3;
+if((data.audio === undefined) && (missing3 = "audio")){
+validate174.errors = [{instancePath,schemaPath:"#/allOf/1/then/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+if(data.audio !== undefined){
+let data5 = data.audio;
+const _errs18 = errors;
+if(errors === _errs18){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.default !== undefined){
+let data6 = data5.default;
+const _errs20 = errors;
+if(errors === _errs20){
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+let missing4;
+if((data6.timeout_seconds === undefined) && (missing4 = "timeout_seconds")){
+validate174.errors = [{instancePath:instancePath+"/audio/default",schemaPath:"#/allOf/1/then/properties/audio/properties/default/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
+return false;
+}
+else {
+if(data6.timeout_seconds !== undefined){
+let data7 = data6.timeout_seconds;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate174.errors = [{instancePath:instancePath+"/audio/default/timeout_seconds",schemaPath:"#/allOf/1/then/properties/audio/properties/default/properties/timeout_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+}
+}
+else {
+validate174.errors = [{instancePath:instancePath+"/audio/default",schemaPath:"#/allOf/1/then/properties/audio/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+else {
+validate174.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/allOf/1/then/properties/audio/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+}
+var _valid1 = _errs17 === errors;
+valid4 = _valid1;
+if(valid4){
+var props1 = {};
+props1.status = true;
+props1.triggers = true;
+props1.audio = true;
+}
+}
+if(!valid4){
+const err7 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+validate174.errors = vErrors;
+return false;
+}
+var valid0 = _errs10 === errors;
+if(valid0){
+if(props0 !== true && props1 !== undefined){
+if(props1 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props1);
+}
+}
+}
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing5;
+if((data.status === undefined) && (missing5 = "status")){
+validate174.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
+return false;
+}
+else {
+if(props0 !== true){
+props0 = props0 || {};
+props0.status = true;
+props0.triggers = true;
+props0.audio = true;
+}
+if(data.status !== undefined){
+const _errs24 = errors;
+if(!(validate156(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
+errors = vErrors.length;
+}
+var valid10 = _errs24 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data.triggers !== undefined){
+let data9 = data.triggers;
+const _errs25 = errors;
+if(errors === _errs25){
+if(Array.isArray(data9)){
+if(data9.length < 1){
+validate174.errors = [{instancePath:instancePath+"/triggers",schemaPath:"#/properties/triggers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+else {
+var valid11 = true;
+const len1 = data9.length;
+for(let i1=0; i1<len1; i1++){
+let data10 = data9[i1];
+const _errs27 = errors;
+if(typeof data10 !== "string"){
+validate174.errors = [{instancePath:instancePath+"/triggers/" + i1,schemaPath:"#/properties/triggers/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(validate94(data10, {instancePath:instancePath+"/triggers/" + i1,parentData:data9,parentDataProperty:i1,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+errors = vErrors.length;
+}
+var valid11 = _errs27 === errors;
+if(!valid11){
+break;
+}
+}
+if(valid11){
+let i2 = data9.length;
+let j0;
+if(i2 > 1){
+const indices0 = {};
+for(;i2--;){
+let item0 = data9[i2];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+validate174.errors = [{instancePath:instancePath+"/triggers",schemaPath:"#/properties/triggers/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)"}];
+return false;
+break;
+}
+indices0[item0] = i2;
+}
+}
+}
+}
+}
+else {
+validate174.errors = [{instancePath:instancePath+"/triggers",schemaPath:"#/properties/triggers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid10 = _errs25 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data.audio !== undefined){
+let data11 = data.audio;
+const _errs29 = errors;
+if(errors === _errs29){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+let missing6;
+if((data11.default === undefined) && (missing6 = "default")){
+validate174.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/properties/audio/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"}];
+return false;
+}
+else {
+if(data11.default !== undefined){
+let data12 = data11.default;
+const _errs31 = errors;
+if(errors === _errs31){
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+let missing7;
+if((data12.announcement_media_id === undefined) && (missing7 = "announcement_media_id")){
+validate174.errors = [{instancePath:instancePath+"/audio/default",schemaPath:"#/properties/audio/properties/default/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"}];
+return false;
+}
+else {
+if(data12.announcement_media_id !== undefined){
+const _errs33 = errors;
+if(!(validate177(data12.announcement_media_id, {instancePath:instancePath+"/audio/default/announcement_media_id",parentData:data12,parentDataProperty:"announcement_media_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate177.errors : vErrors.concat(validate177.errors);
+errors = vErrors.length;
+}
+var valid14 = _errs33 === errors;
+}
+else {
+var valid14 = true;
+}
+if(valid14){
+if(data12.timeout_seconds !== undefined){
+let data14 = data12.timeout_seconds;
+const _errs34 = errors;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+validate174.errors = [{instancePath:instancePath+"/audio/default/timeout_seconds",schemaPath:"#/properties/audio/properties/default/properties/timeout_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs34){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 30 || isNaN(data14)){
+validate174.errors = [{instancePath:instancePath+"/audio/default/timeout_seconds",schemaPath:"#/properties/audio/properties/default/properties/timeout_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30"}];
+return false;
+}
+else {
+if(data14 < 0 || isNaN(data14)){
+validate174.errors = [{instancePath:instancePath+"/audio/default/timeout_seconds",schemaPath:"#/properties/audio/properties/default/properties/timeout_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid14 = _errs34 === errors;
+}
+else {
+var valid14 = true;
+}
+}
+}
+}
+else {
+validate174.errors = [{instancePath:instancePath+"/audio/default",schemaPath:"#/properties/audio/properties/default/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate174.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/properties/audio/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid10 = _errs29 === errors;
+}
+else {
+var valid10 = true;
+}
+}
+}
+}
+}
+else {
+validate174.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate174.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate174.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+const pattern8 = new RegExp("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", "u");
+
+function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate155.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.status !== undefined){
+const _errs1 = errors;
+if(!(validate156(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.call_icon_visibility !== undefined){
+const _errs2 = errors;
+if(!(validate158(data.call_icon_visibility, {instancePath:instancePath+"/call_icon_visibility",parentData:data,parentDataProperty:"call_icon_visibility",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate158.errors : vErrors.concat(validate158.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.call_icons !== undefined){
+let data2 = data.call_icons;
+const _errs3 = errors;
+if(errors === _errs3){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.restrict_to_user_countries !== undefined){
+let data3 = data2.restrict_to_user_countries;
+const _errs5 = errors;
+if(errors === _errs5){
+if(Array.isArray(data3)){
+var valid2 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+const _errs7 = errors;
+if(typeof data4 !== "string"){
+validate155.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries/" + i0,schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(validate160(data4, {instancePath:instancePath+"/call_icons/restrict_to_user_countries/" + i0,parentData:data3,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate160.errors : vErrors.concat(validate160.errors);
+errors = vErrors.length;
+}
+var valid2 = _errs7 === errors;
+if(!valid2){
+break;
+}
+}
+if(valid2){
+let i1 = data3.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data3[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+validate155.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries",schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
+return false;
+break;
+}
+indices0[item0] = i1;
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_icons/restrict_to_user_countries",schemaPath:"#/properties/call_icons/properties/restrict_to_user_countries/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_icons",schemaPath:"#/properties/call_icons/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.call_hours !== undefined){
+let data5 = data.call_hours;
+const _errs9 = errors;
+if(errors === _errs9){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.status !== undefined){
+const _errs11 = errors;
+if(!(validate156(data5.status, {instancePath:instancePath+"/call_hours/status",parentData:data5,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs11 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data5.timezone_id !== undefined){
+let data7 = data5.timezone_id;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data7 === "string"){
+if(func0(data7) < 1){
+validate155.errors = [{instancePath:instancePath+"/call_hours/timezone_id",schemaPath:"#/properties/call_hours/properties/timezone_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_hours/timezone_id",schemaPath:"#/properties/call_hours/properties/timezone_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid4 = _errs12 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data5.weekly_operating_hours !== undefined){
+let data8 = data5.weekly_operating_hours;
+const _errs14 = errors;
+if(errors === _errs14){
+if(Array.isArray(data8)){
+if(data8.length > 14){
+validate155.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/maxItems",keyword:"maxItems",params:{limit: 14},message:"must NOT have more than 14 items"}];
+return false;
+}
+else {
+if(data8.length < 1){
+validate155.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+else {
+var valid5 = true;
+const len1 = data8.length;
+for(let i2=0; i2<len1; i2++){
+let data9 = data8[i2];
+const _errs16 = errors;
+if(errors === _errs16){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+let missing0;
+if((((data9.day_of_week === undefined) && (missing0 = "day_of_week")) || ((data9.open_time === undefined) && (missing0 = "open_time"))) || ((data9.close_time === undefined) && (missing0 = "close_time"))){
+validate155.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i2,schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data9.day_of_week !== undefined){
+const _errs18 = errors;
+if(!(validate78(data9.day_of_week, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i2+"/day_of_week",parentData:data9,parentDataProperty:"day_of_week",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+errors = vErrors.length;
+}
+var valid6 = _errs18 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data9.open_time !== undefined){
+const _errs19 = errors;
+if(!(validate164(data9.open_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i2+"/open_time",parentData:data9,parentDataProperty:"open_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
+errors = vErrors.length;
+}
+var valid6 = _errs19 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data9.close_time !== undefined){
+const _errs20 = errors;
+if(!(validate164(data9.close_time, {instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i2+"/close_time",parentData:data9,parentDataProperty:"close_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
+errors = vErrors.length;
+}
+var valid6 = _errs20 === errors;
+}
+else {
+var valid6 = true;
+}
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours/" + i2,schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid5 = _errs16 === errors;
+if(!valid5){
+break;
+}
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_hours/weekly_operating_hours",schemaPath:"#/properties/call_hours/properties/weekly_operating_hours/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid4 = _errs14 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data5.holiday_schedule !== undefined){
+let data13 = data5.holiday_schedule;
+const _errs21 = errors;
+if(errors === _errs21){
+if(Array.isArray(data13)){
+if(data13.length > 20){
+validate155.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"}];
+return false;
+}
+else {
+var valid7 = true;
+const len2 = data13.length;
+for(let i3=0; i3<len2; i3++){
+let data14 = data13[i3];
+const _errs23 = errors;
+if(errors === _errs23){
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+let missing1;
+if((((data14.date === undefined) && (missing1 = "date")) || ((data14.start_time === undefined) && (missing1 = "start_time"))) || ((data14.end_time === undefined) && (missing1 = "end_time"))){
+validate155.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i3,schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data14.date !== undefined){
+let data15 = data14.date;
+const _errs25 = errors;
+if(errors === _errs25){
+if(typeof data15 === "string"){
+if(!pattern8.test(data15)){
+validate155.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i3+"/date",schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/properties/date/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"},message:"must match pattern \""+"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"+"\""}];
+return false;
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i3+"/date",schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/properties/date/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid8 = _errs25 === errors;
+}
+else {
+var valid8 = true;
+}
+if(valid8){
+if(data14.start_time !== undefined){
+const _errs27 = errors;
+if(!(validate164(data14.start_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i3+"/start_time",parentData:data14,parentDataProperty:"start_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
+errors = vErrors.length;
+}
+var valid8 = _errs27 === errors;
+}
+else {
+var valid8 = true;
+}
+if(valid8){
+if(data14.end_time !== undefined){
+const _errs28 = errors;
+if(!(validate164(data14.end_time, {instancePath:instancePath+"/call_hours/holiday_schedule/" + i3+"/end_time",parentData:data14,parentDataProperty:"end_time",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
+errors = vErrors.length;
+}
+var valid8 = _errs28 === errors;
+}
+else {
+var valid8 = true;
+}
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule/" + i3,schemaPath:"#/properties/call_hours/properties/holiday_schedule/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid7 = _errs23 === errors;
+if(!valid7){
+break;
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_hours/holiday_schedule",schemaPath:"#/properties/call_hours/properties/holiday_schedule/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid4 = _errs21 === errors;
+}
+else {
+var valid4 = true;
+}
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/call_hours",schemaPath:"#/properties/call_hours/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.callback_permission_status !== undefined){
+const _errs29 = errors;
+if(!(validate156(data.callback_permission_status, {instancePath:instancePath+"/callback_permission_status",parentData:data,parentDataProperty:"callback_permission_status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs29 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sip !== undefined){
+let data19 = data.sip;
+const _errs30 = errors;
+const _errs32 = errors;
+let valid9 = true;
+const _errs33 = errors;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+let missing2;
+if((data19.status === undefined) && (missing2 = "status")){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data19.status !== undefined){
+if("ENABLED" !== data19.status){
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs33 === errors;
+errors = _errs32;
+if(vErrors !== null){
+if(_errs32){
+vErrors.length = _errs32;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs35 = errors;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+let missing3;
+if((data19.servers === undefined) && (missing3 = "servers")){
+validate155.errors = [{instancePath:instancePath+"/sip",schemaPath:"#/properties/sip/then/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+if(data19.servers !== undefined){
+let data21 = data19.servers;
+const _errs36 = errors;
+if(errors === _errs36){
+if(Array.isArray(data21)){
+if(data21.length < 1){
+validate155.errors = [{instancePath:instancePath+"/sip/servers",schemaPath:"#/properties/sip/then/properties/servers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/sip/servers",schemaPath:"#/properties/sip/then/properties/servers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+}
+}
+}
+var _valid0 = _errs35 === errors;
+valid9 = _valid0;
+if(valid9){
+var props0 = {};
+props0.status = true;
+props0.servers = true;
+}
+}
+if(!valid9){
+const err2 = {instancePath:instancePath+"/sip",schemaPath:"#/properties/sip/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate155.errors = vErrors;
+return false;
+}
+if(errors === _errs30){
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(props0 !== true){
+props0 = props0 || {};
+props0.status = true;
+props0.servers = true;
+}
+if(data19.status !== undefined){
+const _errs38 = errors;
+if(!(validate156(data19.status, {instancePath:instancePath+"/sip/status",parentData:data19,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
+errors = vErrors.length;
+}
+var valid12 = _errs38 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data19.servers !== undefined){
+let data23 = data19.servers;
+const _errs39 = errors;
+if(errors === _errs39){
+if(Array.isArray(data23)){
+var valid13 = true;
+const len3 = data23.length;
+for(let i4=0; i4<len3; i4++){
+let data24 = data23[i4];
+const _errs41 = errors;
+if(errors === _errs41){
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+let missing4;
+if((data24.hostname === undefined) && (missing4 = "hostname")){
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4,schemaPath:"#/properties/sip/properties/servers/items/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
+return false;
+}
+else {
+if(data24.hostname !== undefined){
+let data25 = data24.hostname;
+const _errs43 = errors;
+if(errors === _errs43){
+if(typeof data25 === "string"){
+if(func0(data25) < 1){
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4+"/hostname",schemaPath:"#/properties/sip/properties/servers/items/properties/hostname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4+"/hostname",schemaPath:"#/properties/sip/properties/servers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid14 = _errs43 === errors;
+}
+else {
+var valid14 = true;
+}
+if(valid14){
+if(data24.port !== undefined){
+let data26 = data24.port;
+const _errs45 = errors;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4+"/port",schemaPath:"#/properties/sip/properties/servers/items/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs45){
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 65535 || isNaN(data26)){
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4+"/port",schemaPath:"#/properties/sip/properties/servers/items/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
+return false;
+}
+else {
+if(data26 < 1 || isNaN(data26)){
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4+"/port",schemaPath:"#/properties/sip/properties/servers/items/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+}
+var valid14 = _errs45 === errors;
+}
+else {
+var valid14 = true;
+}
+if(valid14){
+if(data24.request_uri_user_params !== undefined){
+let data27 = data24.request_uri_user_params;
+const _errs47 = errors;
+if(errors === _errs47){
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key0 in data27){
+const _errs49 = errors;
+if(typeof key0 === "string"){
+if(func0(key0) > 128){
+const err3 = {instancePath:instancePath+"/sip/servers/" + i4+"/request_uri_user_params",schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+var valid15 = _errs49 === errors;
+if(!valid15){
+const err4 = {instancePath:instancePath+"/sip/servers/" + i4+"/request_uri_user_params",schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+validate155.errors = vErrors;
+return false;
+break;
+}
+}
+if(valid15){
+for(const key1 in data27){
+let data28 = data27[key1];
+const _errs51 = errors;
+if(errors === _errs51){
+if(typeof data28 === "string"){
+if(func0(data28) > 128){
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4+"/request_uri_user_params/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"}];
+return false;
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4+"/request_uri_user_params/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid16 = _errs51 === errors;
+if(!valid16){
+break;
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4+"/request_uri_user_params",schemaPath:"#/properties/sip/properties/servers/items/properties/request_uri_user_params/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid14 = _errs47 === errors;
+}
+else {
+var valid14 = true;
+}
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/sip/servers/" + i4,schemaPath:"#/properties/sip/properties/servers/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid13 = _errs41 === errors;
+if(!valid13){
+break;
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/sip/servers",schemaPath:"#/properties/sip/properties/servers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid12 = _errs39 === errors;
+}
+else {
+var valid12 = true;
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/sip",schemaPath:"#/properties/sip/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs30 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.srtp_key_exchange_protocol !== undefined){
+const _errs53 = errors;
+if(!(validate87(data.srtp_key_exchange_protocol, {instancePath:instancePath+"/srtp_key_exchange_protocol",parentData:data,parentDataProperty:"srtp_key_exchange_protocol",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs53 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.audio !== undefined){
+let data30 = data.audio;
+const _errs54 = errors;
+if(errors === _errs54){
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.additional_codecs !== undefined){
+let data31 = data30.additional_codecs;
+const _errs56 = errors;
+if(errors === _errs56){
+if(Array.isArray(data31)){
+var valid18 = true;
+const len4 = data31.length;
+for(let i5=0; i5<len4; i5++){
+let data32 = data31[i5];
+const _errs58 = errors;
+if(typeof data32 !== "string"){
+validate155.errors = [{instancePath:instancePath+"/audio/additional_codecs/" + i5,schemaPath:"#/properties/audio/properties/additional_codecs/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(validate90(data32, {instancePath:instancePath+"/audio/additional_codecs/" + i5,parentData:data31,parentDataProperty:i5,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+errors = vErrors.length;
+}
+var valid18 = _errs58 === errors;
+if(!valid18){
+break;
+}
+}
+if(valid18){
+let i6 = data31.length;
+let j1;
+if(i6 > 1){
+const indices1 = {};
+for(;i6--;){
+let item1 = data31[i6];
+if(typeof item1 !== "string"){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+validate155.errors = [{instancePath:instancePath+"/audio/additional_codecs",schemaPath:"#/properties/audio/properties/additional_codecs/uniqueItems",keyword:"uniqueItems",params:{i: i6, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i6+" are identical)"}];
+return false;
+break;
+}
+indices1[item1] = i6;
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/audio/additional_codecs",schemaPath:"#/properties/audio/properties/additional_codecs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/audio",schemaPath:"#/properties/audio/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs54 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.video !== undefined){
+let data33 = data.video;
+const _errs60 = errors;
+if(errors === _errs60){
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.status !== undefined){
+if(!(validate156(data33.status, {instancePath:instancePath+"/video/status",parentData:data33,parentDataProperty:"status",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+validate155.errors = [{instancePath:instancePath+"/video",schemaPath:"#/properties/video/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs60 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.voicemail !== undefined){
+const _errs63 = errors;
+if(!(validate174(data.voicemail, {instancePath:instancePath+"/voicemail",parentData:data,parentDataProperty:"voicemail",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate174.errors : vErrors.concat(validate174.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs63 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate155.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate155.errors = vErrors;
+return errors === 0;
+}
+validate155.evaluated = {"props":{"status":true,"call_icon_visibility":true,"call_icons":true,"call_hours":true,"callback_permission_status":true,"sip":true,"srtp_key_exchange_protocol":true,"audio":true,"video":true,"voicemail":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate154.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4934,199 +7009,337 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.calling === undefined) && (missing0 = "calling")){
-validate139.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate154.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(key0 === "calling")){
+validate154.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
 if(data.calling !== undefined){
-if(!(validate74(data.calling, {instancePath:instancePath+"/calling",parentData:data,parentDataProperty:"calling",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+if(!(validate155(data.calling, {instancePath:instancePath+"/calling",parentData:data,parentDataProperty:"calling",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate155.errors : vErrors.concat(validate155.errors);
 errors = vErrors.length;
 }
 }
 }
 }
+}
 else {
-validate139.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate154.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate139.errors = vErrors;
+validate154.errors = vErrors;
 return errors === 0;
 }
-validate139.evaluated = {"props":{"calling":true},"dynamicProps":false,"dynamicItems":false};
+validate154.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const validateCallPermissionRequestMessage_ = validate141;
-const schema45 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","action"],"properties":{"type":{"type":"string","const":"call_permission_request"},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"call_permission_request"}}},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}}}}}};
+const validateCallPermissionRequestMessage_ = validate181;
+const schema57 = {"type":"object","required":["messaging_product","type","interactive"],"allOf":[{"anyOf":[{"type":"object","required":["to"],"properties":{"to":{"$ref":"#/components/schemas/PhoneNumber"}}},{"type":"object","required":["recipient"],"properties":{"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"}}}]}],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","action"],"properties":{"type":{"type":"string","const":"call_permission_request"},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"call_permission_request"}}},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}}}}}};
 
-function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate181(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate141.evaluated;
+const evaluated0 = validate181.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(errors === 0){
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(errors === _errs3){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
-validate141.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+if((data.to === undefined) && (missing0 = "to")){
+const err0 = {instancePath,schemaPath:"#/allOf/0/anyOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"};
+if(vErrors === null){
+vErrors = [err0];
 }
 else {
-if(data.messaging_product !== undefined){
-const _errs1 = errors;
-if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
-errors = vErrors.length;
+vErrors.push(err0);
 }
-var valid0 = _errs1 === errors;
+errors++;
 }
 else {
-var valid0 = true;
-}
-if(valid0){
-if(data.recipient_type !== undefined){
-let data1 = data.recipient_type;
-const _errs2 = errors;
-if(typeof data1 !== "string"){
-validate141.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("individual" !== data1){
-validate141.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
 if(data.to !== undefined){
-const _errs4 = errors;
-if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate110(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
 errors = vErrors.length;
 }
-var valid0 = _errs4 === errors;
+}
+}
 }
 else {
-var valid0 = true;
-}
-if(valid0){
-if(data.type !== undefined){
-let data3 = data.type;
-const _errs5 = errors;
-if(typeof data3 !== "string"){
-validate141.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("interactive" !== data3){
-validate141.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs5 === errors;
+const err1 = {instancePath,schemaPath:"#/allOf/0/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err1];
 }
 else {
-var valid0 = true;
+vErrors.push(err1);
 }
-if(valid0){
-if(data.interactive !== undefined){
-let data4 = data.interactive;
-const _errs7 = errors;
-if(errors === _errs7){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+errors++;
+}
+}
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.to = true;
+}
+const _errs6 = errors;
+if(errors === _errs6){
+if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
-if(((data4.type === undefined) && (missing1 = "type")) || ((data4.action === undefined) && (missing1 = "action"))){
-validate141.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if((data.recipient === undefined) && (missing1 = "recipient")){
+const err2 = {instancePath,schemaPath:"#/allOf/0/anyOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+else {
+if(data.recipient !== undefined){
+if(!(validate112(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/allOf/0/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+var _valid0 = _errs6 === errors;
+valid1 = valid1 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.recipient = true;
+}
+}
+if(!valid1){
+const err4 = {instancePath,schemaPath:"#/allOf/0/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+validate181.errors = vErrors;
 return false;
 }
 else {
-if(data4.type !== undefined){
-let data5 = data4.type;
-const _errs9 = errors;
-if(typeof data5 !== "string"){
-validate141.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("call_permission_request" !== data5){
-validate141.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
-return false;
-}
-var valid1 = _errs9 === errors;
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
 }
 else {
-var valid1 = true;
+vErrors = null;
 }
-if(valid1){
-if(data4.action !== undefined){
-let data6 = data4.action;
-const _errs11 = errors;
-if(errors === _errs11){
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+}
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
-if((data6.name === undefined) && (missing2 = "name")){
-validate141.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+if((((data.messaging_product === undefined) && (missing2 = "messaging_product")) || ((data.type === undefined) && (missing2 = "type"))) || ((data.interactive === undefined) && (missing2 = "interactive"))){
+validate181.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
-if(data6.name !== undefined){
-let data7 = data6.name;
-if(typeof data7 !== "string"){
-validate141.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(props0 !== true){
+props0 = props0 || {};
+props0.messaging_product = true;
+props0.recipient_type = true;
+props0.to = true;
+props0.recipient = true;
+props0.type = true;
+props0.interactive = true;
 }
-if("call_permission_request" !== data7){
-validate141.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
-return false;
+if(data.messaging_product !== undefined){
+const _errs9 = errors;
+if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
+errors = vErrors.length;
 }
-}
-}
-}
-else {
-validate141.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid1 = _errs11 === errors;
+var valid4 = _errs9 === errors;
 }
 else {
-var valid1 = true;
+var valid4 = true;
 }
-if(valid1){
-if(data4.body !== undefined){
-let data8 = data4.body;
-const _errs15 = errors;
-if(errors === _errs15){
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(valid4){
+if(data.recipient_type !== undefined){
+let data3 = data.recipient_type;
+const _errs10 = errors;
+if(typeof data3 !== "string"){
+validate181.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("individual" !== data3){
+validate181.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
+return false;
+}
+var valid4 = _errs10 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data.to !== undefined){
+const _errs12 = errors;
+if(!(validate110(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs12 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data.recipient !== undefined){
+const _errs13 = errors;
+if(!(validate112(data.recipient, {instancePath:instancePath+"/recipient",parentData:data,parentDataProperty:"recipient",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
+errors = vErrors.length;
+}
+var valid4 = _errs13 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data.type !== undefined){
+let data6 = data.type;
+const _errs14 = errors;
+if(typeof data6 !== "string"){
+validate181.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("interactive" !== data6){
+validate181.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+return false;
+}
+var valid4 = _errs14 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data.interactive !== undefined){
+let data7 = data.interactive;
+const _errs16 = errors;
+if(errors === _errs16){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 let missing3;
-if((data8.text === undefined) && (missing3 = "text")){
-validate141.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+if(((data7.type === undefined) && (missing3 = "type")) || ((data7.action === undefined) && (missing3 = "action"))){
+validate181.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
-if(data8.text !== undefined){
-let data9 = data8.text;
-const _errs17 = errors;
-if(errors === _errs17){
-if(typeof data9 === "string"){
-if(func0(data9) > 1024){
-validate141.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+if(data7.type !== undefined){
+let data8 = data7.type;
+const _errs18 = errors;
+if(typeof data8 !== "string"){
+validate181.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("call_permission_request" !== data8){
+validate181.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
+return false;
+}
+var valid5 = _errs18 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data7.action !== undefined){
+let data9 = data7.action;
+const _errs20 = errors;
+if(errors === _errs20){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+let missing4;
+if((data9.name === undefined) && (missing4 = "name")){
+validate181.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
 return false;
 }
 else {
-if(func0(data9) < 1){
-validate141.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+if(data9.name !== undefined){
+let data10 = data9.name;
+if(typeof data10 !== "string"){
+validate181.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("call_permission_request" !== data10){
+validate181.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
+return false;
+}
+}
+}
+}
+else {
+validate181.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid5 = _errs20 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data7.body !== undefined){
+let data11 = data7.body;
+const _errs24 = errors;
+if(errors === _errs24){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+let missing5;
+if((data11.text === undefined) && (missing5 = "text")){
+validate181.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
+return false;
+}
+else {
+if(data11.text !== undefined){
+let data12 = data11.text;
+const _errs26 = errors;
+if(errors === _errs26){
+if(typeof data12 === "string"){
+if(func0(data12) > 1024){
+validate181.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+else {
+if(func0(data12) < 1){
+validate181.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate141.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate181.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5134,28 +7347,29 @@ return false;
 }
 }
 else {
-validate141.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate181.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid1 = _errs15 === errors;
+var valid5 = _errs24 === errors;
 }
 else {
-var valid1 = true;
+var valid5 = true;
 }
 }
 }
 }
 }
 else {
-validate141.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate181.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs7 === errors;
+var valid4 = _errs16 === errors;
 }
 else {
-var valid0 = true;
+var valid4 = true;
+}
 }
 }
 }
@@ -5164,22 +7378,23 @@ var valid0 = true;
 }
 }
 else {
-validate141.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate181.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate141.errors = vErrors;
+validate181.errors = vErrors;
+evaluated0.props = props0;
 return errors === 0;
 }
-validate141.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate181.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const validateVoiceCallButtonMessage_ = validate144;
-const schema46 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","body","action"],"properties":{"type":{"type":"string","const":"voice_call"},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"voice_call"},"parameters":{"type":"object","properties":{"display_text":{"type":"string","maxLength":20},"ttl_minutes":{"type":"integer","minimum":1,"maximum":43200},"payload":{"type":"string","maxLength":512}}}}}}}}};
+const validateVoiceCallButtonMessage_ = validate187;
+const schema58 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","body","action"],"properties":{"type":{"type":"string","const":"voice_call"},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"voice_call"},"parameters":{"type":"object","properties":{"display_text":{"type":"string","maxLength":20},"ttl_minutes":{"type":"integer","minimum":1,"maximum":43200},"payload":{"type":"string","maxLength":512}}}}}}}}};
 
-function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate187(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate144.evaluated;
+const evaluated0 = validate187.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5190,7 +7405,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
-validate144.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate187.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -5210,11 +7425,11 @@ if(data.recipient_type !== undefined){
 let data1 = data.recipient_type;
 const _errs2 = errors;
 if(typeof data1 !== "string"){
-validate144.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate187.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("individual" !== data1){
-validate144.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
+validate187.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -5225,8 +7440,8 @@ var valid0 = true;
 if(valid0){
 if(data.to !== undefined){
 const _errs4 = errors;
-if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate110(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs4 === errors;
@@ -5239,11 +7454,11 @@ if(data.type !== undefined){
 let data3 = data.type;
 const _errs5 = errors;
 if(typeof data3 !== "string"){
-validate144.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate187.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("interactive" !== data3){
-validate144.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+validate187.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -5259,7 +7474,7 @@ if(errors === _errs7){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((((data4.type === undefined) && (missing1 = "type")) || ((data4.body === undefined) && (missing1 = "body"))) || ((data4.action === undefined) && (missing1 = "action"))){
-validate144.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate187.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -5267,11 +7482,11 @@ if(data4.type !== undefined){
 let data5 = data4.type;
 const _errs9 = errors;
 if(typeof data5 !== "string"){
-validate144.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("voice_call" !== data5){
-validate144.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs9 === errors;
@@ -5287,7 +7502,7 @@ if(errors === _errs11){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 let missing2;
 if((data6.text === undefined) && (missing2 = "text")){
-validate144.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
@@ -5297,18 +7512,18 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data7 === "string"){
 if(func0(data7) > 1024){
-validate144.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
 return false;
 }
 else {
 if(func0(data7) < 1){
-validate144.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate144.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5316,7 +7531,7 @@ return false;
 }
 }
 else {
-validate144.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5333,7 +7548,7 @@ if(errors === _errs15){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 let missing3;
 if((data8.name === undefined) && (missing3 = "name")){
-validate144.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
@@ -5341,11 +7556,11 @@ if(data8.name !== undefined){
 let data9 = data8.name;
 const _errs17 = errors;
 if(typeof data9 !== "string"){
-validate144.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("voice_call" !== data9){
-validate144.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
 return false;
 }
 var valid3 = _errs17 === errors;
@@ -5365,12 +7580,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data11 === "string"){
 if(func0(data11) > 20){
-validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 }
 else {
-validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5384,18 +7599,18 @@ if(data10.ttl_minutes !== undefined){
 let data12 = data10.ttl_minutes;
 const _errs23 = errors;
 if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
-validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs23){
 if((typeof data12 == "number") && (isFinite(data12))){
 if(data12 > 43200 || isNaN(data12)){
-validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 43200},message:"must be <= 43200"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 43200},message:"must be <= 43200"}];
 return false;
 }
 else {
 if(data12 < 1 || isNaN(data12)){
-validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -5413,12 +7628,12 @@ const _errs25 = errors;
 if(errors === _errs25){
 if(typeof data13 === "string"){
 if(func0(data13) > 512){
-validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
 return false;
 }
 }
 else {
-validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5431,7 +7646,7 @@ var valid4 = true;
 }
 }
 else {
-validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters",schemaPath:"#/properties/interactive/properties/action/properties/parameters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action/parameters",schemaPath:"#/properties/interactive/properties/action/properties/parameters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5444,7 +7659,7 @@ var valid3 = true;
 }
 }
 else {
-validate144.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate187.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5458,7 +7673,7 @@ var valid1 = true;
 }
 }
 else {
-validate144.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate187.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5474,14 +7689,14 @@ var valid0 = true;
 }
 }
 else {
-validate144.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate187.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate144.errors = vErrors;
+validate187.errors = vErrors;
 return errors === 0;
 }
-validate144.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate187.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateWebhookNotification: SchemaValidator = validateWebhookNotification_;
 export const validateConnectCallRequest: SchemaValidator = validateConnectCallRequest_;

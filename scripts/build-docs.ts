@@ -1,6 +1,7 @@
 // npm run docs: writes docs/index.html, a single self-contained page (Redoc inlined, no CDN) rendered from
-// openapi.yaml. The error-code catalogue is not written twice: the x-error-catalogue extension is turned into a
-// markdown table and added, in a temporary copy of the document, as the description of an "Error codes" tag.
+// openapi.yaml. What lives in extensions is not written twice: in a temporary copy of the document, the
+// x-error-catalogue becomes the table of an "Error codes" tag, every x-sources-disagree note a row of a
+// "Where sources disagree" tag, and the x-api-versions changelog a "Graph API versions" tag.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,13 @@ import { pathToFileURL } from "node:url";
 import { loadSpec, repoRoot, specPath, type ErrorCatalogueEntry, type OpenApiDocument } from "./lib/spec.js";
 
 export const ERROR_CODES_TAG = "Error codes";
+export const DISAGREEMENTS_TAG = "Where sources disagree";
+export const VERSIONS_TAG = "Graph API versions";
+export const DISAGREEMENT_KEY = "x-sources-disagree";
+/** A description that records a choice between sources says so ("calling-api.md, sources disagree #7"). */
+const MENTIONS_DISAGREEMENT = /sources disagree/i;
+/** The notes shown on that page: x-sources-disagree, the x-decision-… notes, and descriptions citing a disagreement. */
+export const isDisagreementKey = (key: string) => key === DISAGREEMENT_KEY || /^x-decision(-[a-z0-9-]+)?$/.test(key);
 export const defaultDocsPath = join(repoRoot, "docs", "index.html");
 
 /** Redocly must not phone home or print update notices, in CI or anywhere else. */
@@ -39,14 +47,121 @@ export function errorCatalogueMarkdown(spec: OpenApiDocument): string {
   ].join("\n");
 }
 
-/** openapi.yaml with the error catalogue added as a description-only tag (x-traitTag: no operations). */
+const HTTP_METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
+/** Schema keywords that only lead to a subschema: left out of a note's place. */
+const PASS_THROUGH = new Set(["properties", "allOf", "anyOf", "oneOf", "then", "else", "if", "not", "content", "schema"]);
+
+export interface Disagreement {
+  /** Where the note stands, for people: `GET /{phone-number-id}/settings`, `CallingSettingsUpdate.sip.servers[]`. */
+  where: string;
+  choice: string;
+}
+
+/** A note's place in the document, from its path of keys. */
+function placeOf(keys: string[]): string {
+  let head = "";
+  let rest = keys;
+  if (keys[0] === "paths" || keys[0] === "webhooks") {
+    const method = keys.findIndex((key) => HTTP_METHODS.has(key));
+    head = method > 0 ? `${keys[method]!.toUpperCase()} ${keys[1]}` : keys[1]!;
+    if (keys[0] === "webhooks") head = `webhook ${head}`;
+    rest = method > 0 ? keys.slice(method + 1) : keys.slice(2);
+  } else if (keys[0] === "components" && keys[1] === "schemas") {
+    head = keys[2]!;
+    rest = keys.slice(3);
+  } else {
+    head = keys[0]!;
+    rest = keys.slice(1);
+  }
+  let place = head;
+  for (const key of rest) {
+    if (key === "items") place += "[]";
+    else if (!PASS_THROUGH.has(key) && !/^\d+$/.test(key)) place += `.${key}`;
+  }
+  return place;
+}
+
+/** Every x-sources-disagree note of the document, in document order. */
+export function disagreements(spec: OpenApiDocument): Disagreement[] {
+  const found: Disagreement[] = [];
+  const walk = (node: unknown, keys: string[]) => {
+    if (Array.isArray(node)) node.forEach((item, index) => walk(item, [...keys, String(index)]));
+    else if (node !== null && typeof node === "object") {
+      for (const [key, value] of Object.entries(node)) {
+        const cites = key === "description" && keys[0] !== "info" && MENTIONS_DISAGREEMENT.test(String(value));
+        const note = typeof value === "string" && (isDisagreementKey(key) || cites);
+        if (note) found.push({ where: placeOf(keys), choice: value.trim() });
+        else walk(value, [...keys, key]);
+      }
+    }
+  };
+  walk(spec, []);
+  return found;
+}
+
+export function disagreementsMarkdown(spec: OpenApiDocument): string {
+  return [
+    "Meta's pages, its generated references and its OpenAPI file do not always agree. Each choice below is written " +
+      `in openapi.yaml next to the field it is about, as an \`${DISAGREEMENT_KEY}\` (or \`x-decision-…\`) note. The rule: what the package ` +
+      "sends follows Meta's documented examples and is checked before it leaves; what Meta sends is read in every " +
+      "documented form.",
+    "",
+    "| where | sources and choice |",
+    "|---|---|",
+    ...disagreements(spec).map(({ where, choice }) => `| \`${cell(where)}\` | ${cell(choice)} |`),
+    "",
+  ].join("\n");
+}
+
+export interface ApiVersionEntry {
+  version: string;
+  previous?: string;
+  date: string;
+  read: string[];
+  sources: string[];
+  changes: Record<string, string>;
+}
+
+export function versionsMarkdown(spec: OpenApiDocument): string {
+  const entries = (spec["x-api-versions"] as ApiVersionEntry[] | undefined) ?? [];
+  const sections = entries.map((entry) =>
+    [
+      // Bold, not a heading: Redoc would cut the tag's description at a heading.
+      `**${entry.version}**${entry.previous ? ` (from ${entry.previous})` : ""}, ${entry.date}`,
+      "",
+      "| area | what changed |",
+      "|---|---|",
+      ...Object.entries(entry.changes).map(([area, change]) => `| \`${cell(area)}\` | ${cell(change.trim())} |`),
+      "",
+      "Sources:",
+      "",
+      ...entry.sources.map((source) => `- ${source.trim()}`),
+      "",
+    ].join("\n"),
+  );
+  return [
+    "The default Graph API version is the `version` server variable; callers may pass another one. Each version the " +
+      "document moved to, newest first, with what changed for each endpoint and the webhooks (`x-api-versions`).",
+    "",
+    ...sections,
+  ].join("\n");
+}
+
+/** openapi.yaml with the extensions above added as description-only tags (x-traitTag: no operations). */
 export function docsDocument(spec: OpenApiDocument): OpenApiDocument {
   const copy = structuredClone(spec);
   const tags = (copy.tags as { name: string }[] | undefined) ?? [];
-  if (tags.some((tag) => tag.name === ERROR_CODES_TAG)) {
-    throw new Error(`openapi.yaml already has a tag named "${ERROR_CODES_TAG}"; build-docs adds it itself`);
+  for (const name of [ERROR_CODES_TAG, DISAGREEMENTS_TAG, VERSIONS_TAG]) {
+    if (tags.some((tag) => tag.name === name)) {
+      throw new Error(`openapi.yaml already has a tag named "${name}"; build-docs adds it itself`);
+    }
   }
-  copy.tags = [...tags, { name: ERROR_CODES_TAG, "x-traitTag": true, description: errorCatalogueMarkdown(spec) }];
+  copy.tags = [
+    ...tags,
+    { name: ERROR_CODES_TAG, "x-traitTag": true, description: errorCatalogueMarkdown(spec) },
+    { name: DISAGREEMENTS_TAG, "x-traitTag": true, description: disagreementsMarkdown(spec) },
+    { name: VERSIONS_TAG, "x-traitTag": true, description: versionsMarkdown(spec) },
+  ];
   return copy;
 }
 

@@ -3,6 +3,7 @@ import { ENDPOINTS, type EndpointName } from "../generated/operations.js";
 import type {
   AcceptCallRequest,
   CallingSettings,
+  CallingSettingsUpdate,
   CallPermissionRequestMessage,
   CallPermissionsResponse,
   CallRecordingRequest,
@@ -163,7 +164,7 @@ export interface CallingClient {
   /** The number's calling settings (the `calling` object of GET /settings; empty when Meta sends none). */
   getCallingSettings(options?: RequestOptions & { includeSipCredentials?: boolean }): Promise<CallingSettings>;
   /** Change calling settings; every field is optional. */
-  updateCallingSettings(calling: CallingSettings, options?: RequestOptions): Promise<SuccessResponse>;
+  updateCallingSettings(calling: CallingSettingsUpdate, options?: RequestOptions): Promise<SuccessResponse>;
   /** Ask a user for call permission (interactive call_permission_request). Never retried automatically. */
   sendCallPermissionRequest(to: string, options?: CallPermissionRequestOptions): Promise<SendMessageResult>;
   /** Send a message with a WhatsApp call button (interactive voice_call). Never retried automatically. */

@@ -8,7 +8,13 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSpec, repoRoot, type OpenApiDocument } from "../../scripts/lib/spec.js";
-import { ERROR_CODES_TAG } from "../../scripts/build-docs.js";
+import {
+  DISAGREEMENTS_TAG,
+  disagreements,
+  ERROR_CODES_TAG,
+  VERSIONS_TAG,
+  type ApiVersionEntry,
+} from "../../scripts/build-docs.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -239,6 +245,49 @@ describe.skipIf(skip)("docs/index.html in Chromium", () => {
       entry.description.replaceAll("`", ""),
     ]);
     expect(rows).toEqual(expected);
+  }, 60_000);
+
+  /** The rows of the table whose header has this column, as the text of their cells. */
+  async function tableRows(column: string): Promise<string[][]> {
+    const table = page
+      .locator("table")
+      .filter({ has: page.locator("th", { hasText: new RegExp(`^${column}$`) }) })
+      .first();
+    await table.waitFor({ state: "visible" });
+    return table
+      .locator("tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent?.trim() ?? "")));
+  }
+  const plain = (markdown: string) => markdown.replaceAll("`", "").replaceAll(/\s+/g, " ").trim();
+
+  it("shows every x-sources-disagree note of openapi.yaml: where it stands and the choice", async () => {
+    const notes = disagreements(spec);
+    expect(notes.length).toBeGreaterThan(10);
+    const item = await menuItem(DISAGREEMENTS_TAG);
+    await item.click();
+    await page.getByRole("heading", { name: DISAGREEMENTS_TAG }).first().waitFor({ state: "visible" });
+    const rows = await tableRows("sources and choice");
+    expect(rows.map((row) => row.map(plain))).toEqual(notes.map(({ where, choice }) => [where, plain(choice)]));
+  }, 60_000);
+
+  it("shows the x-api-versions changelog: each version and what changed for each endpoint", async () => {
+    const entries = spec["x-api-versions"] as ApiVersionEntry[];
+    const item = await menuItem(VERSIONS_TAG);
+    await item.click();
+    const heading = page.getByRole("heading", { name: VERSIONS_TAG }).first();
+    await heading.waitFor({ state: "visible" });
+    const tables = page.locator("table").filter({ has: page.locator("th", { hasText: /^what changed$/ }) });
+    expect(await tables.count()).toBe(entries.length);
+    const text = plain(await page.locator("body").innerText());
+    for (const [index, entry] of entries.entries()) {
+      expect(text).toContain(`${entry.version}${entry.previous ? ` (from ${entry.previous})` : ""}, ${entry.date}`);
+      const rows = await tables
+        .nth(index)
+        .locator("tbody tr")
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent?.trim() ?? "")));
+      expect(rows.map((row) => row.map(plain))).toEqual(Object.entries(entry.changes).map(([area, change]) => [area, plain(change)]));
+      for (const source of entry.sources) expect(text).toContain(plain(source));
+    }
   }, 60_000);
 
   it("made no request outside the file (except Redoc's logo image)", () => {

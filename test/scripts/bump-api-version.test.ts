@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { graphServer, loadSpec, repoRoot } from "../../scripts/lib/spec.js";
+import { CHANGELOG_AREAS, CHANGELOG_KEY, versionsBetween } from "../../scripts/bump-api-version.js";
 
 /** A copy of the working tree: tracked files and new files git does not ignore, plus a link to node_modules. */
 function copyRepository(): string {
@@ -56,21 +57,37 @@ describe("npm run bump-api-version", () => {
     if (copy) rmSync(copy, { recursive: true, force: true });
   });
 
-  it(`moves the copy from ${original} to ${next}: openapi.yaml (one line), generated/, docs`, () => {
+  it(`moves the copy from ${original} to ${next}: openapi.yaml (the version and a changelog entry to fill), generated/, docs`, () => {
     const result = bump(copy, next, "--skip-tests");
     expect(result.status, result.output).toBe(0);
     expect(result.stdout).toContain(`Graph API version ${original} -> ${next}`);
     expect(result.stdout).toMatch(/changed {2}openapi\.yaml/);
     expect(result.stdout).toMatch(/changed {2}generated\/api-version\.ts/);
     expect(result.stdout).toContain("tests: skipped (--skip-tests)");
-    expect(result.stdout).toContain("WhatsApp Cloud API changelog");
+    expect(result.stdout).toContain("Calling API reference, its version selector");
 
-    // Exactly one line of openapi.yaml differs: the server variable's default, formatting kept.
+    expect(result.stdout).toContain(`${CHANGELOG_KEY} has a new ${next} entry; replace its TODOs`);
+    expect(result.stdout).toContain(`read Meta's changelogs for ${versionsBetween(original, next).join(", ")}`);
+
+    // openapi.yaml: the server variable's default changed in place, and the changelog has a new first entry
+    // with a TODO per endpoint; every other line as it was.
     const before = originalSpec.toString("utf8").split("\n");
     const after = readFileSync(join(copy, "openapi.yaml"), "utf8").split("\n");
-    expect(after.length).toBe(before.length);
-    const differing = before.flatMap((line, index) => (line === after[index] ? [] : [[line, after[index]]]));
+    const listLine = after.indexOf(`${CHANGELOG_KEY}:`) + 1;
+    expect(listLine).toBe(before.indexOf(`${CHANGELOG_KEY}:`) + 1);
+    const added = after.length - before.length;
+    expect(added).toBeGreaterThan(CHANGELOG_AREAS.length);
+    const rest = [...after.slice(0, listLine), ...after.slice(listLine + added)];
+    const differing = before.flatMap((line, index) => (line === rest[index] ? [] : [[line, rest[index]]]));
     expect(differing).toEqual([[`        default: ${original}`, `        default: ${next}`]]);
+    expect(after[listLine]).toBe(`  - version: ${next}`);
+    const entry = (loadSpec(join(copy, "openapi.yaml"))[CHANGELOG_KEY] as { version: string; previous: string; changes: Record<string, string> }[])[0]!;
+    expect(entry.version).toBe(next);
+    expect(entry.previous).toBe(original);
+    expect(Object.keys(entry.changes)).toEqual([...CHANGELOG_AREAS]);
+    for (const change of Object.values(entry.changes)) expect(change).toMatch(/^TODO: /);
+    // The changelog's own mentions of the old version are not listed as places to look at.
+    expect(result.stdout).not.toMatch(/openapi\.yaml:\d+: - version:/);
 
     const apiVersion = readFileSync(join(copy, "generated", "api-version.ts"), "utf8");
     expect(apiVersion).toContain(`export const DEFAULT_API_VERSION = ${JSON.stringify(next)};`);
@@ -129,7 +146,7 @@ describe("npm run bump-api-version", () => {
     expect(unknown.stderr).toContain("unknown option --yes");
   });
 
-  it(`refuses to go back to ${original} without --force, then goes back byte for byte with it`, () => {
+  it(`refuses to go back to ${original} without --force, then goes back byte for byte with it (the unfilled entry removed)`, () => {
     const spec = readFileSync(join(copy, "openapi.yaml"));
     const refused = bump(copy, original, "--skip-tests", "--skip-docs");
     expect(refused.status).not.toBe(0);
@@ -141,6 +158,7 @@ describe("npm run bump-api-version", () => {
     expect(forced.status, forced.output).toBe(0);
     expect(forced.stdout).toContain(`Graph API version: ${next} -> ${original} (backwards, --force)`);
     expect(forced.stdout).toContain("docs: skipped (--skip-docs)");
+    expect(forced.stdout).toContain(`${CHANGELOG_KEY} lost the unfilled ${next} entry`);
     expect(readFileSync(join(copy, "openapi.yaml")).equals(originalSpec)).toBe(true);
     expect(readFileSync(join(copy, "generated", "api-version.ts"), "utf8")).toContain(
       `export const DEFAULT_API_VERSION = ${JSON.stringify(original)};`,

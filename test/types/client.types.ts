@@ -21,7 +21,9 @@ export async function rightCalls() {
   const { callId } = await calls.connect("15550123456", sdp);
   await calls.connect({ recipient: "US.1" }, sdp);
   const permission = await calls.getCallPermissions("15550123456");
-  const status: "no_permission" | "temporary" | "permanent" = permission.permission.status;
+  // An open enum: the known values, or another string Meta may add.
+  const status: string = permission.permission.status;
+  if (permission.permission.status === "temporary") void permission.permission.expiration_time;
   await calls.updateCallingSettings({ status: "ENABLED", call_icon_visibility: "DEFAULT" });
   const { messageId } = await calls.sendCallButton("15550123456", { bodyText: "Call us", ttlMinutes: 60 });
   calls.setAccessToken(async () => "next");
