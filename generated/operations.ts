@@ -22,4 +22,8 @@ export const OPERATIONS: readonly OperationInfo[] = [
   { method: "GET", path: "/{phone-number-id}/settings", operationId: "getSettings", idempotent: true },
   { method: "POST", path: "/{phone-number-id}/settings", operationId: "updateSettings", idempotent: true },
   { method: "POST", path: "/{phone-number-id}/messages", operationId: "sendCallingMessage", idempotent: false },
+  { method: "GET", path: "/{media-id}", operationId: "getMediaUrl", idempotent: true },
+  { method: "DELETE", path: "/{media-id}", operationId: "deleteMedia", idempotent: true },
+  { method: "POST", path: "/{phone-number-id}/media", operationId: "uploadMedia", idempotent: false },
+  { method: "GET", path: "/attachments", operationId: "downloadMedia", idempotent: true },
 ];
