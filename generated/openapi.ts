@@ -987,12 +987,8 @@ export interface components {
         };
         TranscriptSegment: {
             id?: number;
-            /**
-             * @description `Business` or `Customer` in Meta's table; any other value is passed on.
-             * @example Business
-             * @example Customer
-             */
-            speaker?: string;
+            /** @description `Business` or `Customer` in Meta's table; any other value is passed on. */
+            speaker?: ("Business" | "Customer") | string;
             /**
              * @description 0 is the business's audio channel, 1 the user's.
              * @example 0
