@@ -73,8 +73,9 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
+  for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
   return Buffer.concat(chunks);
 }
 
