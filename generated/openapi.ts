@@ -917,10 +917,7 @@ export interface components {
         /** @description What `GET /{media-id}` answers. Only `url` is required: without it nothing can be downloaded; the other fields are passed on as Meta sends them. */
         MediaUrlResponse: {
             messaging_product?: components["schemas"]["MessagingProduct"];
-            /**
-             * Format: uri
-             * @description Download URL, valid for 5 minutes; GET it with the Bearer token.
-             */
+            /** @description Download URL, valid for 5 minutes; GET it with the Bearer token. */
             url: string;
             /**
              * @example audio/ogg; codecs=opus

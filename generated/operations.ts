@@ -4,26 +4,53 @@
 export const CALL_ACTIONS = ["connect","pre_accept","accept","reject","terminate"] as const;
 export type CallAction = (typeof CALL_ACTIONS)[number];
 
-/** Call actions marked `x-idempotent: false`: a repeat can ring a user twice, so they are never retried. */
-export const NON_IDEMPOTENT_CALL_ACTIONS: readonly CallAction[] = ["connect"];
+/**
+ * How a request may be repeated after a failure (`x-retry` in openapi.yaml):
+ * - `never`: not repeated (`x-idempotent: false`: a repeat can ring a user twice or send a message twice);
+ * - `always`: repeated after a 429, a 5xx or a lost connection: a repeat cannot do more than the first attempt;
+ * - `success-if-done`: as `always`, and a 4xx (other than 401, 403, 429) to a repeat that follows an attempt of
+ *   unknown outcome (a 5xx, a lost connection) means that attempt was done: the request succeeded.
+ */
+export type RetryRule = "never" | "always" | "success-if-done";
 
 export interface OperationInfo {
-  readonly method: string;
+  readonly method: "POST" | "GET" | "DELETE";
   /** Path template relative to the versioned base URL. */
   readonly path: string;
   readonly operationId: string;
-  /** False for operations marked `x-idempotent: false` (message sends): never retried automatically. */
-  readonly idempotent: boolean;
+  readonly retry: RetryRule;
 }
 
+/** Every operation of openapi.yaml. */
 export const OPERATIONS: readonly OperationInfo[] = [
-  { method: "POST", path: "/{phone-number-id}/calls", operationId: "manageCall", idempotent: true },
-  { method: "GET", path: "/{phone-number-id}/call_permissions", operationId: "getCallPermissions", idempotent: true },
-  { method: "GET", path: "/{phone-number-id}/settings", operationId: "getSettings", idempotent: true },
-  { method: "POST", path: "/{phone-number-id}/settings", operationId: "updateSettings", idempotent: true },
-  { method: "POST", path: "/{phone-number-id}/messages", operationId: "sendCallingMessage", idempotent: false },
-  { method: "GET", path: "/{media-id}", operationId: "getMediaUrl", idempotent: true },
-  { method: "DELETE", path: "/{media-id}", operationId: "deleteMedia", idempotent: true },
-  { method: "POST", path: "/{phone-number-id}/media", operationId: "uploadMedia", idempotent: false },
-  { method: "GET", path: "/attachments", operationId: "downloadMedia", idempotent: true },
+  {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"always"},
+  {"method":"GET","path":"/{phone-number-id}/call_permissions","operationId":"getCallPermissions","retry":"always"},
+  {"method":"GET","path":"/{phone-number-id}/settings","operationId":"getSettings","retry":"always"},
+  {"method":"POST","path":"/{phone-number-id}/settings","operationId":"updateSettings","retry":"always"},
+  {"method":"POST","path":"/{phone-number-id}/messages","operationId":"sendCallingMessage","retry":"never"},
+  {"method":"GET","path":"/{media-id}","operationId":"getMediaUrl","retry":"always"},
+  {"method":"DELETE","path":"/{media-id}","operationId":"deleteMedia","retry":"always"},
+  {"method":"POST","path":"/{phone-number-id}/media","operationId":"uploadMedia","retry":"never"},
+  {"method":"GET","path":"/attachments","operationId":"downloadMedia","retry":"always"},
 ];
+
+/**
+ * What the client's one-line methods send, by the name used in logs and errors: call actions by their wire name
+ * (with the retry rule of their request schema), other operations by operationId.
+ */
+export const ENDPOINTS = {
+  "connect": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"never"},
+  "pre_accept": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"success-if-done"},
+  "accept": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"success-if-done"},
+  "reject": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"success-if-done"},
+  "terminate": {"method":"POST","path":"/{phone-number-id}/calls","operationId":"manageCall","retry":"success-if-done"},
+  "getCallPermissions": {"method":"GET","path":"/{phone-number-id}/call_permissions","operationId":"getCallPermissions","retry":"always"},
+  "getSettings": {"method":"GET","path":"/{phone-number-id}/settings","operationId":"getSettings","retry":"always"},
+  "updateSettings": {"method":"POST","path":"/{phone-number-id}/settings","operationId":"updateSettings","retry":"always"},
+  "sendCallingMessage": {"method":"POST","path":"/{phone-number-id}/messages","operationId":"sendCallingMessage","retry":"never"},
+  "getMediaUrl": {"method":"GET","path":"/{media-id}","operationId":"getMediaUrl","retry":"always"},
+  "deleteMedia": {"method":"DELETE","path":"/{media-id}","operationId":"deleteMedia","retry":"always"},
+  "uploadMedia": {"method":"POST","path":"/{phone-number-id}/media","operationId":"uploadMedia","retry":"never"},
+  "downloadMedia": {"method":"GET","path":"/attachments","operationId":"downloadMedia","retry":"always"},
+} as const satisfies Record<string, OperationInfo>;
+export type EndpointName = keyof typeof ENDPOINTS;

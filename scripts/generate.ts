@@ -2,7 +2,7 @@
 //   generated/openapi.ts          types (openapi-typescript)
 //   generated/api-version.ts      DEFAULT_API_VERSION and friends, from the `version` server variable
 //   generated/error-catalogue.ts  the x-error-catalogue extension as a lookup table
-//   generated/operations.ts       call actions and operations, with x-idempotent
+//   generated/operations.ts       call actions and operations, with their retry rules (x-idempotent, x-retry)
 //   generated/validators.ts       ajv validators compiled ahead of time (standalone code)
 // Output is deterministic, so CI can regenerate and fail on any difference.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -200,22 +200,43 @@ ${exports}
 `;
 }
 
+/** How a request may be repeated after a failure: the `x-retry` values of openapi.yaml. */
+const RETRY_RULES = ["never", "always", "success-if-done"] as const;
+
+/**
+ * An operation's or a call action's retry rule: its `x-retry`, else `never` when it is marked
+ * `x-idempotent: false`, else `always`.
+ */
+function retryRule(node: Record<string, unknown>, where: string): (typeof RETRY_RULES)[number] {
+  const rule = node["x-retry"] ?? (node["x-idempotent"] === false ? "never" : "always");
+  if (!RETRY_RULES.includes(rule as never)) throw new Error(`openapi.yaml: ${where} has x-retry ${String(rule)}; expected one of ${RETRY_RULES.join(", ")}`);
+  if (node["x-idempotent"] === false && rule !== "never") throw new Error(`openapi.yaml: ${where} is x-idempotent: false, so its x-retry must be never`);
+  return rule as (typeof RETRY_RULES)[number];
+}
+
 function generateOperations(spec: OpenApiDocument): string {
   const callRequest = spec.components.schemas.CallActionRequest as { discriminator?: { propertyName: string; mapping: Record<string, string> } };
   const mapping = callRequest.discriminator?.mapping;
   if (!mapping) throw new Error("openapi.yaml: CallActionRequest needs a discriminator mapping");
   const actions = Object.keys(mapping);
   const schemaOf = (ref: string) => spec.components.schemas[ref.replace("#/components/schemas/", "")] ?? {};
-  const nonIdempotentActions = actions.filter((action) => schemaOf(mapping[action]!)["x-idempotent"] === false);
   const operations: string[] = [];
+  const endpoints: string[] = [];
+  const methods = new Set<string>();
+  const endpoint = (name: string, value: object) => endpoints.push(`  ${JSON.stringify(name)}: ${JSON.stringify(value)},`);
   for (const [path, item] of Object.entries(spec.paths)) {
     for (const [method, operation] of Object.entries(item as Record<string, Record<string, unknown>>)) {
       if (!["get", "put", "post", "delete", "patch"].includes(method)) continue;
-      operations.push(
-        `  { method: ${JSON.stringify(method.toUpperCase())}, path: ${JSON.stringify(path)}, operationId: ${JSON.stringify(
-          operation.operationId,
-        )}, idempotent: ${operation["x-idempotent"] !== false} },`,
-      );
+      const operationId = String(operation.operationId);
+      const retry = retryRule(operation, operationId);
+      const info = { method: method.toUpperCase(), path, operationId, retry };
+      methods.add(info.method);
+      operations.push(`  ${JSON.stringify(info)},`);
+      if (operationId === "manageCall") {
+        for (const action of actions) endpoint(action, { ...info, retry: retryRule(schemaOf(mapping[action]!), `${mapping[action]} (${action})`) });
+      } else {
+        endpoint(operationId, info);
+      }
     }
   }
   return `${banner}
@@ -223,21 +244,36 @@ function generateOperations(spec: OpenApiDocument): string {
 export const CALL_ACTIONS = ${JSON.stringify(actions)} as const;
 export type CallAction = (typeof CALL_ACTIONS)[number];
 
-/** Call actions marked \`x-idempotent: false\`: a repeat can ring a user twice, so they are never retried. */
-export const NON_IDEMPOTENT_CALL_ACTIONS: readonly CallAction[] = ${JSON.stringify(nonIdempotentActions)};
+/**
+ * How a request may be repeated after a failure (\`x-retry\` in openapi.yaml):
+ * - \`never\`: not repeated (\`x-idempotent: false\`: a repeat can ring a user twice or send a message twice);
+ * - \`always\`: repeated after a 429, a 5xx or a lost connection: a repeat cannot do more than the first attempt;
+ * - \`success-if-done\`: as \`always\`, and a 4xx (other than 401, 403, 429) to a repeat that follows an attempt of
+ *   unknown outcome (a 5xx, a lost connection) means that attempt was done: the request succeeded.
+ */
+export type RetryRule = ${RETRY_RULES.map((rule) => JSON.stringify(rule)).join(" | ")};
 
 export interface OperationInfo {
-  readonly method: string;
+  readonly method: ${[...methods].map((name) => JSON.stringify(name)).join(" | ")};
   /** Path template relative to the versioned base URL. */
   readonly path: string;
   readonly operationId: string;
-  /** False for operations marked \`x-idempotent: false\` (message sends): never retried automatically. */
-  readonly idempotent: boolean;
+  readonly retry: RetryRule;
 }
 
+/** Every operation of openapi.yaml. */
 export const OPERATIONS: readonly OperationInfo[] = [
 ${operations.join("\n")}
 ];
+
+/**
+ * What the client's one-line methods send, by the name used in logs and errors: call actions by their wire name
+ * (with the retry rule of their request schema), other operations by operationId.
+ */
+export const ENDPOINTS = {
+${endpoints.join("\n")}
+} as const satisfies Record<string, OperationInfo>;
+export type EndpointName = keyof typeof ENDPOINTS;
 `;
 }
 

@@ -95,7 +95,9 @@ export class WhatsAppApiError extends WhatsAppError {
       code !== undefined
         ? `Graph API error ${code}${where} (HTTP ${init.status}): ${error?.message ?? entry.title}` +
           (error?.error_data?.details ? ` — ${error.error_data.details}` : "")
-        : `Graph API answered HTTP ${init.status}${where} without a Graph error body` +
+        : init.status >= 300 && init.status < 400
+          ? `Graph API answered HTTP ${init.status}${where}: a redirect, not followed (Graph does not redirect these calls)`
+          : `Graph API answered HTTP ${init.status}${where} without a Graph error body` +
           (typeof body === "string" && body.length > 0 ? `: ${truncate(body, 200)}` : "");
     super(text);
     this.status = init.status;
@@ -217,20 +219,41 @@ export class WhatsAppTimeoutError extends WhatsAppError {
   }
 }
 
-/** The request got no HTTP answer: DNS, connection refused or reset, TLS, or an aborted body. */
+/**
+ * The request got no HTTP answer: DNS, connection refused or reset, TLS, or an aborted body. Its `cause` is a
+ * redacted copy of the failure (name, message, `code`, causes), never the original: undici's errors keep the
+ * URL or header they failed on, which a hostile upstream can fill with the token it was sent.
+ */
 export class WhatsAppNetworkError extends WhatsAppError {
   readonly action: string | undefined;
   readonly callId: string | undefined;
   readonly attempt: number | undefined;
-  constructor(init: { cause?: unknown } & RequestContext) {
-    const reason = describeCause(init.cause);
-    super(`Request${init.action ? ` ${init.action}` : ""} failed without an answer${reason ? `: ${reason}` : ""}`, {
-      cause: init.cause,
-    });
+  constructor(init: { cause?: unknown; redact?: (text: string) => string } & RequestContext) {
+    const cause = copyFailure(init.cause, init.redact ?? ((text) => text), 0);
+    const reason = describeCause(cause);
+    super(`Request${init.action ? ` ${init.action}` : ""} failed without an answer${reason ? `: ${reason}` : ""}`, { cause });
     this.action = init.action;
     this.callId = init.callId;
     this.attempt = init.attempt;
   }
+}
+
+/** A plain Error with the failure's name, redacted message, `code` and (three deep) causes, and no other field. */
+function copyFailure(failure: unknown, redact: (text: string) => string, depth: number): Error | undefined {
+  if (failure === undefined || depth > 3) return undefined;
+  const source = (failure !== null && typeof failure === "object" ? failure : { message: String(failure) }) as {
+    name?: unknown;
+    message?: unknown;
+    code?: unknown;
+    cause?: unknown;
+  };
+  const inner = copyFailure(source.cause, redact, depth + 1);
+  const copy = new Error(redact(String(source.message ?? "")), inner ? { cause: inner } : undefined);
+  copy.name = typeof source.name === "string" ? source.name : "Error";
+  if (typeof source.code === "string" || typeof source.code === "number") Object.assign(copy, { code: redact(String(source.code)) });
+  // The copy's own stack would point here and say nothing; the original's may quote the secret.
+  copy.stack = `${copy.name}: ${copy.message}`;
+  return copy;
 }
 
 function describeCause(cause: unknown): string {
@@ -238,6 +261,24 @@ function describeCause(cause: unknown): string {
   const inner = (cause as { cause?: unknown }).cause;
   const code = inner && typeof inner === "object" && "code" in inner ? String((inner as { code: unknown }).code) : "";
   return code ? `${cause.message} (${code})` : cause.message;
+}
+
+/**
+ * The answer was larger than `maxResponseBytes` (after decompression): it was not read further. Whether Meta
+ * acted on the request is unknown.
+ */
+export class WhatsAppResponseTooLargeError extends WhatsAppError {
+  readonly status: number;
+  readonly limitBytes: number;
+  readonly action: string | undefined;
+  readonly callId: string | undefined;
+  constructor(init: { status: number; limitBytes: number } & RequestContext) {
+    super(`Graph API answered HTTP ${init.status}${init.action ? ` on ${init.action}` : ""} with a body over the limit of ${init.limitBytes} bytes (maxResponseBytes)`);
+    this.status = init.status;
+    this.limitBytes = init.limitBytes;
+    this.action = init.action;
+    this.callId = init.callId;
+  }
 }
 
 /**

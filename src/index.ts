@@ -4,6 +4,9 @@ export type {
   AcceptOptions,
   AccessTokenSource,
   AnswerOptions,
+  AttemptInfo,
+  AttemptOutcome,
+  AttemptResult,
   CallButtonOptions,
   CallingClient,
   CallingClientOptions,
@@ -11,6 +14,8 @@ export type {
   CallRecipient,
   ConnectOptions,
   ConnectResult,
+  FetchFunction,
+  RequestHooks,
   RequestOptions,
   RetryInfo,
   RetryOptions,
@@ -22,15 +27,37 @@ export {
   WhatsAppError,
   WhatsAppNetworkError,
   WhatsAppResponseError,
+  WhatsAppResponseTooLargeError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
   WhatsAppValidationError,
   lookupErrorCode,
 } from "./errors.js";
 export type { AnswerStep, ErrorCatalogueEntry, ErrorCategory } from "./errors.js";
+// The Media API (recordings, transcripts, voicemails) and the voicemail-announcement upload: client methods.
+export {
+  DEFAULT_ANNOUNCEMENT_MAX_BYTES,
+  DEFAULT_MEDIA_MAX_BYTES,
+  MAX_ANNOUNCEMENT_SECONDS,
+  WhatsAppChecksumError,
+  WhatsAppMediaExpiredError,
+  WhatsAppMediaTooLargeError,
+} from "./media/index.js";
+export type {
+  AnnouncementFile,
+  DownloadMediaOptions,
+  GetMediaUrlOptions,
+  MediaDownload,
+  MediaRequestOptions,
+  MediaSource,
+  UploadAnnouncementOptions,
+  UploadAnnouncementResult,
+} from "./media/index.js";
 export type { Logger } from "./logging.js";
-export { DEFAULT_TIMEOUT_MS, DEFAULT_RETRY, MAX_TIMEOUT_MS } from "./transport.js";
+export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "./transport.js";
+export { DEFAULT_RETRY } from "./client/retry.js";
+export { ANSWER_CLEANUP_TIMEOUT_MS } from "./client/answer.js";
 export { API_VERSION_PATTERN, DEFAULT_API_VERSION, GRAPH_API_BASE_URL } from "../generated/api-version.js";
 export { CALL_ACTIONS } from "../generated/operations.js";
-export type { CallAction } from "../generated/operations.js";
+export type { CallAction, RetryRule } from "../generated/operations.js";
 export type * from "../generated/openapi.js";

@@ -1,458 +1,330 @@
-// The fetch that every request of a client goes through, the one-line methods and `raw` alike. openapi-fetch
-// has no retries and its middleware cannot send a request again, so deadlines, retries and token refresh live
-// here, around a buffered copy of the request body that is sent intact on every attempt.
-import { NON_IDEMPOTENT_CALL_ACTIONS, OPERATIONS, type OperationInfo } from "../generated/operations.js";
+// The one request path of a client, for the one-line methods and `raw` alike: a body serialized once, then
+// `fetch(url, init)` per attempt under one deadline, with retries by the operation's rule from openapi.yaml and
+// one shared token refresh. Every answer is read once, to its end or to the size cap, and nothing is cloned.
+import type { OperationInfo, RetryRule } from "../generated/operations.js";
+import { Tokens } from "./client/token.js";
+import { retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./client/retry.js";
 import {
   WhatsAppApiError,
-  WhatsAppError,
   WhatsAppNetworkError,
-  WhatsAppResponseError,
+  WhatsAppResponseTooLargeError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
   lookupErrorCode,
 } from "./errors.js";
-import { log, redactSecrets, type Logger } from "./logging.js";
-
-/** An access token, or a function read on every request that returns one. */
-export type AccessTokenSource = string | (() => string | Promise<string>);
-
-export interface RetryOptions {
-  /** Retries after the first attempt. Default 2. */
-  retries?: number;
-  /** Base of the exponential backoff. Default 250 ms. */
-  minDelayMs?: number;
-  /** Cap of one backoff delay. Default 4000 ms. A longer `Retry-After` is honoured if the deadline allows. */
-  maxDelayMs?: number;
-}
+import { redactSecrets, type Log } from "./logging.js";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** The longest delay a timer can have; a longer one would fire at once. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
-export const DEFAULT_RETRY: Required<RetryOptions> = { retries: 2, minDelayMs: 250, maxDelayMs: 4_000 };
+/** The most bytes of one answer that are read (after decompression): Graph answers are a few hundred bytes. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
 
-/** What `onRetry` is told before each retry. */
-export interface RetryInfo {
-  /** The attempt that failed (1 for the first). */
-  attempt: number;
-  /** How long the client waits before the next attempt. */
-  delayMs: number;
-  /** The answer or network failure that caused the retry. */
-  cause: WhatsAppApiError | WhatsAppNetworkError;
-  action: string | undefined;
+/** What the client calls to send a request: the global `fetch`, or one that takes the same arguments. */
+export type FetchFunction = (input: string, init: RequestInit & { headers: Record<string, string> }) => Promise<Response>;
+
+/** What a request hook is told about one attempt. */
+export interface AttemptInfo {
+  action: string;
   callId: string | undefined;
-}
-
-export interface TransportOptions {
-  fetch: (request: Request) => Promise<Response>;
-  /** Path of the versioned base URL (`/v23.0`), to find the operation a request is for. */
-  basePath: string;
-  timeoutMs: number;
-  retry: Required<RetryOptions> | false;
-  onRetry?: ((info: RetryInfo) => void) | undefined;
-  refreshAccessToken?: (() => Promise<string>) | undefined;
-  logger?: Logger | undefined;
-  /** Called with the token a refresh produced (a string token source is replaced by it; a function is kept). */
-  onTokenRefreshed: (token: string) => void;
-  /** The token source as it is now, for requests that were not given a token at their start. */
-  currentTokenSource: () => AccessTokenSource;
-}
-
-/** Per-request settings, fixed when the request starts. */
-export interface SendContext {
-  /** The token read when the request started (a rotation later does not change it). */
-  token: Promise<string>;
-  /** Refresh generation when the token was read. */
-  generation: number;
-  timeoutMs?: number | undefined;
-  /**
-   * What must never reach an error: the token and the secrets of the request body (the ICE passwords of an SDP).
-   * Filled in by `send`, so that an answer that quotes the request cannot carry them into an error.
-   */
-  secrets: string[];
-}
-
-interface RequestDescription {
-  action: string | undefined;
-  callId: string | undefined;
-  operation: OperationInfo | undefined;
-  idempotent: boolean;
+  method: string;
+  /** Path without host, version or query. */
   path: string;
+  /** 1 for the first. */
+  attempt: number;
 }
 
-const OPERATION_MATCHERS = OPERATIONS.map((operation) => ({
-  operation,
-  pattern: new RegExp(`^${operation.path.replace(/\{[^}]+\}/g, "[^/]+")}/?$`),
-}));
+/** How an attempt ended: answered and done (`success` or `error`), sent again (`retry`, `refresh`), or given up. */
+export type AttemptOutcome = "success" | "error" | "retry" | "refresh" | "timeout" | "aborted";
 
-/** Reads a token source once: the string, or the function's result. Errors become WhatsAppTokenError. */
-export function readToken(source: AccessTokenSource): Promise<string> {
-  try {
-    const value = typeof source === "function" ? source() : source;
-    return Promise.resolve(value).then(checkToken, (cause: unknown) => {
-      throw new WhatsAppTokenError("The accessToken function failed", { cause: describeTokenFailure(cause) });
-    });
-  } catch (cause) {
-    return Promise.reject(new WhatsAppTokenError("The accessToken function failed", { cause: describeTokenFailure(cause) }));
-  }
+export interface AttemptResult extends AttemptInfo {
+  outcome: AttemptOutcome;
+  /** HTTP status, when an answer came. */
+  status: number | undefined;
+  durationMs: number;
+  /** What the call rejects with (or, for a retry, what caused it), when it fails. */
+  error: unknown;
 }
 
-// The failure of a user's token function may carry the token in its message; keep only its name.
-function describeTokenFailure(cause: unknown): Error {
-  return new Error(cause instanceof Error ? `${cause.name} thrown by the token function` : "non-Error thrown by the token function");
+/** For metrics and tracing: told about every attempt of every request; `onRequest` may add headers (e.g. `traceparent`). */
+export interface RequestHooks {
+  onRequest?(info: AttemptInfo): Record<string, string> | void;
+  onResponse?(result: AttemptResult): void;
 }
 
-function checkToken(token: unknown): string {
-  if (typeof token !== "string" || token.length === 0) {
-    throw new WhatsAppTokenError(`The access token must be a non-empty string, got ${token === "" ? "an empty string" : typeof token}`);
-  }
-  // Control characters or spaces would make the Authorization header invalid, and fetch's error would quote it.
-  if (!/^[\x21-\x7e]+$/.test(token)) {
-    throw new WhatsAppTokenError("The access token contains spaces, line breaks or non-ASCII characters");
-  }
-  return token;
+export interface TransportConfig {
+  fetch: FetchFunction;
+  tokens: Tokens;
+  retry: Required<RetryOptions> | false;
+  maxResponseBytes: number;
+  onRetry: ((info: RetryInfo) => void) | undefined;
+  hooks: RequestHooks | undefined;
+  log: Log | undefined;
 }
 
-export class Transport {
-  private generation = 0;
-  private refreshing: Promise<string> | undefined;
-  /**
-   * The token the last refresh replaced, and its replacement. A token function may go on returning the rejected
-   * token for a while (a cache, a vault not yet rotated); the replacement is sent instead until it returns
-   * another one.
-   */
-  private replaced: { rejected: string; replacement: string } | undefined;
+/** One request, ready to send. */
+export interface Outgoing {
+  method: OperationInfo["method"];
+  url: string;
+  /** Path without host, version or query, for logs and errors. */
+  path: string;
+  /** The JSON body, serialized once; or a multipart form (a media upload), sent with its own content type. */
+  body: string | FormData | undefined;
+  action: string;
+  callId: string | undefined;
+  retry: RetryRule;
+  /** The SDP the body carries: its ICE passwords must never come back in an error. */
+  sdp?: string | undefined;
+  /** Headers of a `raw` request (the one-line methods send only their own). */
+  headers?: Record<string, string> | undefined;
+}
 
-  constructor(private readonly options: TransportOptions) {}
+/** The last answer, read to its end. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The parsed body of a non-2xx answer, when it is JSON. */
+  json?: unknown;
+  attempt: number;
+  /** What must not reach an error: the tokens sent and the SDP's secrets. */
+  secrets: () => string[];
+}
 
-  /** A context for a request that starts now, with the token as it is now. */
-  startContext(timeoutMs?: number): SendContext {
-    return { token: this.currentToken(), generation: this.generation, timeoutMs, secrets: [] };
-  }
+const TIMED_OUT = Symbol("timed out");
+const TOO_LARGE = Symbol("too large");
+const decoder = new TextDecoder();
+const noop = () => {};
+const discard = (response: Response) => void response.body?.cancel().catch(noop);
 
-  private currentToken(): Promise<string> {
-    return readToken(this.options.currentTokenSource()).then((token) =>
-      this.replaced && token === this.replaced.rejected ? this.replaced.replacement : token,
-    );
-  }
+export async function exchange(config: TransportConfig, out: Outgoing, signal: AbortSignal | undefined, timeoutMs: number): Promise<Answer> {
+  // Read now, synchronously with the caller's call: a rotation right after it does not change this request.
+  let token: string | Promise<string> = config.tokens.read();
+  if (signal?.aborted) throw signal.reason;
+  let generation = config.tokens.generation;
+  const started = Date.now();
+  const { action, callId, method, path } = out;
+  const tokens: string[] = [];
+  const secrets = () => [...tokens, ...sdpSecrets(out.sdp)];
 
-  /** The fetch given to openapi-fetch for requests made through `raw`. */
-  readonly fetchForRaw = (request: Request): Promise<Response> => this.send(request, this.startContext());
+  // One timer and one controller per call. The deadline is also a promise every await races against, so that a
+  // fetch that ignores its signal, or one whose signal link was collected (nodejs/undici#4068), still ends on time.
+  let ended: unknown;
+  let endCall!: (reason: unknown) => void;
+  const deadline = new Promise<never>((_, reject) => (endCall = reject));
+  deadline.catch(noop);
+  const controller = new AbortController();
+  let pending: Promise<Response> | undefined;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let sleeping: ReturnType<typeof setTimeout> | undefined;
+  const end = (reason: unknown) => {
+    ended = reason;
+    controller.abort(reason === TIMED_OUT ? new WhatsAppTimeoutError({ timeoutMs, action, callId }) : reason);
+    reader?.cancel().catch(noop);
+    pending?.then(discard, noop);
+    endCall(reason);
+  };
+  const timer = setTimeout(end, timeoutMs, TIMED_OUT);
+  const onAbort = signal && (() => end(signal.reason));
+  if (onAbort) signal!.addEventListener("abort", onAbort, { once: true });
 
-  async send(request: Request, context: SendContext): Promise<Response> {
-    const started = Date.now();
-    const timeoutMs = context.timeoutMs ?? this.options.timeoutMs;
-    const callerSignal = request.signal;
-    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
-    const requestJson = parseJson(body);
-    const description = describeRequest(request, requestJson, this.options.basePath);
-    context.secrets.push(...bodySecrets(requestJson));
-    const summary = { action: description.action, callId: description.callId, method: request.method, path: description.path };
-
-    const deadline = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      deadline.abort(new WhatsAppTimeoutError({ timeoutMs, ...summary }));
-    }, timeoutMs);
-    const onCallerAbort = () => deadline.abort(callerSignal.reason);
-    if (callerSignal.aborted) onCallerAbort();
-    else callerSignal.addEventListener("abort", onCallerAbort, { once: true });
-
-    const retry = this.options.retry && description.idempotent ? this.options.retry : undefined;
-    let token = "";
-    let generation = context.generation;
-    let refreshed = false;
-    let attempt = 0;
-
-    const abortError = (attemptNumber: number, cause?: unknown): unknown =>
-      timedOut
-        ? new WhatsAppTimeoutError({
-            timeoutMs,
-            ...summary,
-            attempt: attemptNumber,
-            // The deadline's own reason says nothing more than the error itself.
-            cause: cause instanceof WhatsAppTimeoutError ? undefined : cause,
-          })
-        : callerSignal.reason;
-
+  let attempt = 1;
+  let attemptStarted = started;
+  const report = (outcome: AttemptOutcome, status: number | undefined, error?: unknown) => {
+    if (!config.hooks?.onResponse) return;
     try {
-      token = await raceAbort(context.token, deadline.signal).catch((error: unknown) => {
-        throw deadline.signal.aborted ? abortError(1) : error;
-      });
-      context.secrets.push(token);
-      for (;;) {
-        attempt += 1;
-        const attemptStarted = Date.now();
-        let response: Response;
-        let answer: ParsedJson;
-        try {
-          const headers = new Headers(request.headers);
-          headers.set("Authorization", `Bearer ${token}`);
-          const outgoing = new Request(request.url, { method: request.method, headers, body, signal: deadline.signal });
-          // fetch(outgoing) copies it into a Request that follows outgoing.signal through a weak link: once
-          // `outgoing` is garbage collected, the deadline no longer aborts the fetch (nodejs/undici#4068). So
-          // `outgoing` is kept reachable until the body is read, and both steps are raced against the deadline,
-          // which also holds a custom fetch that ignores the signal given to it.
-          const sent = await raceAbort(this.options.fetch(outgoing), deadline.signal);
-          // Read the whole (small, JSON) body under the deadline, so a server that stalls after the headers
-          // cannot hang the caller while openapi-fetch reads it.
-          const bytes = await raceAbort(sent.arrayBuffer(), deadline.signal).finally(() => void outgoing);
-          answer = parseJson(new Uint8Array(bytes));
-          response = new Response(bytes.byteLength > 0 ? bytes : null, {
-            status: sent.status,
-            statusText: sent.statusText,
-            headers: sent.headers,
-          });
-        } catch (error) {
-          if (deadline.signal.aborted) throw abortError(attempt, error);
-          if (error instanceof WhatsAppError) throw error;
-          const failure = new WhatsAppNetworkError({ cause: error, ...summary, attempt });
-          const delayMs = retry && this.retryDelay(retry, attempt, undefined, started, timeoutMs);
-          if (delayMs === undefined || delayMs === false) {
-            log(this.options.logger, "error", `whatsapp-calling: ${label(summary)} failed without an answer`, {
-              ...summary,
-              attempt,
-              durationMs: Date.now() - started,
-            });
-            throw failure;
-          }
-          await this.beforeRetry(failure, attempt, delayMs, summary, deadline.signal, () => abortError(attempt));
-          continue;
-        }
-
-        const details = { ...summary, status: response.status, attempt, durationMs: Date.now() - attemptStarted };
-        if (response.ok && answer.present && !answer.valid) {
-          throw new WhatsAppResponseError(
-            `Graph API answered HTTP ${response.status}${summary.action ? ` on ${summary.action}` : ""} with a body that is not JSON`,
-            { status: response.status, ...summary, attempt },
-          );
-        }
-        if (response.ok) {
-          log(this.options.logger, "info", `whatsapp-calling: ${label(summary)} → ${response.status}`, {
-            ...details,
-            durationMs: Date.now() - started,
-          });
-          return response;
-        }
-
-        const errorBody =
-          answer.valid && answer.value !== null && typeof answer.value === "object"
-            ? (answer.value as { error?: { code?: unknown } })
-            : undefined;
-        const code = errorBody?.error?.code;
-        const apiError = () =>
-          new WhatsAppApiError({
-            status: response.status,
-            body: redactSecrets(errorBody, context.secrets),
-            retryAfterSeconds: retryAfterMs(response.headers) === undefined ? undefined : retryAfterMs(response.headers)! / 1000,
-            ...summary,
-            attempt,
-          });
-
-        if (
-          response.status === 401 &&
-          !refreshed &&
-          this.options.refreshAccessToken &&
-          typeof code === "number" &&
-          lookupErrorCode(code).tokenRefresh
-        ) {
-          refreshed = true;
-          const original = apiError();
-          log(this.options.logger, "warn", `whatsapp-calling: ${label(summary)} → 401 (code ${code}); refreshing the access token`, details);
-          try {
-            token = await raceAbort(this.refreshedToken(generation, token), deadline.signal);
-          } catch (error) {
-            if (deadline.signal.aborted) throw abortError(attempt, error);
-            const failure = new WhatsAppTokenError("Refreshing the access token failed; the request was not repeated", {
-              cause: original,
-            });
-            throw failure;
-          }
-          context.secrets.push(token);
-          generation = this.generation;
-          continue;
-        }
-
-        const retryable = response.status === 429 || response.status >= 500;
-        const knownNotRetryable = typeof code === "number" && lookupErrorCode(code).category !== "unknown" && !lookupErrorCode(code).retryable;
-        if (retry && retryable && !knownNotRetryable) {
-          const delayMs = this.retryDelay(retry, attempt, retryAfterMs(response.headers), started, timeoutMs);
-          if (delayMs !== false) {
-            await this.beforeRetry(apiError(), attempt, delayMs, summary, deadline.signal, () => abortError(attempt));
-            continue;
-          }
-        }
-        log(this.options.logger, "warn", `whatsapp-calling: ${label(summary)} → ${response.status}${code === undefined ? "" : ` (code ${code})`}`, {
-          ...details,
-          code,
-          durationMs: Date.now() - started,
-        });
-        return response;
-      }
-    } finally {
-      clearTimeout(timer);
-      callerSignal.removeEventListener("abort", onCallerAbort);
+      config.hooks.onResponse({ action, callId, method, path, attempt, outcome, status, durationMs: Date.now() - attemptStarted, error });
+    } catch {
+      // Hooks observe; their failure must not change the request.
     }
+  };
+  const context = () => ({ action, callId, method, path, attempt });
+  const summary = (level: "info" | "warn" | "error", text: string, status?: number, code?: unknown) =>
+    config.log?.(level, `whatsapp-calling: ${action}${text}`, { ...context(), status, code, durationMs: Date.now() - started });
+
+  try {
+    if (typeof token !== "string") token = await Promise.race([token, deadline]);
+    tokens.push(token);
+    let refreshed = false;
+    let outcomeUnknown = false;
+    for (; ; attempt++) {
+      attemptStarted = Date.now();
+      const headers: Record<string, string> = out.headers ? { ...out.headers } : {};
+      if (config.hooks?.onRequest) Object.assign(headers, addedHeaders(config.hooks, context()));
+      if (typeof out.body === "string") headers["content-type"] = "application/json";
+      headers.authorization = `Bearer ${token}`;
+
+      let status: number;
+      let responseHeaders: Headers;
+      let text: string | typeof TOO_LARGE;
+      try {
+        pending = config.fetch(out.url, { method, headers, body: out.body, signal: controller.signal, redirect: "manual" });
+        const response = await Promise.race([pending, deadline]);
+        pending = undefined;
+        ({ status, headers: responseHeaders } = response);
+        reader = response.body?.getReader();
+        text = reader ? await Promise.race([readText(reader, config.maxResponseBytes), deadline]) : "";
+        reader = undefined;
+      } catch (error) {
+        if (ended !== undefined) throw error;
+        const failure = new WhatsAppNetworkError({ cause: error, redact: (text) => redactSecrets(text, secrets()), ...context() });
+        // Nothing was sent when the connection was refused; after any other failure Meta may have acted.
+        const refused = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code === "ECONNREFUSED";
+        const delayMs = out.retry !== "never" && retryAfter(config, attempt, undefined, started, timeoutMs);
+        if (delayMs === false) {
+          summary("error", " failed without an answer");
+          report("error", undefined, failure);
+          throw failure;
+        }
+        outcomeUnknown ||= !refused;
+        await sleep(failure, delayMs);
+        continue;
+      }
+
+      if (text === TOO_LARGE) {
+        const failure = new WhatsAppResponseTooLargeError({ status, limitBytes: config.maxResponseBytes, ...context() });
+        summary("warn", ` → ${status}, over maxResponseBytes`, status);
+        report("error", status, failure);
+        throw failure;
+      }
+      const answer: Answer = { status, headers: responseHeaders, text, attempt, secrets };
+      if (status >= 200 && status < 300) {
+        summary("info", ` → ${status}`, status);
+        report("success", status);
+        return answer;
+      }
+
+      answer.json = parseJson(text);
+      const code = (answer.json as { error?: { code?: unknown } } | undefined)?.error?.code;
+      const entry = typeof code === "number" ? lookupErrorCode(code) : undefined;
+      if (status === 401 && !refreshed && config.tokens.refresh && entry?.tokenRefresh) {
+        refreshed = true;
+        const original = apiError(answer, action, callId);
+        summary("warn", ` → 401 (code ${code}); refreshing the access token`, status, code);
+        report("refresh", status, original);
+        try {
+          token = await Promise.race([config.tokens.refreshed(generation, token, deadline), deadline]);
+        } catch (error) {
+          if (ended !== undefined) throw error;
+          throw new WhatsAppTokenError("Refreshing the access token failed; the request was not repeated", { cause: original });
+        }
+        tokens.push(token);
+        generation = config.tokens.generation;
+        continue;
+      }
+
+      // A 4xx to a repeat after an attempt of unknown outcome: Meta refuses to do again what that attempt did.
+      if (out.retry === "success-if-done" && outcomeUnknown && status >= 400 && status < 500 && ![401, 403, 429].includes(status)) {
+        summary("info", ` → ${status} to a repeat after an attempt of unknown outcome: already done`, status, code);
+        report("success", status);
+        return { status: 200, headers: responseHeaders, text: '{"success":true}', attempt, secrets };
+      }
+
+      const transient = status === 429 || (status >= 500 && status < 600);
+      const knownNotRetryable = entry !== undefined && entry.category !== "unknown" && !entry.retryable;
+      if (transient && !knownNotRetryable && out.retry !== "never") {
+        const delayMs = retryAfter(config, attempt, retryAfterMs(responseHeaders), started, timeoutMs);
+        if (delayMs !== false) {
+          outcomeUnknown ||= status !== 429;
+          await sleep(apiError(answer, action, callId), delayMs);
+          continue;
+        }
+      }
+      summary("warn", ` → ${status}${code === undefined ? "" : ` (code ${code})`}`, status, code);
+      report("error", status);
+      return answer;
+    }
+  } catch (error) {
+    if (ended === undefined) throw error;
+    const failure = ended === TIMED_OUT ? new WhatsAppTimeoutError({ timeoutMs, ...context() }) : ended;
+    report(ended === TIMED_OUT ? "timeout" : "aborted", undefined, failure);
+    throw failure;
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(sleeping);
+    if (onAbort) signal!.removeEventListener("abort", onAbort);
   }
 
-  /** Backoff with full jitter, or the server's Retry-After; false when no attempt is left or the deadline is too near. */
-  private retryDelay(
-    retry: Required<RetryOptions>,
-    attempt: number,
-    retryAfter: number | undefined,
-    started: number,
-    timeoutMs: number,
-  ): number | false {
-    if (attempt > retry.retries) return false;
-    const ceiling = Math.min(retry.maxDelayMs, retry.minDelayMs * 2 ** (attempt - 1));
-    const delayMs = retryAfter ?? Math.round(Math.random() * ceiling);
-    const remaining = timeoutMs - (Date.now() - started);
-    // A retry that could not get an answer before the deadline only turns a real answer into a timeout.
-    if (delayMs >= remaining - 1) return false;
-    return delayMs;
-  }
-
-  private async beforeRetry(
-    cause: WhatsAppApiError | WhatsAppNetworkError,
-    attempt: number,
-    delayMs: number,
-    summary: { action: string | undefined; callId: string | undefined },
-    signal: AbortSignal,
-    onAbort: () => unknown,
-  ) {
-    log(this.options.logger, "warn", `whatsapp-calling: ${label(summary)} attempt ${attempt} failed; retrying in ${delayMs} ms`, {
-      ...summary,
-      attempt,
-      delayMs,
-      status: cause instanceof WhatsAppApiError ? cause.status : undefined,
-      code: cause instanceof WhatsAppApiError ? cause.code : undefined,
-    });
+  async function sleep(cause: WhatsAppApiError | WhatsAppNetworkError, delayMs: number) {
+    summary("warn", ` attempt ${attempt} failed; retrying in ${delayMs} ms`, (cause as WhatsAppApiError).status, (cause as WhatsAppApiError).code);
+    report("retry", (cause as WhatsAppApiError).status, cause);
     try {
-      this.options.onRetry?.({ attempt, delayMs, cause, action: summary.action, callId: summary.callId });
+      config.onRetry?.({ attempt, delayMs, cause, action, callId });
     } catch {
       // onRetry is an observer; its failure must not change the request.
     }
-    await sleep(delayMs, signal).catch(() => {
-      throw onAbort();
-    });
-  }
-
-  /**
-   * One refresh for all requests in flight: a request whose token is older than the last refresh takes the
-   * refreshed token; otherwise it joins the refresh under way or starts one.
-   */
-  private refreshedToken(seenGeneration: number, rejected: string): Promise<string> {
-    if (this.generation > seenGeneration) return this.currentToken();
-    if (!this.refreshing) {
-      const refresh = this.options.refreshAccessToken!;
-      this.refreshing = (async () => {
-        const token = checkToken(await refresh());
-        this.replaced = { rejected, replacement: token };
-        this.generation += 1;
-        this.options.onTokenRefreshed(token);
-        return token;
-      })().finally(() => {
-        this.refreshing = undefined;
-      });
-    }
-    return this.refreshing;
-  }
-
-  get refreshGeneration() {
-    return this.generation;
+    await Promise.race([new Promise((resolve) => (sleeping = setTimeout(resolve, delayMs))), deadline]);
   }
 }
 
-function label(summary: { action: string | undefined; method?: string; path?: string }) {
-  return summary.action ?? `${summary.method} ${summary.path}`;
+function retryAfter(config: TransportConfig, attempt: number, serverDelay: number | undefined, started: number, timeoutMs: number) {
+  return config.retry ? retryDelay(config.retry, attempt, serverDelay, timeoutMs - (Date.now() - started)) : false;
 }
 
-/** A body read once: whether there was one, and its JSON when it parses. */
-interface ParsedJson {
-  present: boolean;
-  valid: boolean;
-  value?: unknown;
-}
-
-function parseJson(bytes: Uint8Array | undefined): ParsedJson {
-  if (!bytes || bytes.byteLength === 0) return { present: false, valid: false };
+function addedHeaders(hooks: RequestHooks | undefined, info: AttemptInfo): Record<string, string> | undefined {
+  if (!hooks?.onRequest) return undefined;
   try {
-    return { present: true, valid: true, value: JSON.parse(new TextDecoder().decode(bytes)) };
+    return hooks.onRequest(info) ?? undefined;
   } catch {
-    return { present: true, valid: false };
+    return undefined;
   }
 }
 
-function describeRequest(request: Request, body: ParsedJson, basePath: string): RequestDescription {
-  const pathname = new URL(request.url).pathname;
-  const path = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : pathname;
-  const operation = OPERATION_MATCHERS.find(
-    ({ operation: candidate, pattern }) => candidate.method === request.method && pattern.test(path),
-  )?.operation;
-  let action = operation?.operationId;
-  let callId: string | undefined;
-  let idempotent = operation ? operation.idempotent : request.method === "GET";
-  if (operation?.operationId === "manageCall" && body.present) {
-    // A body that cannot be read as an action is treated as one that must not be repeated.
-    const parsed = body.value !== null && typeof body.value === "object" ? (body.value as { action?: unknown; call_id?: unknown }) : undefined;
-    if (typeof parsed?.action === "string") action = parsed.action;
-    if (typeof parsed?.call_id === "string") callId = parsed.call_id;
-    idempotent = parsed !== undefined && !NON_IDEMPOTENT_CALL_ACTIONS.some((name) => name === parsed.action);
+/** The body as text, or TOO_LARGE once more than `limit` bytes arrived (the rest is not read). */
+async function readText(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<string | typeof TOO_LARGE> {
+  let first: Uint8Array | undefined;
+  let chunks: Uint8Array[] | undefined;
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.cancel().catch(noop);
+      return TOO_LARGE;
+    }
+    if (!first) first = value;
+    else (chunks ??= [first]).push(value);
   }
-  return { action, callId, operation, idempotent, path };
+  if (!first) return "";
+  if (!chunks) return decoder.decode(first);
+  const whole = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return decoder.decode(whole);
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * The parts of a request body that are secret: the ICE passwords of an SDP, and the SDP itself as sent (raw and
- * JSON-escaped), since a server may quote any of them back in an error.
+ * The parts of a request that are secret besides the token: the SDP as sent (raw and JSON-escaped) and its ICE
+ * passwords, since a server may quote any of them back in an error.
  */
-function bodySecrets(body: ParsedJson): string[] {
-  const value = body.value as { session?: { sdp?: unknown } } | null | undefined;
-  const sdp = value !== null && typeof value === "object" ? value.session?.sdp : undefined;
+function sdpSecrets(sdp: string | undefined): string[] {
   if (typeof sdp !== "string") return [];
   const icePasswords = [...sdp.matchAll(/a=ice-pwd:([^\r\n]+)/g)].map((match) => match[1]!.trim());
   return [sdp, JSON.stringify(sdp).slice(1, -1), ...icePasswords];
 }
 
-/** `Retry-After` in milliseconds, from seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const value = headers.get("retry-after")?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Settles with the promise, or rejects with the signal's reason as soon as it aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+/** The WhatsAppApiError of a non-2xx answer, with everything taken from the answer redacted. */
+export function apiError(answer: Answer, action: string, callId: string | undefined): WhatsAppApiError {
+  const retryAfter = retryAfterMs(answer.headers);
+  return new WhatsAppApiError({
+    status: answer.status,
+    body: redactSecrets(answer.json ?? answer.text, answer.secrets()),
+    retryAfterSeconds: retryAfter === undefined ? undefined : retryAfter / 1000,
+    action,
+    callId,
+    attempt: answer.attempt,
   });
 }

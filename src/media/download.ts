@@ -2,21 +2,9 @@
 // as they pass, and the stream ends with an error instead of `done` when the cap is passed or the checksum is
 // wrong. A media URL lives 5 minutes; an expired one is replaced once by a fresh URL from the media id.
 import type { MediaUrlResponse, SuccessResponse } from "../../generated/openapi.js";
-import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError, WhatsAppValidationError } from "../errors.js";
-import { log, redactSecrets } from "../logging.js";
-import { raceAbort } from "../transport.js";
-import {
-  checkMediaId,
-  graphJson,
-  pathOf,
-  sendWithToken,
-  startDeadline,
-  tokenUnder,
-  type Deadline,
-  type MediaContext,
-  type MediaRequestOptions,
-  type OperationSummary,
-} from "./context.js";
+import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError, WhatsAppValidationError, type RequestContext } from "../errors.js";
+import { redactSecrets } from "../logging.js";
+import { checkMediaId, graphJson, raceAbort, startDeadline, type Deadline, type MediaContext, type MediaRequestOptions } from "./context.js";
 import { WhatsAppChecksumError, WhatsAppMediaExpiredError, WhatsAppMediaTooLargeError } from "./errors.js";
 import { Sha256, decodeDigest, encodeDigestLike, sameDigest } from "./sha256.js";
 
@@ -75,11 +63,8 @@ export interface MediaDownload {
 export async function getMediaUrl(context: MediaContext, mediaId: string, options?: GetMediaUrlOptions): Promise<MediaUrlResponse> {
   const id = checkMediaId(mediaId);
   const phoneNumberId = options?.phoneNumberId === undefined ? undefined : checkMediaId(options.phoneNumberId, "phoneNumberId");
-  const data = (await graphJson(
-    context,
-    { method: "GET", path: `/${id}`, query: { phone_number_id: phoneNumberId }, action: "getMediaUrl" },
-    options,
-  )) as Partial<MediaUrlResponse>;
+  const query = phoneNumberId === undefined ? "" : `?phone_number_id=${phoneNumberId}`;
+  const data = (await graphJson(context, { endpoint: "getMediaUrl", path: `/${id}`, query, action: "getMediaUrl" }, options)) as Partial<MediaUrlResponse>;
   if (typeof data.url !== "string" || data.url.length === 0) {
     throw new WhatsAppResponseError("getMediaUrl succeeded but the answer has no url", { status: 200, action: "getMediaUrl" });
   }
@@ -89,7 +74,7 @@ export async function getMediaUrl(context: MediaContext, mediaId: string, option
 /** `DELETE /{media-id}`. */
 export async function deleteMedia(context: MediaContext, mediaId: string, options?: MediaRequestOptions): Promise<SuccessResponse> {
   const id = checkMediaId(mediaId);
-  return (await graphJson(context, { method: "DELETE", path: `/${id}`, action: "deleteMedia" }, options)) as SuccessResponse;
+  return (await graphJson(context, { endpoint: "deleteMedia", path: `/${id}`, action: "deleteMedia" }, options)) as SuccessResponse;
 }
 
 /**
@@ -114,11 +99,10 @@ export async function downloadMedia(context: MediaContext, source: MediaSource, 
     if (url === undefined) url = await refresh(mediaId!);
     for (;;) {
       const target = checkDownloadUrl(url, context.baseUrl);
-      const summary: OperationSummary = { action: "downloadMedia", method: "GET", path: pathOf(target) };
-      const token = await tokenUnder(context, deadline);
+      const summary: DownloadSummary = { action: "downloadMedia", method: "GET", path: new URL(target).pathname };
       const started = Date.now();
-      const response = await sendWithToken(context, target, { method: "GET" }, deadline, summary, token);
-      log(context.logger, response.ok ? "info" : "warn", `whatsapp-calling: downloadMedia → ${response.status}`, {
+      const { response, token } = await fetchMedia(context, target, deadline, summary);
+      context.transport.log?.(response.ok ? "info" : "warn", `whatsapp-calling: downloadMedia → ${response.status}`, {
         ...summary,
         mediaId,
         status: response.status,
@@ -157,6 +141,26 @@ export async function downloadMedia(context: MediaContext, source: MediaSource, 
 /** The bytes of a media object, read to the end and checked: `downloadMedia` then `bytes()`. */
 export async function downloadMediaBytes(context: MediaContext, source: MediaSource, options?: DownloadMediaOptions): Promise<Uint8Array> {
   return (await downloadMedia(context, source, options)).bytes();
+}
+
+/** Where a download is, for log lines and errors: never its query string (Meta's signature). */
+type DownloadSummary = Required<Pick<RequestContext, "action" | "method" | "path">>;
+
+/** One GET of a media URL with the token, under the download's deadline; the answer's body is left unread. */
+async function fetchMedia(
+  context: MediaContext,
+  url: string,
+  deadline: Deadline,
+  summary: DownloadSummary,
+): Promise<{ response: Response; token: string }> {
+  const token = await raceAbort(context.transport.tokens.read(), deadline.signal);
+  try {
+    const init = { method: "GET", headers: { authorization: `Bearer ${token}` }, signal: deadline.signal };
+    return { response: await raceAbort(context.transport.fetch(url, init), deadline.signal), token };
+  } catch (error) {
+    if (deadline.signal.aborted) throw deadline.signal.reason;
+    throw new WhatsAppNetworkError({ cause: error, redact: (text) => redactSecrets(text, [token]), ...summary });
+  }
 }
 
 interface ExpectedDigest {
@@ -234,7 +238,7 @@ function contentLength(headers: Headers): number | undefined {
   return value !== null && /^[0-9]+$/.test(value.trim()) ? Number(value) : undefined;
 }
 
-async function downloadError(response: Response, deadline: Deadline, summary: OperationSummary, token: string): Promise<WhatsAppApiError> {
+async function downloadError(response: Response, deadline: Deadline, summary: DownloadSummary, token: string): Promise<WhatsAppApiError> {
   let text = "";
   try {
     text = await raceAbort(readText(response, ERROR_BODY_LIMIT), deadline.signal);
@@ -271,7 +275,7 @@ async function readText(response: Response, limit: number): Promise<string> {
  */
 function checkedStream(
   upstream: ReadableStream<Uint8Array> | null,
-  check: { maxBytes: number; expected: ExpectedDigest | undefined; mediaId: string | undefined; deadline: Deadline; summary: OperationSummary },
+  check: { maxBytes: number; expected: ExpectedDigest | undefined; mediaId: string | undefined; deadline: Deadline; summary: DownloadSummary },
 ): ReadableStream<Uint8Array> {
   const reader = upstream?.getReader();
   const hash = check.expected ? new Sha256() : undefined;

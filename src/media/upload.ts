@@ -69,7 +69,7 @@ export async function uploadVoicemailAnnouncement(
   const phoneNumberId = checkMediaId(context.phoneNumberId(), "phoneNumberId");
   const data = (await graphJson(
     context,
-    { method: "POST", path: `/${phoneNumberId}/media`, body: form, action: "uploadVoicemailAnnouncement" },
+    { endpoint: "uploadMedia", path: `/${phoneNumberId}/media`, body: form, action: "uploadVoicemailAnnouncement" },
     options,
   )) as Partial<MediaUploadResponse> & { id?: unknown };
   // Ids are strings on the wire; a number is taken too (the settings samples write the id unquoted).

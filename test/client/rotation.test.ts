@@ -135,14 +135,15 @@ describe("URL: version, phone number id, base URL, fetch", () => {
       phoneNumberId: "111",
       accessToken: "t",
       baseUrl: server.url,
-      fetch: (request) => {
-        seen.push(`${request.method} ${new URL(request.url).pathname}`);
-        return fetch(request);
+      // Called as the global fetch is: (url, init), never with a Request.
+      fetch: (input, init) => {
+        seen.push(`${init.method} ${new URL(input).pathname} ${typeof input}`);
+        return fetch(input, init);
       },
     });
     await calls.terminate(CALL_ID);
     await calls.raw.GET("/{phone-number-id}/settings", { params: { path: { "phone-number-id": "111" } } });
-    expect(seen).toEqual([`POST /${DEFAULT_API_VERSION}/111/calls`, `GET /${DEFAULT_API_VERSION}/111/settings`]);
+    expect(seen).toEqual([`POST /${DEFAULT_API_VERSION}/111/calls string`, `GET /${DEFAULT_API_VERSION}/111/settings string`]);
     expect(server.requests.map((r) => r.headers.authorization)).toEqual(["Bearer t", "Bearer t"]);
   });
 });

@@ -1,19 +1,20 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_API_VERSION, WhatsAppApiError, WhatsAppError, WhatsAppTimeoutError, WhatsAppValidationError } from "../../src/index.js";
 import {
+  DEFAULT_API_VERSION,
   DEFAULT_MEDIA_MAX_BYTES,
+  WhatsAppApiError,
   WhatsAppChecksumError,
+  WhatsAppError,
   WhatsAppMediaExpiredError,
   WhatsAppMediaTooLargeError,
-  deleteMedia,
-  downloadMedia,
-  downloadMediaBytes,
-  getMediaUrl,
-} from "../../src/media/index.js";
-import { PHONE_NUMBER_ID, TOKEN, mediaContext, useMediaServer, type MediaReply, type RecordedMediaRequest } from "./helpers.js";
+  WhatsAppTimeoutError,
+  WhatsAppValidationError,
+} from "../../src/index.js";
+import { PHONE_NUMBER_ID, TOKEN, mediaClient, useMediaServer, type MediaReply, type RecordedMediaRequest } from "./helpers.js";
 
 const server = useMediaServer();
+const client = () => mediaClient(server);
 const MEDIA_ID = "1002764438271669";
 const RECORDING = Buffer.from("OggS…a call recording, as bytes…\x00\x01\x02\xff");
 const SHA256_BASE64 = createHash("sha256").update(RECORDING).digest("base64");
@@ -82,9 +83,9 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 describe("getMediaUrl and deleteMedia", () => {
   it("GET /{version}/{media-id} with the token, phone_number_id when asked", async () => {
     server.setHandler(() => mediaUrlAnswer(1));
-    const context = mediaContext(server);
-    expect(await getMediaUrl(context, MEDIA_ID)).toEqual(mediaUrlAnswer(1).body);
-    await getMediaUrl(context, MEDIA_ID, { phoneNumberId: PHONE_NUMBER_ID });
+    const calls = client();
+    expect(await calls.getMediaUrl(MEDIA_ID)).toEqual(mediaUrlAnswer(1).body);
+    await calls.getMediaUrl(MEDIA_ID, { phoneNumberId: PHONE_NUMBER_ID });
     expect(server.requests).toHaveLength(2);
     expectGraphMediaRequest(server.requests[0]!);
     expectGraphMediaRequest(server.requests[1]!, `?phone_number_id=${PHONE_NUMBER_ID}`);
@@ -92,7 +93,7 @@ describe("getMediaUrl and deleteMedia", () => {
 
   it("DELETE /{version}/{media-id}", async () => {
     server.setHandler(() => ({ body: { success: true } }));
-    expect(await deleteMedia(mediaContext(server), MEDIA_ID)).toEqual({ success: true });
+    expect(await client().deleteMedia(MEDIA_ID)).toEqual({ success: true });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.method).toBe("DELETE");
     expect(server.requests[0]!.url).toBe(`${VERSION}/${MEDIA_ID}`);
@@ -104,7 +105,7 @@ describe("getMediaUrl and deleteMedia", () => {
       status: 400,
       body: { error: { message: `Invalid media id for token ${TOKEN}`, type: "OAuthException", code: 100, fbtrace_id: "Atrace" } },
     }));
-    const error = await rejection(deleteMedia(mediaContext(server), MEDIA_ID));
+    const error = await rejection(client().deleteMedia(MEDIA_ID));
     expect(error).toBeInstanceOf(WhatsAppApiError);
     expect(error).toMatchObject({ status: 400, code: 100, action: "deleteMedia", fbtraceId: "Atrace" });
     expect(JSON.stringify(error)).not.toContain(TOKEN);
@@ -113,8 +114,8 @@ describe("getMediaUrl and deleteMedia", () => {
   });
 
   it.each(["https://lookaside.fbsbx.com/x", "wamid.ABC", "", "12/34"])("refuses %j as a media id before sending", async (id) => {
-    await expect(getMediaUrl(mediaContext(server), id)).rejects.toBeInstanceOf(WhatsAppValidationError);
-    await expect(deleteMedia(mediaContext(server), id)).rejects.toBeInstanceOf(WhatsAppValidationError);
+    await expect(client().getMediaUrl(id)).rejects.toBeInstanceOf(WhatsAppValidationError);
+    await expect(client().deleteMedia(id)).rejects.toBeInstanceOf(WhatsAppValidationError);
     expect(server.requests).toHaveLength(0);
   });
 });
@@ -122,7 +123,7 @@ describe("getMediaUrl and deleteMedia", () => {
 describe("downloadMedia", () => {
   it("by id: asks Graph for the URL, downloads it with the token, checks the Media API's hex sha256", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
-    const download = await downloadMedia(mediaContext(server), MEDIA_ID);
+    const download = await client().downloadMedia(MEDIA_ID);
     expect(download).toMatchObject({ mimeType: "audio/ogg; codecs=opus", size: RECORDING.length, mediaId: MEDIA_ID, verified: true });
     expect(Buffer.from(await download.bytes())).toEqual(RECORDING);
     expect(server.requests).toHaveLength(2);
@@ -133,7 +134,7 @@ describe("downloadMedia", () => {
   it("from a webhook's media object: uses its url and Base64 sha256, no Graph call", async () => {
     route(() => mediaUrlAnswer(9), () => recordingAnswer);
     const audio = { id: MEDIA_ID, sha256: SHA256_BASE64, mime_type: "audio/ogg; codecs=opus", url: mediaUrl(1) };
-    const download = await downloadMedia(mediaContext(server), audio);
+    const download = await client().downloadMedia(audio);
     expect(download.verified).toBe(true);
     expect(await readAll(download.body)).toEqual(RECORDING);
     expect(server.requests).toHaveLength(1);
@@ -142,12 +143,12 @@ describe("downloadMedia", () => {
 
   it("downloadMediaBytes collects the stream", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
-    expect(Buffer.from(await downloadMediaBytes(mediaContext(server), { url: mediaUrl(1), sha256: SHA256_BASE64 }))).toEqual(RECORDING);
+    expect(Buffer.from(await client().downloadMediaBytes({ url: mediaUrl(1), sha256: SHA256_BASE64 }))).toEqual(RECORDING);
   });
 
   it("a checksum mismatch ends the stream with WhatsAppChecksumError", async () => {
     route(() => mediaUrlAnswer(1), () => ({ body: Buffer.concat([RECORDING, Buffer.from("!")]) }));
-    const download = await downloadMedia(mediaContext(server), { id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
+    const download = await client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
     const error = await rejection(download.bytes());
     expect(error).toBeInstanceOf(WhatsAppChecksumError);
     expect(error).toBeInstanceOf(WhatsAppError);
@@ -157,7 +158,7 @@ describe("downloadMedia", () => {
 
   it("a checksum mismatch against the Media API's hex digest is reported in hex", async () => {
     route(() => mediaUrlAnswer(1, { sha256: "00".repeat(32) }), () => recordingAnswer);
-    const error = await rejection(downloadMediaBytes(mediaContext(server), MEDIA_ID));
+    const error = await rejection(client().downloadMediaBytes(MEDIA_ID));
     expect(error).toBeInstanceOf(WhatsAppChecksumError);
     expect(error).toMatchObject({ expected: "00".repeat(32), actual: SHA256_HEX });
   });
@@ -165,13 +166,13 @@ describe("downloadMedia", () => {
   it("an explicit sha256 option wins over the source's", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
     const error = await rejection(
-      downloadMediaBytes(mediaContext(server), { url: mediaUrl(1), sha256: SHA256_BASE64 }, { sha256: "11".repeat(32) }),
+      client().downloadMediaBytes({ url: mediaUrl(1), sha256: SHA256_BASE64 }, { sha256: "11".repeat(32) }),
     );
     expect(error).toMatchObject({ name: "WhatsAppChecksumError", expected: "11".repeat(32) });
   });
 
   it("refuses a sha256 that is not a SHA-256 digest, before sending", async () => {
-    await expect(downloadMedia(mediaContext(server), { url: mediaUrl(1), sha256: "not-a-digest" })).rejects.toBeInstanceOf(
+    await expect(client().downloadMedia({ url: mediaUrl(1), sha256: "not-a-digest" })).rejects.toBeInstanceOf(
       WhatsAppValidationError,
     );
     expect(server.requests).toHaveLength(0);
@@ -179,7 +180,7 @@ describe("downloadMedia", () => {
 
   it("an expired webhook URL (404): one fresh URL by media id, then the bytes", async () => {
     const graph = route(() => mediaUrlAnswer(2), (n) => (n === 1 ? notFound : recordingAnswer));
-    const download = await downloadMedia(mediaContext(server), { id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
+    const download = await client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
     expect(Buffer.from(await download.bytes())).toEqual(RECORDING);
     expect(graph.graphCalls()).toBe(1);
     expect(server.requests).toHaveLength(3);
@@ -190,13 +191,13 @@ describe("downloadMedia", () => {
 
   it.each([403, 410])("HTTP %i on the URL counts as expired too", async (status) => {
     route(() => mediaUrlAnswer(2), (n) => (n === 1 ? { status } : recordingAnswer));
-    expect(Buffer.from(await downloadMediaBytes(mediaContext(server), { id: MEDIA_ID, url: mediaUrl(1) }))).toEqual(RECORDING);
+    expect(Buffer.from(await client().downloadMediaBytes({ id: MEDIA_ID, url: mediaUrl(1) }))).toEqual(RECORDING);
     expect(server.requests).toHaveLength(3);
   });
 
   it("a second 404 on the fresh URL is WhatsAppMediaExpiredError, after exactly one refresh", async () => {
     const graph = route(() => mediaUrlAnswer(2), () => notFound);
-    const error = await rejection(downloadMedia(mediaContext(server), { id: MEDIA_ID, url: mediaUrl(1) }));
+    const error = await rejection(client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1) }));
     expect(error).toBeInstanceOf(WhatsAppMediaExpiredError);
     expect(error).toMatchObject({ status: 404, mediaId: MEDIA_ID, refreshed: true });
     expect(graph.graphCalls()).toBe(1);
@@ -209,7 +210,7 @@ describe("downloadMedia", () => {
     function graphCount() {
       return ++count;
     }
-    const error = await rejection(downloadMedia(mediaContext(server), MEDIA_ID));
+    const error = await rejection(client().downloadMedia(MEDIA_ID));
     expect(error).toMatchObject({ name: "WhatsAppMediaExpiredError", refreshed: true });
     expect(graph.graphCalls()).toBe(2);
     expect(server.requests).toHaveLength(4);
@@ -217,7 +218,7 @@ describe("downloadMedia", () => {
 
   it("a bare URL without media id cannot be refreshed: the 404 is WhatsAppMediaExpiredError at once", async () => {
     route(() => mediaUrlAnswer(2), () => notFound);
-    const error = await rejection(downloadMedia(mediaContext(server), mediaUrl(1)));
+    const error = await rejection(client().downloadMedia(mediaUrl(1)));
     expect(error).toMatchObject({ name: "WhatsAppMediaExpiredError", status: 404, refreshed: false, mediaId: undefined });
     expect((error as Error).message).toMatch(/mediaId/);
     expect(server.requests).toHaveLength(1);
@@ -225,12 +226,12 @@ describe("downloadMedia", () => {
 
   it("a bare URL with the mediaId option is refreshed", async () => {
     route(() => mediaUrlAnswer(2), (n) => (n === 1 ? notFound : recordingAnswer));
-    expect(Buffer.from(await downloadMediaBytes(mediaContext(server), mediaUrl(1), { mediaId: MEDIA_ID }))).toEqual(RECORDING);
+    expect(Buffer.from(await client().downloadMediaBytes(mediaUrl(1), { mediaId: MEDIA_ID }))).toEqual(RECORDING);
   });
 
   it("another error status is a WhatsAppApiError with the status, its text without the token", async () => {
     route(() => mediaUrlAnswer(1), () => ({ status: 500, body: `upstream failed for Bearer ${TOKEN}` }));
-    const error = await rejection(downloadMedia(mediaContext(server), { id: MEDIA_ID, url: mediaUrl(1) }));
+    const error = await rejection(client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1) }));
     expect(error).toBeInstanceOf(WhatsAppApiError);
     expect(error).toMatchObject({ status: 500, action: "downloadMedia", retryable: true });
     expect((error as Error).message).not.toContain(TOKEN);
@@ -240,14 +241,14 @@ describe("downloadMedia", () => {
 
   it("an announced Content-Length over maxBytes fails before the body is read", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
-    const error = await rejection(downloadMedia(mediaContext(server), mediaUrl(1), { maxBytes: RECORDING.length - 1 }));
+    const error = await rejection(client().downloadMedia(mediaUrl(1), { maxBytes: RECORDING.length - 1 }));
     expect(error).toBeInstanceOf(WhatsAppMediaTooLargeError);
     expect(error).toMatchObject({ maxBytes: RECORDING.length - 1, size: RECORDING.length });
   });
 
   it("a file_size over maxBytes fails before the download is requested", async () => {
     route(() => mediaUrlAnswer(1, { file_size: "5000" }), () => recordingAnswer);
-    const error = await rejection(downloadMedia(mediaContext(server), MEDIA_ID, { maxBytes: 4999 }));
+    const error = await rejection(client().downloadMedia(MEDIA_ID, { maxBytes: 4999 }));
     expect(error).toMatchObject({ name: "WhatsAppMediaTooLargeError", size: 5000, maxBytes: 4999 });
     expect(server.requests).toHaveLength(1);
   });
@@ -257,7 +258,7 @@ describe("downloadMedia", () => {
     const count = 2048; // 128 MiB offered
     route(() => mediaUrlAnswer(1), () => ({ headers: { "content-type": "audio/ogg" }, chunks: { size: chunk, count } }));
     const maxBytes = 1024 * 1024;
-    const download = await downloadMedia(mediaContext(server), mediaUrl(1), { maxBytes });
+    const download = await client().downloadMedia(mediaUrl(1), { maxBytes });
     expect(download.size).toBeUndefined();
     const error = await rejection(download.bytes());
     expect(error).toBeInstanceOf(WhatsAppMediaTooLargeError);
@@ -275,7 +276,7 @@ describe("downloadMedia", () => {
   it("the caller's abort ends the stream with its reason and closes the connection", async () => {
     route(() => mediaUrlAnswer(1), () => ({ chunks: { size: 64 * 1024, count: 2048 } }));
     const controller = new AbortController();
-    const download = await downloadMedia(mediaContext(server), mediaUrl(1), { signal: controller.signal });
+    const download = await client().downloadMedia(mediaUrl(1), { signal: controller.signal });
     const reader = download.body.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);
@@ -288,7 +289,7 @@ describe("downloadMedia", () => {
   it("an abort before the answer rejects with the caller's reason", async () => {
     route(() => mediaUrlAnswer(1), () => ({ hang: true }));
     const controller = new AbortController();
-    const pending = downloadMedia(mediaContext(server), mediaUrl(1), { signal: controller.signal });
+    const pending = client().downloadMedia(mediaUrl(1), { signal: controller.signal });
     const reason = new Error("stop");
     setTimeout(() => controller.abort(reason), 20);
     await expect(pending).rejects.toBe(reason);
@@ -296,7 +297,7 @@ describe("downloadMedia", () => {
 
   it("a body that stalls hits the deadline: WhatsAppTimeoutError", async () => {
     route(() => mediaUrlAnswer(1), () => ({ stall: true }));
-    const download = await downloadMedia(mediaContext(server), mediaUrl(1), { timeoutMs: 150 });
+    const download = await client().downloadMedia(mediaUrl(1), { timeoutMs: 150 });
     const error = await rejection(download.bytes());
     expect(error).toBeInstanceOf(WhatsAppTimeoutError);
     expect(error).toMatchObject({ action: "downloadMedia", timeoutMs: 150 });
@@ -304,13 +305,13 @@ describe("downloadMedia", () => {
 
   it("cancelling the stream closes the connection", async () => {
     route(() => mediaUrlAnswer(1), () => ({ chunks: { size: 64 * 1024, count: 2048 } }));
-    const download = await downloadMedia(mediaContext(server), mediaUrl(1));
+    const download = await client().downloadMedia(mediaUrl(1));
     await download.body.cancel();
     expect((await server.streams[0]!).closedEarly).toBe(true);
   });
 
   it("never sends the token over plain http to another host", async () => {
-    const error = await rejection(downloadMedia(mediaContext(server), "http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"));
+    const error = await rejection(client().downloadMedia("http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"));
     expect(error).toBeInstanceOf(WhatsAppValidationError);
     expect((error as Error).message).toMatch(/refusing to send the access token/);
   });
@@ -321,14 +322,52 @@ describe("downloadMedia", () => {
       () => ({ status: 401, body: { error: { message: `bad token ${TOKEN}`, code: 190, type: "OAuthException" } } }),
       () => ({ status: 500, body: { error: { message: `echo ${TOKEN}`, code: 1 } } }),
     );
-    failures.push(await rejection(downloadMedia(mediaContext(server), MEDIA_ID)));
-    failures.push(await rejection(downloadMedia(mediaContext(server), mediaUrl(1))));
+    failures.push(await rejection(client().downloadMedia(MEDIA_ID)));
+    failures.push(await rejection(client().downloadMedia(mediaUrl(1))));
     route(() => mediaUrlAnswer(1), () => ({ body: RECORDING }));
-    failures.push(await rejection(downloadMediaBytes(mediaContext(server), mediaUrl(1), { sha256: "22".repeat(32) })));
+    failures.push(await rejection(client().downloadMediaBytes(mediaUrl(1), { sha256: "22".repeat(32) })));
     for (const failure of failures) {
       expect(failure).toBeInstanceOf(WhatsAppError);
       const everything = JSON.stringify(failure, Object.getOwnPropertyNames(failure)) + String((failure as Error).stack);
       expect(everything).not.toContain(TOKEN);
     }
+  });
+});
+
+describe("on the client's request path", () => {
+  it("getMediaUrl is retried after a 5xx; the download follows", async () => {
+    let graphCalls = 0;
+    route(
+      () => (++graphCalls === 1 ? { status: 503, body: { error: { message: "busy", code: 2, is_transient: true } } } : mediaUrlAnswer(1)),
+      () => recordingAnswer,
+    );
+    const calls = mediaClient(server, { retry: { retries: 1, minDelayMs: 1, maxDelayMs: 1 } });
+    expect(Buffer.from(await calls.downloadMediaBytes(MEDIA_ID))).toEqual(RECORDING);
+    expect(server.requests.map((request) => request.path)).toEqual([`${VERSION}/${MEDIA_ID}`, `${VERSION}/${MEDIA_ID}`, ATTACHMENT_PATH]);
+  });
+
+  it("a 401/190 on getMediaUrl refreshes the token once; the download then carries the new token", async () => {
+    const fresh = "EAAG-refreshed-media-token-9876543210";
+    route(
+      (request) =>
+        request.headers.authorization === `Bearer ${TOKEN}`
+          ? { status: 401, body: { error: { message: "Error validating access token", type: "OAuthException", code: 190 } } }
+          : mediaUrlAnswer(1),
+      () => recordingAnswer,
+    );
+    let refreshes = 0;
+    const calls = mediaClient(server, { refreshAccessToken: async () => (refreshes++, fresh) });
+    expect(Buffer.from(await calls.downloadMediaBytes(MEDIA_ID))).toEqual(RECORDING);
+    expect(refreshes).toBe(1);
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${fresh}`, `Bearer ${fresh}`]);
+  });
+
+  it("the download reads the token at its start: a rotation reaches the next download", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    const calls = mediaClient(server);
+    await calls.downloadMediaBytes(mediaUrl(1));
+    calls.setAccessToken("EAAG-rotated-token-000111222");
+    await calls.downloadMediaBytes(mediaUrl(1));
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${TOKEN}`, "Bearer EAAG-rotated-token-000111222"]);
   });
 });

@@ -4,8 +4,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { DEFAULT_API_VERSION } from "../../src/index.js";
-import type { MediaContext } from "../../src/media/index.js";
+import { createCallingClient, type CallingClient, type CallingClientOptions } from "../../src/index.js";
 
 export interface RecordedMediaRequest {
   method: string;
@@ -174,16 +173,9 @@ export function parseMultipart(body: Buffer, contentType: string | undefined): M
 export const TOKEN = "EAAG-media-test-token-0123456789";
 export const PHONE_NUMBER_ID = "117823401562387";
 
-/** The context a client gives the media functions, pointed at the test server. */
-export function mediaContext(server: MediaServer, overrides: Partial<MediaContext> = {}): MediaContext {
-  return {
-    fetch: (request) => fetch(request),
-    baseUrl: `${server.url}/${DEFAULT_API_VERSION}`,
-    token: () => Promise.resolve(TOKEN),
-    phoneNumberId: () => PHONE_NUMBER_ID,
-    timeoutMs: 10_000,
-    ...overrides,
-  };
+/** A client pointed at the test server (the media methods are the client's). */
+export function mediaClient(server: MediaServer, options: Partial<CallingClientOptions> = {}): CallingClient {
+  return createCallingClient({ phoneNumberId: PHONE_NUMBER_ID, accessToken: TOKEN, baseUrl: server.url, timeoutMs: 10_000, ...options });
 }
 
 // ---------------------------------------------------------------- OGG/Opus files (RFC 3533, RFC 7845)

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { WhatsAppResponseError, type TranscriptDocument } from "../../src/index.js";
-import { WhatsAppChecksumError, fetchTranscript } from "../../src/media/index.js";
-import { TOKEN, mediaContext, useMediaServer } from "./helpers.js";
+import { WhatsAppChecksumError, WhatsAppResponseError, type TranscriptDocument } from "../../src/index.js";
+import { TOKEN, mediaClient, useMediaServer } from "./helpers.js";
 
 const server = useMediaServer();
+const client = () => mediaClient(server);
 
 // The transcript document of Meta's "Call transcription" page (Jun 18, 2026), as in calling-api-2026.md §2.
 const TRANSCRIPT = {
@@ -48,7 +48,7 @@ function serve(body: Buffer | string) {
 describe("fetchTranscript", () => {
   it("downloads the webhook's document with the token and parses it into the typed document", async () => {
     serve(bytes);
-    const transcript = await fetchTranscript(mediaContext(server), document);
+    const transcript = await client().fetchTranscript(document);
     expect(transcript).toEqual(TRANSCRIPT);
     expect(transcript.transcript.segments?.[0]?.words?.[0]?.word).toBe("Hello,");
     expect(server.requests).toHaveLength(1);
@@ -58,13 +58,13 @@ describe("fetchTranscript", () => {
 
   it("checks the document's sha256", async () => {
     serve(JSON.stringify({ ...TRANSCRIPT, transcript: { ...TRANSCRIPT.transcript, text: "[Business] changed" } }));
-    await expect(fetchTranscript(mediaContext(server), document)).rejects.toBeInstanceOf(WhatsAppChecksumError);
+    await expect(client().fetchTranscript(document)).rejects.toBeInstanceOf(WhatsAppChecksumError);
   });
 
   it("passes on fields it does not know, and takes a document without segments", async () => {
     const minimal = { transcript: { text: "", language: "xx", future_field: 1 }, extra: true };
     serve(JSON.stringify(minimal));
-    expect(await fetchTranscript(mediaContext(server), { url: document.url })).toEqual(minimal);
+    expect(await client().fetchTranscript({ url: document.url })).toEqual(minimal);
   });
 
   it.each([
@@ -73,7 +73,7 @@ describe("fetchTranscript", () => {
     ["a JSON array", "[]", /no `transcript` object/],
   ])("%s is a WhatsAppResponseError", async (_, body, message) => {
     serve(body);
-    const error = await fetchTranscript(mediaContext(server), { url: document.url }).catch((e: unknown) => e);
+    const error = await client().fetchTranscript({ url: document.url }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WhatsAppResponseError);
     expect((error as Error).message).toMatch(message);
   });

@@ -134,8 +134,8 @@ it(`${TOTAL} mixed actions at concurrency ${CONCURRENCY} against 429/503/reset/s
     if (!closed) await server.close();
   };
 
-  // The key of the action being run reaches the server as a header, so the fault schedule can follow each
-  // action's attempts. The request itself goes out through the real fetch.
+  // The key of the action being run reaches the server as a header added by the request hook, so the fault
+  // schedule can follow each action's attempts. The request itself goes out through the real fetch.
   const currentKey = new AsyncLocalStorage<string>();
   let fetches = 0;
   const retries: RetryInfo[] = [];
@@ -146,10 +146,10 @@ it(`${TOTAL} mixed actions at concurrency ${CONCURRENCY} against 429/503/reset/s
     timeoutMs: TIMEOUT_MS,
     retry: RETRY,
     onRetry: (info) => retries.push(info),
-    fetch: (request) => {
+    hooks: { onRequest: () => ({ "x-load-key": currentKey.getStore() ?? "untagged" }) },
+    fetch: (input, init) => {
       fetches += 1;
-      request.headers.set("x-load-key", currentKey.getStore() ?? "untagged");
-      return fetch(request);
+      return fetch(input, init);
     },
   });
 
