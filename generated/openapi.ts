@@ -375,6 +375,37 @@ export interface components {
         };
         /** @description An SDP answer. An answerer must choose `a=setup:active` or `a=setup:passive` (RFC 5763, section 5), so an SDP with `a=setup:actpass` is an offer, most likely the caller's offer sent back by mistake. */
         AnswerSdp: components["schemas"]["Sdp"] & unknown;
+        /**
+         * @description The language of the announcement Meta mixes into both audio streams before recording or transcribing ("The audio of this call will be recorded for the following purpose: …"). The values Meta lists as localized for recording ("Call recording", Updated May 31, 2026); for transcription ("Call transcription", Updated Jun 18, 2026) `nl` and `es_ES` are accepted but play the English announcement. `pt` is Brazilian Portuguese, `es` Latin American Spanish.
+         * @enum {string}
+         */
+        AnnouncementLanguage: "en" | "en_US" | "en_AU" | "en_CA" | "en_GB" | "en_IN" | "en_NZ" | "nl" | "fr" | "de" | "hi" | "it" | "kn" | "pt" | "es" | "es_ES" | "te" | "vi";
+        /** @description Recording or transcription of one call, asked for on `connect` or `accept` (not on pre_accept, reject or terminate; there is no settings switch). `DISABLED` opts out explicitly; leaving the object out means the same. When enabled, `purpose` and `announcement_language` are required: the purpose is spoken to both parties, in that language. Sent together, recording and transcription share one announcement, made from the `recording` object's values. */
+        AnnouncedCallProcessing: {
+            /** @enum {string} */
+            status: "ENABLED" | "DISABLED";
+            /** @description Spoken to both parties; at most 250 characters, written in the announcement language. */
+            purpose?: string;
+            announcement_language?: components["schemas"]["AnnouncementLanguage"];
+        };
+        /**
+         * @description Record the call's audio ("Call recording", Updated May 31, 2026). The recording arrives in a `call_recording_available` webhook after the call.
+         * @example {
+         *       "status": "ENABLED",
+         *       "purpose": "quality assurance",
+         *       "announcement_language": "en_US"
+         *     }
+         */
+        CallRecordingRequest: components["schemas"]["AnnouncedCallProcessing"];
+        /**
+         * @description Transcribe the call ("Call transcription", Updated Jun 18, 2026). The transcript's language is detected, not asked for; it arrives in a `call_transcription_available` webhook after the call.
+         * @example {
+         *       "status": "ENABLED",
+         *       "purpose": "quality assurance",
+         *       "announcement_language": "en_US"
+         *     }
+         */
+        CallTranscriptionRequest: components["schemas"]["AnnouncedCallProcessing"];
         /** @description Place a business-initiated call. Name the user by phone number (`to`), by BSUID (`recipient`), or both (then `to` wins). The user must have granted call permission. Not idempotent: a repeated connect can ring the user twice, so clients must not repeat it on their own. */
         ConnectCallRequest: {
             messaging_product: components["schemas"]["MessagingProduct"];
@@ -384,6 +415,8 @@ export interface components {
             recipient?: components["schemas"]["BusinessScopedUserId"];
             session: components["schemas"]["OfferSession"];
             biz_opaque_callback_data?: components["schemas"]["BizOpaqueCallbackData"];
+            recording?: components["schemas"]["CallRecordingRequest"];
+            transcription?: components["schemas"]["CallTranscriptionRequest"];
         } & ({
             to: components["schemas"]["PhoneNumber"];
         } | {
@@ -404,6 +437,8 @@ export interface components {
              * @enum {string}
              */
             action: "pre_accept";
+            /** @description The caller's phone number. Optional, and not sent by default: see `x-decision-to`. */
+            to?: components["schemas"]["PhoneNumber"];
             session: components["schemas"]["AnswerSession"];
         };
         /** @description Answer a user-initiated call. The SDP must equal the one sent with pre_accept. */
@@ -415,8 +450,12 @@ export interface components {
              * @enum {string}
              */
             action: "accept";
+            /** @description The caller's phone number. Optional, and not sent by default: see `x-decision-to`. */
+            to?: components["schemas"]["PhoneNumber"];
             session: components["schemas"]["AnswerSession"];
             biz_opaque_callback_data?: components["schemas"]["BizOpaqueCallbackData"];
+            recording?: components["schemas"]["CallRecordingRequest"];
+            transcription?: components["schemas"]["CallTranscriptionRequest"];
         };
         /** @description Decline a user-initiated call. No SDP. */
         RejectCallRequest: {
@@ -1092,6 +1131,10 @@ export type UnixTimestamp = components['schemas']['UnixTimestamp'];
 export type OfferSession = components['schemas']['OfferSession'];
 export type AnswerSession = components['schemas']['AnswerSession'];
 export type AnswerSdp = components['schemas']['AnswerSdp'];
+export type AnnouncementLanguage = components['schemas']['AnnouncementLanguage'];
+export type AnnouncedCallProcessing = components['schemas']['AnnouncedCallProcessing'];
+export type CallRecordingRequest = components['schemas']['CallRecordingRequest'];
+export type CallTranscriptionRequest = components['schemas']['CallTranscriptionRequest'];
 export type ConnectCallRequest = components['schemas']['ConnectCallRequest'];
 export type PreAcceptCallRequest = components['schemas']['PreAcceptCallRequest'];
 export type AcceptCallRequest = components['schemas']['AcceptCallRequest'];

@@ -3690,7 +3690,7 @@ return errors === 0;
 validate1.evaluated = {"props":{"object":true,"entry":true},"dynamicProps":false,"dynamicItems":false};
 
 const validateConnectCallRequest_ = validate93;
-const schema28 = {"allOf":[{"type":"object","required":["messaging_product","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"action":{"type":"string","const":"connect"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"},"session":{"$ref":"#/components/schemas/OfferSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}},{"anyOf":[{"type":"object","required":["to"],"properties":{"to":{"$ref":"#/components/schemas/PhoneNumber"}}},{"type":"object","required":["recipient"],"properties":{"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"}}}]}]};
+const schema28 = {"allOf":[{"type":"object","required":["messaging_product","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"action":{"type":"string","const":"connect"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"},"session":{"$ref":"#/components/schemas/OfferSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"},"recording":{"$ref":"#/components/schemas/CallRecordingRequest"},"transcription":{"$ref":"#/components/schemas/CallTranscriptionRequest"}}},{"anyOf":[{"type":"object","required":["to"],"properties":{"to":{"$ref":"#/components/schemas/PhoneNumber"}}},{"type":"object","required":["recipient"],"properties":{"recipient":{"$ref":"#/components/schemas/BusinessScopedUserId"}}}]}]};
 const schema29 = {"type":"string","pattern":"^\\+?[0-9][0-9 ().-]{3,30}$"};
 const pattern5 = new RegExp("^\\+?[0-9][0-9 ().-]{3,30}$", "u");
 
@@ -3871,6 +3871,265 @@ return errors === 0;
 }
 validate103.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
+const schema34 = {"allOf":[{"$ref":"#/components/schemas/AnnouncedCallProcessing"}]};
+const schema35 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["ENABLED","DISABLED"]},"purpose":{"type":"string","minLength":1,"maxLength":250},"announcement_language":{"$ref":"#/components/schemas/AnnouncementLanguage"}},"if":{"type":"object","required":["status"],"properties":{"status":{"const":"ENABLED"}}},"then":{"type":"object","required":["purpose","announcement_language"],"properties":{"purpose":{},"announcement_language":{}}}};
+const schema36 = {"type":"string","enum":["en","en_US","en_AU","en_CA","en_GB","en_IN","en_NZ","nl","fr","de","hi","it","kn","pt","es","es_ES","te","vi"]};
+
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate107.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((((((((((((((data === "en") || (data === "en_US")) || (data === "en_AU")) || (data === "en_CA")) || (data === "en_GB")) || (data === "en_IN")) || (data === "en_NZ")) || (data === "nl")) || (data === "fr")) || (data === "de")) || (data === "hi")) || (data === "it")) || (data === "kn")) || (data === "pt")) || (data === "es")) || (data === "es_ES")) || (data === "te")) || (data === "vi"))){
+validate107.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate107.errors = vErrors;
+return errors === 0;
+}
+validate107.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate106.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs1 = errors;
+let valid0 = true;
+const _errs2 = errors;
+if(errors === _errs2){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.status === undefined) && (missing0 = "status")){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data.status !== undefined){
+if("ENABLED" !== data.status){
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err2 = {};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var _valid0 = _errs2 === errors;
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs5 = errors;
+if(errors === _errs5){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if(((data.purpose === undefined) && (missing1 = "purpose")) || ((data.announcement_language === undefined) && (missing1 = "announcement_language"))){
+validate106.errors = [{instancePath,schemaPath:"#/then/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+}
+else {
+validate106.errors = [{instancePath,schemaPath:"#/then/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var _valid0 = _errs5 === errors;
+valid0 = _valid0;
+if(valid0){
+var props0 = {};
+props0.purpose = true;
+props0.announcement_language = true;
+props0.status = true;
+}
+}
+if(!valid0){
+const err3 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate106.errors = vErrors;
+return false;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if((data.status === undefined) && (missing2 = "status")){
+validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(props0 !== true){
+props0 = props0 || {};
+props0.status = true;
+props0.purpose = true;
+props0.announcement_language = true;
+}
+if(data.status !== undefined){
+let data1 = data.status;
+const _errs7 = errors;
+if(typeof data1 !== "string"){
+validate106.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data1 === "ENABLED") || (data1 === "DISABLED"))){
+validate106.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema35.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid2 = _errs7 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data.purpose !== undefined){
+let data2 = data.purpose;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data2 === "string"){
+if(func0(data2) > 250){
+validate106.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/maxLength",keyword:"maxLength",params:{limit: 250},message:"must NOT have more than 250 characters"}];
+return false;
+}
+else {
+if(func0(data2) < 1){
+validate106.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate106.errors = [{instancePath:instancePath+"/purpose",schemaPath:"#/properties/purpose/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data.announcement_language !== undefined){
+const _errs11 = errors;
+if(!(validate107(data.announcement_language, {instancePath:instancePath+"/announcement_language",parentData:data,parentDataProperty:"announcement_language",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+errors = vErrors.length;
+}
+var valid2 = _errs11 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+else {
+validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate106.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate106.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+
+function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate105.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate106(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+errors = vErrors.length;
+}
+else {
+var props0 = validate106.evaluated.props;
+}
+validate105.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate105.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+const schema37 = {"allOf":[{"$ref":"#/components/schemas/AnnouncedCallProcessing"}]};
+
+function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate111.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate106(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+errors = vErrors.length;
+}
+else {
+var props0 = validate106.evaluated.props;
+}
+validate111.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate111.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
 
 function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3967,6 +4226,32 @@ var valid1 = _errs8 === errors;
 else {
 var valid1 = true;
 }
+if(valid1){
+if(data.recording !== undefined){
+const _errs9 = errors;
+if(!(validate105(data.recording, {instancePath:instancePath+"/recording",parentData:data,parentDataProperty:"recording",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+errors = vErrors.length;
+}
+var valid1 = _errs9 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.transcription !== undefined){
+const _errs10 = errors;
+if(!(validate111(data.transcription, {instancePath:instancePath+"/transcription",parentData:data,parentDataProperty:"transcription",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+errors = vErrors.length;
+}
+var valid1 = _errs10 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
 }
 }
 }
@@ -3981,11 +4266,11 @@ return false;
 }
 var valid0 = _errs0 === errors;
 if(valid0){
-const _errs9 = errors;
-const _errs10 = errors;
-let valid2 = false;
 const _errs11 = errors;
-if(errors === _errs11){
+const _errs12 = errors;
+let valid2 = false;
+const _errs13 = errors;
+if(errors === _errs13){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((data.to === undefined) && (missing1 = "to")){
@@ -4018,14 +4303,14 @@ vErrors.push(err1);
 errors++;
 }
 }
-var _valid0 = _errs11 === errors;
+var _valid0 = _errs13 === errors;
 valid2 = valid2 || _valid0;
 if(_valid0){
-var props0 = {};
-props0.to = true;
+var props2 = {};
+props2.to = true;
 }
-const _errs14 = errors;
-if(errors === _errs14){
+const _errs16 = errors;
+if(errors === _errs16){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if((data.recipient === undefined) && (missing2 = "recipient")){
@@ -4058,12 +4343,12 @@ vErrors.push(err3);
 errors++;
 }
 }
-var _valid0 = _errs14 === errors;
+var _valid0 = _errs16 === errors;
 valid2 = valid2 || _valid0;
 if(_valid0){
-if(props0 !== true){
-props0 = props0 || {};
-props0.recipient = true;
+if(props2 !== true){
+props2 = props2 || {};
+props2.recipient = true;
 }
 }
 if(!valid2){
@@ -4079,45 +4364,47 @@ validate93.errors = vErrors;
 return false;
 }
 else {
-errors = _errs10;
+errors = _errs12;
 if(vErrors !== null){
-if(_errs10){
-vErrors.length = _errs10;
+if(_errs12){
+vErrors.length = _errs12;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid0 = _errs9 === errors;
+var valid0 = _errs11 === errors;
 if(valid0){
-if(props0 !== true){
-props0 = props0 || {};
-props0.messaging_product = true;
-props0.action = true;
-props0.to = true;
-props0.recipient = true;
-props0.session = true;
-props0.biz_opaque_callback_data = true;
+if(props2 !== true){
+props2 = props2 || {};
+props2.messaging_product = true;
+props2.action = true;
+props2.to = true;
+props2.recipient = true;
+props2.session = true;
+props2.biz_opaque_callback_data = true;
+props2.recording = true;
+props2.transcription = true;
 }
 }
 }
 validate93.errors = vErrors;
-evaluated0.props = props0;
+evaluated0.props = props2;
 return errors === 0;
 }
 validate93.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const validatePreAcceptCallRequest_ = validate107;
-const schema34 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"pre_accept"},"session":{"$ref":"#/components/schemas/AnswerSession"}}};
-const schema35 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"answer"},"sdp":{"$ref":"#/components/schemas/AnswerSdp"}}};
-const schema36 = {"allOf":[{"$ref":"#/components/schemas/Sdp"},{"not":{"type":"string","pattern":"a=setup:actpass"}}]};
+const validatePreAcceptCallRequest_ = validate116;
+const schema38 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"pre_accept"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"session":{"$ref":"#/components/schemas/AnswerSession"}}};
+const schema39 = {"type":"object","required":["sdp_type","sdp"],"properties":{"sdp_type":{"type":"string","const":"answer"},"sdp":{"$ref":"#/components/schemas/AnswerSdp"}}};
+const schema40 = {"allOf":[{"$ref":"#/components/schemas/Sdp"},{"not":{"type":"string","pattern":"a=setup:actpass"}}]};
 const pattern8 = new RegExp("a=setup:actpass", "u");
 
-function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate111.evaluated;
+const evaluated0 = validate121.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4160,7 +4447,7 @@ errors++;
 }
 var valid1 = _errs3 === errors;
 if(valid1){
-validate111.errors = [{instancePath,schemaPath:"#/allOf/1/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate121.errors = [{instancePath,schemaPath:"#/allOf/1/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -4176,260 +4463,11 @@ vErrors = null;
 }
 var valid0 = _errs1 === errors;
 }
-validate111.errors = vErrors;
+validate121.errors = vErrors;
 return errors === 0;
 }
-validate111.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate121.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-
-function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate110.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.sdp_type === undefined) && (missing0 = "sdp_type")) || ((data.sdp === undefined) && (missing0 = "sdp"))){
-validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.sdp_type !== undefined){
-let data0 = data.sdp_type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate110.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("answer" !== data0){
-validate110.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "answer"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sdp !== undefined){
-const _errs3 = errors;
-if(!(validate111(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-else {
-validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate110.errors = vErrors;
-return errors === 0;
-}
-validate110.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate107.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
-validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.messaging_product !== undefined){
-const _errs1 = errors;
-if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.call_id !== undefined){
-const _errs2 = errors;
-if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.action !== undefined){
-let data2 = data.action;
-const _errs3 = errors;
-if(typeof data2 !== "string"){
-validate107.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("pre_accept" !== data2){
-validate107.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "pre_accept"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.session !== undefined){
-const _errs5 = errors;
-if(!(validate110(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate107.errors = vErrors;
-return errors === 0;
-}
-validate107.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true},"dynamicProps":false,"dynamicItems":false};
-
-const validateAcceptCallRequest_ = validate115;
-const schema37 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"accept"},"session":{"$ref":"#/components/schemas/AnswerSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"}}};
-
-function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate115.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
-validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.messaging_product !== undefined){
-const _errs1 = errors;
-if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.call_id !== undefined){
-const _errs2 = errors;
-if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.action !== undefined){
-let data2 = data.action;
-const _errs3 = errors;
-if(typeof data2 !== "string"){
-validate115.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("accept" !== data2){
-validate115.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "accept"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.session !== undefined){
-const _errs5 = errors;
-if(!(validate110(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.biz_opaque_callback_data !== undefined){
-const _errs6 = errors;
-if(!(validate103(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate115.errors = vErrors;
-return errors === 0;
-}
-validate115.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"session":true,"biz_opaque_callback_data":true},"dynamicProps":false,"dynamicItems":false};
-
-const validateRejectCallRequest_ = validate120;
-const schema38 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"reject"}}};
 
 function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4444,16 +4482,21 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
+if(((data.sdp_type === undefined) && (missing0 = "sdp_type")) || ((data.sdp === undefined) && (missing0 = "sdp"))){
 validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.messaging_product !== undefined){
+if(data.sdp_type !== undefined){
+let data0 = data.sdp_type;
 const _errs1 = errors;
-if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
-errors = vErrors.length;
+if(typeof data0 !== "string"){
+validate120.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("answer" !== data0){
+validate120.errors = [{instancePath:instancePath+"/sdp_type",schemaPath:"#/properties/sdp_type/const",keyword:"const",params:{allowedValue: "answer"},message:"must be equal to constant"}];
+return false;
 }
 var valid0 = _errs1 === errors;
 }
@@ -4461,34 +4504,16 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.call_id !== undefined){
-const _errs2 = errors;
-if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.action !== undefined){
-let data2 = data.action;
+if(data.sdp !== undefined){
 const _errs3 = errors;
-if(typeof data2 !== "string"){
-validate120.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if("reject" !== data2){
-validate120.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "reject"},message:"must be equal to constant"}];
-return false;
+if(!(validate121(data.sdp, {instancePath:instancePath+"/sdp",parentData:data,parentDataProperty:"sdp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate121.errors : vErrors.concat(validate121.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
-}
 }
 }
 }
@@ -4501,15 +4526,13 @@ return false;
 validate120.errors = vErrors;
 return errors === 0;
 }
-validate120.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+validate120.evaluated = {"props":{"sdp_type":true,"sdp":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateTerminateCallRequest_ = validate123;
-const schema39 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"terminate"}}};
 
-function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate123.evaluated;
+const evaluated0 = validate116.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4519,8 +4542,8 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
-validate123.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
+validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4552,11 +4575,252 @@ if(data.action !== undefined){
 let data2 = data.action;
 const _errs3 = errors;
 if(typeof data2 !== "string"){
-validate123.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate116.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if("terminate" !== data2){
-validate123.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
+if("pre_accept" !== data2){
+validate116.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "pre_accept"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.to !== undefined){
+const _errs5 = errors;
+if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.session !== undefined){
+const _errs6 = errors;
+if(!(validate120(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate116.errors = vErrors;
+return errors === 0;
+}
+validate116.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"to":true,"session":true},"dynamicProps":false,"dynamicItems":false};
+
+const validateAcceptCallRequest_ = validate125;
+const schema41 = {"type":"object","required":["messaging_product","call_id","action","session"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"accept"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"session":{"$ref":"#/components/schemas/AnswerSession"},"biz_opaque_callback_data":{"$ref":"#/components/schemas/BizOpaqueCallbackData"},"recording":{"$ref":"#/components/schemas/CallRecordingRequest"},"transcription":{"$ref":"#/components/schemas/CallTranscriptionRequest"}}};
+
+function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate125.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))) || ((data.session === undefined) && (missing0 = "session"))){
+validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.messaging_product !== undefined){
+const _errs1 = errors;
+if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.call_id !== undefined){
+const _errs2 = errors;
+if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.action !== undefined){
+let data2 = data.action;
+const _errs3 = errors;
+if(typeof data2 !== "string"){
+validate125.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("accept" !== data2){
+validate125.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "accept"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.to !== undefined){
+const _errs5 = errors;
+if(!(validate95(data.to, {instancePath:instancePath+"/to",parentData:data,parentDataProperty:"to",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.session !== undefined){
+const _errs6 = errors;
+if(!(validate120(data.session, {instancePath:instancePath+"/session",parentData:data,parentDataProperty:"session",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.biz_opaque_callback_data !== undefined){
+const _errs7 = errors;
+if(!(validate103(data.biz_opaque_callback_data, {instancePath:instancePath+"/biz_opaque_callback_data",parentData:data,parentDataProperty:"biz_opaque_callback_data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.recording !== undefined){
+const _errs8 = errors;
+if(!(validate105(data.recording, {instancePath:instancePath+"/recording",parentData:data,parentDataProperty:"recording",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.transcription !== undefined){
+const _errs9 = errors;
+if(!(validate111(data.transcription, {instancePath:instancePath+"/transcription",parentData:data,parentDataProperty:"transcription",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate125.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate125.errors = vErrors;
+return errors === 0;
+}
+validate125.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true,"to":true,"session":true,"biz_opaque_callback_data":true,"recording":true,"transcription":true},"dynamicProps":false,"dynamicItems":false};
+
+const validateRejectCallRequest_ = validate133;
+const schema42 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"reject"}}};
+
+function validate133(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate133.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
+validate133.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.messaging_product !== undefined){
+const _errs1 = errors;
+if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.call_id !== undefined){
+const _errs2 = errors;
+if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.action !== undefined){
+let data2 = data.action;
+const _errs3 = errors;
+if(typeof data2 !== "string"){
+validate133.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("reject" !== data2){
+validate133.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "reject"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4569,22 +4833,97 @@ var valid0 = true;
 }
 }
 else {
-validate123.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate133.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate123.errors = vErrors;
+validate133.errors = vErrors;
 return errors === 0;
 }
-validate123.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+validate133.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateUpdateSettingsRequest_ = validate126;
-const schema40 = {"type":"object","required":["calling"],"properties":{"calling":{"$ref":"#/components/schemas/CallingSettings"}}};
+const validateTerminateCallRequest_ = validate136;
+const schema43 = {"type":"object","required":["messaging_product","call_id","action"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"call_id":{"$ref":"#/components/schemas/CallId"},"action":{"type":"string","const":"terminate"}}};
 
-function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate126.evaluated;
+const evaluated0 = validate136.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.call_id === undefined) && (missing0 = "call_id"))) || ((data.action === undefined) && (missing0 = "action"))){
+validate136.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.messaging_product !== undefined){
+const _errs1 = errors;
+if(!(validate7(data.messaging_product, {instancePath:instancePath+"/messaging_product",parentData:data,parentDataProperty:"messaging_product",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate7.errors : vErrors.concat(validate7.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.call_id !== undefined){
+const _errs2 = errors;
+if(!(validate21(data.call_id, {instancePath:instancePath+"/call_id",parentData:data,parentDataProperty:"call_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.action !== undefined){
+let data2 = data.action;
+const _errs3 = errors;
+if(typeof data2 !== "string"){
+validate136.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("terminate" !== data2){
+validate136.errors = [{instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "terminate"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate136.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate136.errors = vErrors;
+return errors === 0;
+}
+validate136.evaluated = {"props":{"messaging_product":true,"call_id":true,"action":true},"dynamicProps":false,"dynamicItems":false};
+
+const validateUpdateSettingsRequest_ = validate139;
+const schema44 = {"type":"object","required":["calling"],"properties":{"calling":{"$ref":"#/components/schemas/CallingSettings"}}};
+
+function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate139.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4595,7 +4934,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.calling === undefined) && (missing0 = "calling")){
-validate126.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate139.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4608,22 +4947,22 @@ errors = vErrors.length;
 }
 }
 else {
-validate126.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate139.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate126.errors = vErrors;
+validate139.errors = vErrors;
 return errors === 0;
 }
-validate126.evaluated = {"props":{"calling":true},"dynamicProps":false,"dynamicItems":false};
+validate139.evaluated = {"props":{"calling":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateCallPermissionRequestMessage_ = validate128;
-const schema41 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","action"],"properties":{"type":{"type":"string","const":"call_permission_request"},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"call_permission_request"}}},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}}}}}};
+const validateCallPermissionRequestMessage_ = validate141;
+const schema45 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","action"],"properties":{"type":{"type":"string","const":"call_permission_request"},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"call_permission_request"}}},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}}}}}};
 
-function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate128.evaluated;
+const evaluated0 = validate141.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4634,7 +4973,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
-validate128.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate141.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4654,11 +4993,11 @@ if(data.recipient_type !== undefined){
 let data1 = data.recipient_type;
 const _errs2 = errors;
 if(typeof data1 !== "string"){
-validate128.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate141.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("individual" !== data1){
-validate128.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
+validate141.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4683,11 +5022,11 @@ if(data.type !== undefined){
 let data3 = data.type;
 const _errs5 = errors;
 if(typeof data3 !== "string"){
-validate128.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate141.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("interactive" !== data3){
-validate128.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+validate141.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4703,7 +5042,7 @@ if(errors === _errs7){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if(((data4.type === undefined) && (missing1 = "type")) || ((data4.action === undefined) && (missing1 = "action"))){
-validate128.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate141.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4711,11 +5050,11 @@ if(data4.type !== undefined){
 let data5 = data4.type;
 const _errs9 = errors;
 if(typeof data5 !== "string"){
-validate128.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("call_permission_request" !== data5){
-validate128.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs9 === errors;
@@ -4731,25 +5070,25 @@ if(errors === _errs11){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 let missing2;
 if((data6.name === undefined) && (missing2 = "name")){
-validate128.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
 if(data6.name !== undefined){
 let data7 = data6.name;
 if(typeof data7 !== "string"){
-validate128.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("call_permission_request" !== data7){
-validate128.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "call_permission_request"},message:"must be equal to constant"}];
 return false;
 }
 }
 }
 }
 else {
-validate128.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4766,7 +5105,7 @@ if(errors === _errs15){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 let missing3;
 if((data8.text === undefined) && (missing3 = "text")){
-validate128.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
@@ -4776,18 +5115,18 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data9 === "string"){
 if(func0(data9) > 1024){
-validate128.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
 return false;
 }
 else {
 if(func0(data9) < 1){
-validate128.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate128.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4795,7 +5134,7 @@ return false;
 }
 }
 else {
-validate128.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate141.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4809,7 +5148,7 @@ var valid1 = true;
 }
 }
 else {
-validate128.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate141.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4825,22 +5164,22 @@ var valid0 = true;
 }
 }
 else {
-validate128.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate141.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate128.errors = vErrors;
+validate141.errors = vErrors;
 return errors === 0;
 }
-validate128.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate141.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
 
-const validateVoiceCallButtonMessage_ = validate131;
-const schema42 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","body","action"],"properties":{"type":{"type":"string","const":"voice_call"},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"voice_call"},"parameters":{"type":"object","properties":{"display_text":{"type":"string","maxLength":20},"ttl_minutes":{"type":"integer","minimum":1,"maximum":43200},"payload":{"type":"string","maxLength":512}}}}}}}}};
+const validateVoiceCallButtonMessage_ = validate144;
+const schema46 = {"type":"object","required":["messaging_product","to","type","interactive"],"properties":{"messaging_product":{"$ref":"#/components/schemas/MessagingProduct"},"recipient_type":{"type":"string","const":"individual"},"to":{"$ref":"#/components/schemas/PhoneNumber"},"type":{"type":"string","const":"interactive"},"interactive":{"type":"object","required":["type","body","action"],"properties":{"type":{"type":"string","const":"voice_call"},"body":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":1024}}},"action":{"type":"object","required":["name"],"properties":{"name":{"type":"string","const":"voice_call"},"parameters":{"type":"object","properties":{"display_text":{"type":"string","maxLength":20},"ttl_minutes":{"type":"integer","minimum":1,"maximum":43200},"payload":{"type":"string","maxLength":512}}}}}}}}};
 
-function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate131.evaluated;
+const evaluated0 = validate144.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4851,7 +5190,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.messaging_product === undefined) && (missing0 = "messaging_product")) || ((data.to === undefined) && (missing0 = "to"))) || ((data.type === undefined) && (missing0 = "type"))) || ((data.interactive === undefined) && (missing0 = "interactive"))){
-validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate144.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4871,11 +5210,11 @@ if(data.recipient_type !== undefined){
 let data1 = data.recipient_type;
 const _errs2 = errors;
 if(typeof data1 !== "string"){
-validate131.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate144.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("individual" !== data1){
-validate131.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
+validate144.errors = [{instancePath:instancePath+"/recipient_type",schemaPath:"#/properties/recipient_type/const",keyword:"const",params:{allowedValue: "individual"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4900,11 +5239,11 @@ if(data.type !== undefined){
 let data3 = data.type;
 const _errs5 = errors;
 if(typeof data3 !== "string"){
-validate131.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate144.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("interactive" !== data3){
-validate131.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
+validate144.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "interactive"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4920,7 +5259,7 @@ if(errors === _errs7){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((((data4.type === undefined) && (missing1 = "type")) || ((data4.body === undefined) && (missing1 = "body"))) || ((data4.action === undefined) && (missing1 = "action"))){
-validate131.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate144.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4928,11 +5267,11 @@ if(data4.type !== undefined){
 let data5 = data4.type;
 const _errs9 = errors;
 if(typeof data5 !== "string"){
-validate131.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("voice_call" !== data5){
-validate131.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/type",schemaPath:"#/properties/interactive/properties/type/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
 return false;
 }
 var valid1 = _errs9 === errors;
@@ -4948,7 +5287,7 @@ if(errors === _errs11){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 let missing2;
 if((data6.text === undefined) && (missing2 = "text")){
-validate131.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
@@ -4958,18 +5297,18 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data7 === "string"){
 if(func0(data7) > 1024){
-validate131.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
 return false;
 }
 else {
 if(func0(data7) < 1){
-validate131.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate131.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/body/text",schemaPath:"#/properties/interactive/properties/body/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4977,7 +5316,7 @@ return false;
 }
 }
 else {
-validate131.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/body",schemaPath:"#/properties/interactive/properties/body/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4994,7 +5333,7 @@ if(errors === _errs15){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 let missing3;
 if((data8.name === undefined) && (missing3 = "name")){
-validate131.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
@@ -5002,11 +5341,11 @@ if(data8.name !== undefined){
 let data9 = data8.name;
 const _errs17 = errors;
 if(typeof data9 !== "string"){
-validate131.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("voice_call" !== data9){
-validate131.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/name",schemaPath:"#/properties/interactive/properties/action/properties/name/const",keyword:"const",params:{allowedValue: "voice_call"},message:"must be equal to constant"}];
 return false;
 }
 var valid3 = _errs17 === errors;
@@ -5026,12 +5365,12 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(typeof data11 === "string"){
 if(func0(data11) > 20){
-validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"}];
 return false;
 }
 }
 else {
-validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/display_text",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/display_text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5045,18 +5384,18 @@ if(data10.ttl_minutes !== undefined){
 let data12 = data10.ttl_minutes;
 const _errs23 = errors;
 if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
-validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs23){
 if((typeof data12 == "number") && (isFinite(data12))){
 if(data12 > 43200 || isNaN(data12)){
-validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 43200},message:"must be <= 43200"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 43200},message:"must be <= 43200"}];
 return false;
 }
 else {
 if(data12 < 1 || isNaN(data12)){
-validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/ttl_minutes",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/ttl_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -5074,12 +5413,12 @@ const _errs25 = errors;
 if(errors === _errs25){
 if(typeof data13 === "string"){
 if(func0(data13) > 512){
-validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
 return false;
 }
 }
 else {
-validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters/payload",schemaPath:"#/properties/interactive/properties/action/properties/parameters/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5092,7 +5431,7 @@ var valid4 = true;
 }
 }
 else {
-validate131.errors = [{instancePath:instancePath+"/interactive/action/parameters",schemaPath:"#/properties/interactive/properties/action/properties/parameters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action/parameters",schemaPath:"#/properties/interactive/properties/action/properties/parameters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5105,7 +5444,7 @@ var valid3 = true;
 }
 }
 else {
-validate131.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate144.errors = [{instancePath:instancePath+"/interactive/action",schemaPath:"#/properties/interactive/properties/action/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5119,7 +5458,7 @@ var valid1 = true;
 }
 }
 else {
-validate131.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate144.errors = [{instancePath:instancePath+"/interactive",schemaPath:"#/properties/interactive/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5135,14 +5474,14 @@ var valid0 = true;
 }
 }
 else {
-validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate144.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate131.errors = vErrors;
+validate144.errors = vErrors;
 return errors === 0;
 }
-validate131.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
+validate144.evaluated = {"props":{"messaging_product":true,"recipient_type":true,"to":true,"type":true,"interactive":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateWebhookNotification: SchemaValidator = validateWebhookNotification_;
 export const validateConnectCallRequest: SchemaValidator = validateConnectCallRequest_;

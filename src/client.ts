@@ -5,6 +5,8 @@ import type {
   CallingSettings,
   CallPermissionRequestMessage,
   CallPermissionsResponse,
+  CallRecordingRequest,
+  CallTranscriptionRequest,
   ConnectCallRequest,
   ConnectCallResponse,
   MediaUrlResponse,
@@ -22,7 +24,7 @@ import { checkOptions, checkPhoneNumberId, checkTimeout, checkTokenSource } from
 import { createRawClient } from "./client/raw.js";
 import type { RetryInfo, RetryOptions } from "./client/retry.js";
 import { Tokens, type AccessTokenSource } from "./client/token.js";
-import * as validators from "./client/validators.js";
+import { checkBody } from "./client/validators.js";
 import { WhatsAppResponseError, WhatsAppValidationError } from "./errors.js";
 import { createLog, type Logger } from "./logging.js";
 import * as media from "./media/index.js";
@@ -66,9 +68,31 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-export interface AcceptOptions extends RequestOptions {
+/**
+ * Recording or transcription of a call, as sent (the generated wire object), with `purpose` and
+ * `announcement_language` required when `status` is `ENABLED`.
+ */
+export type Announced<T extends { status: string; purpose?: string; announcement_language?: string }> =
+  | (T & Required<Pick<T, "purpose" | "announcement_language">> & { status: "ENABLED" })
+  | (T & { status: "DISABLED" });
+export type RecordingOption = Announced<CallRecordingRequest>;
+export type TranscriptionOption = Announced<CallTranscriptionRequest>;
+
+export interface PreAcceptOptions extends RequestOptions {
+  /**
+   * The caller's phone number, sent as `to`. Not sent by default: Meta's guides leave it out, its generated
+   * reference requires it (see `x-decision-to` in openapi.yaml).
+   */
+  to?: string;
+}
+
+export interface AcceptOptions extends PreAcceptOptions {
   /** Echoed in the terminate webhook; at most 512 characters. */
   bizOpaqueCallbackData?: string;
+  /** Record the call (announced to both parties); the recording comes in a `call_recording_available` webhook. */
+  recording?: RecordingOption;
+  /** Transcribe the call (announced); the transcript comes in a `call_transcription_available` webhook. */
+  transcription?: TranscriptionOption;
 }
 
 export interface AnswerOptions extends AcceptOptions {
@@ -82,6 +106,10 @@ export interface AnswerOptions extends AcceptOptions {
 export interface ConnectOptions extends RequestOptions {
   /** Echoed in status and terminate webhooks; at most 512 characters. */
   bizOpaqueCallbackData?: string;
+  /** Record the call (announced to both parties); the recording comes in a `call_recording_available` webhook. */
+  recording?: RecordingOption;
+  /** Transcribe the call (announced); the transcript comes in a `call_transcription_available` webhook. */
+  transcription?: TranscriptionOption;
 }
 
 /** Who to call: a phone number, or a business-scoped user id (`{ recipient }`), or both (`to` wins). */
@@ -116,7 +144,7 @@ export interface CallPermissionRequestOptions extends RequestOptions {
 
 export interface CallingClient {
   /** Set up media of a user-initiated call before answering it (action pre_accept, sdp_type answer). */
-  preAccept(callId: string, sdpAnswer: string, options?: RequestOptions): Promise<SuccessResponse>;
+  preAccept(callId: string, sdpAnswer: string, options?: PreAcceptOptions): Promise<SuccessResponse>;
   /** Answer a user-initiated call with the same SDP answer as pre_accept (action accept). */
   accept(callId: string, sdpAnswer: string, options?: AcceptOptions): Promise<SuccessResponse>;
   /**
@@ -171,7 +199,7 @@ export interface CallingClient {
 }
 
 export function createCallingClient(options: CallingClientOptions): CallingClient {
-  const config = checkOptions(options as unknown as Parameters<typeof checkOptions>[0]);
+  const config = checkOptions(options);
   const base = config.versionedBaseUrl;
   let phoneNumberId = config.phoneNumberId;
   const userFetch = options.fetch;
@@ -186,70 +214,54 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
   };
 
   /** The one request of every method: check the body, send it, and give back a 2xx JSON object or throw. */
-  async function send(
+  async function send<Result = SuccessResponse>(
     action: EndpointName | "sendCallPermissionRequest" | "sendCallButton",
     body: object | undefined,
-    validator: validators.SchemaValidator | undefined,
     requestOptions: RequestOptions | undefined,
     query = "",
-  ): Promise<Record<string, unknown>> {
-    if (validator) validators.checkBody(validator, body, action);
+  ): Promise<Result> {
+    checkBody(action, body);
     const timeoutMs = checkTimeout(requestOptions?.timeoutMs, "timeoutMs") ?? config.timeoutMs;
     const endpoint = ENDPOINTS[action === "sendCallPermissionRequest" || action === "sendCallButton" ? "sendCallingMessage" : action];
     const path = endpoint.path.replace("{phone-number-id}", phoneNumberId);
     const { call_id: callId, session } = (body ?? {}) as { call_id?: string; session?: { sdp?: string } };
-    const outgoing = {
-      method: endpoint.method,
-      url: base + path + query,
-      path,
-      body: body && JSON.stringify(body),
-      action,
-      callId,
-      retry: endpoint.retry,
-      sdp: session?.sdp,
-    };
-    return jsonObject(await exchange(transport, outgoing, requestOptions?.signal, timeoutMs), action, callId);
+    const outgoing = { method: endpoint.method, url: base + path + query, path, body: body && JSON.stringify(body), action, callId, retry: endpoint.retry, sdp: session?.sdp };
+    return jsonObject(await exchange(transport, outgoing, requestOptions?.signal, timeoutMs), action, callId) as Result;
   }
 
   const acceptBody = (callId: string, sdp: string, o: AcceptOptions | undefined): AcceptCallRequest => ({
     messaging_product: "whatsapp",
     call_id: callId,
     action: "accept",
+    ...optional("to", o?.to),
     session: { sdp_type: "answer", sdp },
     ...optional("biz_opaque_callback_data", o?.bizOpaqueCallbackData),
+    ...optional("recording", o?.recording),
+    ...optional("transcription", o?.transcription),
   });
 
-  const sendMessage = async (
-    action: "sendCallPermissionRequest" | "sendCallButton",
-    body: CallPermissionRequestMessage | VoiceCallButtonMessage,
-    validator: validators.SchemaValidator,
-    requestOptions: RequestOptions | undefined,
-  ): Promise<SendMessageResult> => {
-    const data = (await send(action, body, validator, requestOptions)) as SendMessageResponse;
+  /** A message send, which must give back the message id. */
+  async function message(action: "sendCallPermissionRequest" | "sendCallButton", body: CallPermissionRequestMessage | VoiceCallButtonMessage, o?: RequestOptions) {
+    const data = await send<SendMessageResponse>(action, body, o);
     const messageId = data.messages?.[0]?.id;
-    if (typeof messageId !== "string") {
-      throw new WhatsAppResponseError(`${action} succeeded but the answer has no message id`, { status: 200, action });
-    }
+    if (typeof messageId !== "string") throw new WhatsAppResponseError(`${action} succeeded but the answer has no message id`, { status: 200, action });
     return { messageId, data };
-  };
+  }
 
   const mediaContext: media.MediaContext = { transport, baseUrl: base, phoneNumberId: () => phoneNumberId, timeoutMs: config.timeoutMs };
 
   const client: CallingClient = {
     preAccept: (callId, sdp, o) =>
-      send("pre_accept", { messaging_product: "whatsapp", call_id: callId, action: "pre_accept", session: { sdp_type: "answer", sdp } } satisfies PreAcceptCallRequest, validators.validatePreAcceptCallRequest, o) as Promise<SuccessResponse>,
-    accept: (callId, sdp, o) => send("accept", acceptBody(callId, sdp, o), validators.validateAcceptCallRequest, o) as Promise<SuccessResponse>,
-    reject: (callId, o) =>
-      send("reject", { messaging_product: "whatsapp", call_id: callId, action: "reject" } satisfies RejectCallRequest, validators.validateRejectCallRequest, o) as Promise<SuccessResponse>,
-    terminate: (callId, o) =>
-      send("terminate", { messaging_product: "whatsapp", call_id: callId, action: "terminate" } satisfies TerminateCallRequest, validators.validateTerminateCallRequest, o) as Promise<SuccessResponse>,
+      send("pre_accept", { messaging_product: "whatsapp", call_id: callId, action: "pre_accept", ...optional("to", o?.to), session: { sdp_type: "answer", sdp } } satisfies PreAcceptCallRequest, o),
+    accept: (callId, sdp, o) => send("accept", acceptBody(callId, sdp, o), o),
+    reject: (callId, o) => send("reject", { messaging_product: "whatsapp", call_id: callId, action: "reject" } satisfies RejectCallRequest, o),
+    terminate: (callId, o) => send("terminate", { messaging_product: "whatsapp", call_id: callId, action: "terminate" } satisfies TerminateCallRequest, o),
 
     async answer(callId, sdp, o = {}) {
       // Check both requests before sending the first, so that a bad argument cannot leave a call pre-accepted.
-      validators.checkBody(validators.validateAcceptCallRequest, acceptBody(callId, sdp, o), "accept");
+      checkBody("accept", acceptBody(callId, sdp, o));
       // One deadline for the whole answer: Meta gives a webhook about 20 seconds.
-      const budgetMs = checkTimeout(o.timeoutMs, "timeoutMs") ?? config.timeoutMs;
-      return answerCall(client, transport.log, budgetMs, callId, sdp, o);
+      return answerCall(client, transport.log, checkTimeout(o.timeoutMs, "timeoutMs") ?? config.timeoutMs, callId, sdp, o);
     },
 
     async connect(to, sdp, o) {
@@ -261,65 +273,43 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
         action: "connect",
         session: { sdp_type: "offer", sdp },
         ...optional("biz_opaque_callback_data", o?.bizOpaqueCallbackData),
+        ...optional("recording", o?.recording),
+        ...optional("transcription", o?.transcription),
       } as ConnectCallRequest;
-      const data = (await send("connect", body, validators.validateConnectCallRequest, o)) as ConnectCallResponse;
+      const data = await send<ConnectCallResponse>("connect", body, o);
       const callId = data.calls?.[0]?.id;
-      if (typeof callId !== "string") {
-        throw new WhatsAppResponseError("connect succeeded but the answer has no call id", { status: 200, action: "connect" });
-      }
+      if (typeof callId !== "string") throw new WhatsAppResponseError("connect succeeded but the answer has no call id", { status: 200, action: "connect" });
       return { callId, data };
     },
 
     async getCallPermissions(user, o) {
       const id = typeof user === "string" ? user : user?.recipient;
       if (!id) throw new WhatsAppValidationError("getCallPermissions needs a phone number or { recipient }", { action: "getCallPermissions" });
-      const query = `?${typeof user === "string" ? "user_wa_id" : "recipient"}=${encodeURIComponent(id)}`;
-      return (await send("getCallPermissions", undefined, undefined, o, query)) as CallPermissionsResponse;
+      return send<CallPermissionsResponse>("getCallPermissions", undefined, o, `?${typeof user === "string" ? "user_wa_id" : "recipient"}=${encodeURIComponent(id)}`);
     },
 
-    async getCallingSettings(o) {
-      const data = await send("getSettings", undefined, undefined, o, o?.includeSipCredentials ? "?include_sip_credentials=true" : "");
-      return (data.calling ?? {}) as CallingSettings;
-    },
+    getCallingSettings: async (o) =>
+      (await send<{ calling?: CallingSettings }>("getSettings", undefined, o, o?.includeSipCredentials ? "?include_sip_credentials=true" : "")).calling ?? {},
 
-    updateCallingSettings: (calling, o) => send("updateSettings", { calling } as never, validators.validateUpdateSettingsRequest, o) as Promise<SuccessResponse>,
+    updateCallingSettings: (calling, o) => send("updateSettings", { calling }, o),
 
     sendCallPermissionRequest: (to, o) =>
-      sendMessage(
+      message(
         "sendCallPermissionRequest",
         {
           messaging_product: "whatsapp",
           recipient_type: "individual",
           to,
           type: "interactive",
-          interactive: {
-            type: "call_permission_request",
-            action: { name: "call_permission_request" },
-            ...(o?.bodyText === undefined ? {} : { body: { text: o.bodyText } }),
-          },
+          interactive: { type: "call_permission_request", action: { name: "call_permission_request" }, ...(o?.bodyText === undefined ? {} : { body: { text: o.bodyText } }) },
         },
-        validators.validateCallPermissionRequestMessage,
         o,
       ),
 
     sendCallButton(to, o) {
-      const parameters = {
-        ...optional("display_text", o?.displayText),
-        ...optional("ttl_minutes", o?.ttlMinutes),
-        ...optional("payload", o?.payload),
-      };
-      const body: VoiceCallButtonMessage = {
-        messaging_product: "whatsapp",
-        recipient_type: "individual",
-        to,
-        type: "interactive",
-        interactive: {
-          type: "voice_call",
-          body: { text: o?.bodyText },
-          action: { name: "voice_call", ...(Object.keys(parameters).length > 0 ? { parameters } : {}) },
-        },
-      };
-      return sendMessage("sendCallButton", body, validators.validateVoiceCallButtonMessage, o);
+      const parameters = { ...optional("display_text", o?.displayText), ...optional("ttl_minutes", o?.ttlMinutes), ...optional("payload", o?.payload) };
+      const action = { name: "voice_call" as const, ...(Object.keys(parameters).length > 0 ? { parameters } : {}) };
+      return message("sendCallButton", { messaging_product: "whatsapp", recipient_type: "individual", to, type: "interactive", interactive: { type: "voice_call", body: { text: o?.bodyText }, action } }, o);
     },
 
     getMediaUrl: (mediaId, o) => media.getMediaUrl(mediaContext, mediaId, o),

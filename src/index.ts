@@ -3,6 +3,7 @@ export { createCallingClient } from "./client.js";
 export type {
   AcceptOptions,
   AccessTokenSource,
+  Announced,
   AnswerOptions,
   AttemptInfo,
   AttemptOutcome,
@@ -15,11 +16,14 @@ export type {
   ConnectOptions,
   ConnectResult,
   FetchFunction,
+  PreAcceptOptions,
+  RecordingOption,
   RequestHooks,
   RequestOptions,
   RetryInfo,
   RetryOptions,
   SendMessageResult,
+  TranscriptionOption,
 } from "./client.js";
 export {
   ERROR_CATALOGUE,

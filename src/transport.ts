@@ -98,9 +98,9 @@ const noop = () => {};
 const discard = (response: Response) => void response.body?.cancel().catch(noop);
 
 export async function exchange(config: TransportConfig, out: Outgoing, signal: AbortSignal | undefined, timeoutMs: number): Promise<Answer> {
+  if (signal?.aborted) throw signal.reason;
   // Read now, synchronously with the caller's call: a rotation right after it does not change this request.
   let token: string | Promise<string> = config.tokens.read();
-  if (signal?.aborted) throw signal.reason;
   let generation = config.tokens.generation;
   const started = Date.now();
   const { action, callId, method, path } = out;
@@ -110,6 +110,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
   // One timer and one controller per call. The deadline is also a promise every await races against, so that a
   // fetch that ignores its signal, or one whose signal link was collected (nodejs/undici#4068), still ends on time.
   let ended: unknown;
+  let timedOut = false;
   let endCall!: (reason: unknown) => void;
   const deadline = new Promise<never>((_, reject) => (endCall = reject));
   deadline.catch(noop);
@@ -118,11 +119,13 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let sleeping: ReturnType<typeof setTimeout> | undefined;
   const end = (reason: unknown) => {
-    ended = reason;
-    controller.abort(reason === TIMED_OUT ? new WhatsAppTimeoutError({ timeoutMs, action, callId }) : reason);
+    // The caller's reason, or the timeout error the call rejects with: one object, made once.
+    ended = reason === TIMED_OUT ? new WhatsAppTimeoutError({ timeoutMs, ...context() }) : reason;
+    timedOut = reason === TIMED_OUT;
+    controller.abort(ended);
     reader?.cancel().catch(noop);
     pending?.then(discard, noop);
-    endCall(reason);
+    endCall(ended);
   };
   const timer = setTimeout(end, timeoutMs, TIMED_OUT);
   const onAbort = signal && (() => end(signal.reason));
@@ -236,9 +239,8 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
     }
   } catch (error) {
     if (ended === undefined) throw error;
-    const failure = ended === TIMED_OUT ? new WhatsAppTimeoutError({ timeoutMs, ...context() }) : ended;
-    report(ended === TIMED_OUT ? "timeout" : "aborted", undefined, failure);
-    throw failure;
+    report(timedOut ? "timeout" : "aborted", undefined, ended);
+    throw ended;
   } finally {
     clearTimeout(timer);
     clearTimeout(sleeping);

@@ -18,11 +18,10 @@ export async function answerCall(
   sdpAnswer: string,
   options: AnswerOptions,
 ): Promise<SuccessResponse> {
-  const { afterPreAccept, signal } = options;
+  const { afterPreAccept, ...acceptOptions } = options;
+  const { signal, to } = options;
   const deadlineAt = Date.now() + budgetMs;
   const remaining = () => Math.max(1, deadlineAt - Date.now());
-  const accept: AcceptOptions = { ...options, timeoutMs: budgetMs };
-  delete (accept as AnswerOptions).afterPreAccept;
   const endCall = async (step: AnswerStep): Promise<boolean> => {
     try {
       // Not the caller's signal: an aborted or late answer must still end the call.
@@ -38,7 +37,7 @@ export async function answerCall(
     }
   };
   try {
-    await client.preAccept(callId, sdpAnswer, { ...(signal ? { signal } : {}), timeoutMs: budgetMs });
+    await client.preAccept(callId, sdpAnswer, { ...(to === undefined ? {} : { to }), ...(signal ? { signal } : {}), timeoutMs: budgetMs });
   } catch (error) {
     // A refusal (4xx, 3xx) means nothing happened; after a timeout, a lost connection, a 5xx or an abort, Meta
     // may have pre-accepted the call, so it is ended rather than left ringing.
@@ -50,7 +49,7 @@ export async function answerCall(
   try {
     if (afterPreAccept) await runHook(afterPreAccept, callId, remaining(), budgetMs, signal);
     step = "accept";
-    return await client.accept(callId, sdpAnswer, { ...accept, timeoutMs: remaining() });
+    return await client.accept(callId, sdpAnswer, { ...acceptOptions, timeoutMs: remaining() } satisfies AcceptOptions);
   } catch (error) {
     throw markStep(error, step, await endCall(step));
   }

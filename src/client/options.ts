@@ -3,6 +3,7 @@ import { API_VERSION_PATTERN, DEFAULT_API_VERSION, GRAPH_API_BASE_URL, PHONE_NUM
 import { WhatsAppValidationError } from "../errors.js";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../transport.js";
 import { DEFAULT_RETRY, type RetryOptions } from "./retry.js";
+import type { CallingClientOptions } from "../client.js";
 import type { AccessTokenSource } from "./token.js";
 
 export interface CheckedOptions {
@@ -16,18 +17,7 @@ export interface CheckedOptions {
   maxResponseBytes: number;
 }
 
-interface Options {
-  phoneNumberId: unknown;
-  accessToken: unknown;
-  apiVersion?: unknown;
-  baseUrl?: unknown;
-  timeoutMs?: unknown;
-  retry?: unknown;
-  maxResponseBytes?: unknown;
-  [hook: string]: unknown;
-}
-
-export function checkOptions(options: Options): CheckedOptions {
+export function checkOptions(options: CallingClientOptions): CheckedOptions {
   if (options === null || typeof options !== "object") {
     throw new WhatsAppValidationError("createCallingClient needs an options object");
   }
@@ -63,7 +53,7 @@ export function checkOptions(options: Options): CheckedOptions {
   if (!Number.isSafeInteger(maxResponseBytes) || (maxResponseBytes as number) < 1) {
     throw new WhatsAppValidationError("maxResponseBytes must be a whole number of bytes of at least 1", { path: "maxResponseBytes" });
   }
-  for (const hook of ["fetch", "onRetry", "refreshAccessToken"]) {
+  for (const hook of ["fetch", "onRetry", "refreshAccessToken"] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== "function") {
       throw new WhatsAppValidationError(`${hook} must be a function`, { path: hook });
     }

@@ -1,6 +1,6 @@
 // The request validators the client checks bodies with, imported in this one place, and how a failed check reads.
 import { WhatsAppValidationError } from "../errors.js";
-export {
+import {
   validateAcceptCallRequest,
   validateCallPermissionRequestMessage,
   validateConnectCallRequest,
@@ -9,13 +9,25 @@ export {
   validateTerminateCallRequest,
   validateUpdateSettingsRequest,
   validateVoiceCallButtonMessage,
+  type SchemaValidator,
 } from "../../generated/validators.js";
-import type { SchemaValidator } from "../../generated/validators.js";
-export type { SchemaValidator };
 
-/** Refuses a body its validator rejects, naming the field and the rule, never the value (an SDP carries ICE passwords). */
-export function checkBody(validator: SchemaValidator, body: unknown, action: string): void {
-  if (validator(body)) return;
+/** The validator of each action's body, by the action's name in logs and errors. */
+export const REQUEST_VALIDATORS: Readonly<Record<string, SchemaValidator>> = {
+  connect: validateConnectCallRequest,
+  pre_accept: validatePreAcceptCallRequest,
+  accept: validateAcceptCallRequest,
+  reject: validateRejectCallRequest,
+  terminate: validateTerminateCallRequest,
+  updateSettings: validateUpdateSettingsRequest,
+  sendCallPermissionRequest: validateCallPermissionRequestMessage,
+  sendCallButton: validateVoiceCallButtonMessage,
+};
+
+/** Refuses a body its action's validator rejects, naming the field and the rule, never the value (an SDP carries ICE passwords). */
+export function checkBody(action: string, body: unknown): void {
+  const validator = REQUEST_VALIDATORS[action];
+  if (!validator || validator(body)) return;
   const first = validator.errors?.[0];
   const path = first?.instancePath ?? "";
   const field = path === "" ? "the request" : path.slice(1).replaceAll("/", ".");

@@ -99,3 +99,26 @@ export type CallsPost = paths["/{phone-number-id}/calls"]["post"];
 export type Settings = components["schemas"]["CallingSettings"];
 export type CallsWebhook = webhooks["calls"];
 export const sdpOf = (event: ConnectCallEvent) => event.session?.sdp;
+
+// Recording and transcription (issue 10): the generated wire objects, purpose and language required when enabled.
+const recording = { status: "ENABLED", purpose: "quality assurance", announcement_language: "en_US" } as const;
+export async function recordingAndTranscription() {
+  await calls.accept("wacid.1", sdp, { recording });
+  await calls.connect("15550123456", sdp, { recording, transcription: { status: "DISABLED" } });
+  await calls.answer("wacid.1", sdp, { recording, transcription: { ...recording, announcement_language: "es" }, to: "15550123456" });
+  await calls.preAccept("wacid.1", sdp, { to: "15550123456" });
+  // @ts-expect-error enabled without a purpose
+  await calls.accept("wacid.1", sdp, { recording: { status: "ENABLED", announcement_language: "en" } });
+  // @ts-expect-error enabled without an announcement language
+  await calls.connect("15550123456", sdp, { transcription: { status: "ENABLED", purpose: "qa" } });
+  // @ts-expect-error a language openapi.yaml does not list
+  await calls.accept("wacid.1", sdp, { recording: { ...recording, announcement_language: "xx" } });
+  // @ts-expect-error a status that does not exist
+  await calls.accept("wacid.1", sdp, { recording: { ...recording, status: "ON" } });
+  // @ts-expect-error pre_accept takes no recording (Meta lists it on connect and accept only)
+  await calls.preAccept("wacid.1", sdp, { recording });
+  // @ts-expect-error the wire names, not camelCase: announcement_language
+  await calls.accept("wacid.1", sdp, { recording: { status: "ENABLED", purpose: "qa", announcementLanguage: "en" } });
+  // @ts-expect-error connect names its recipient in the first argument, not with a `to` option
+  await calls.connect("15550123456", sdp, { to: "15550123456" });
+}
