@@ -303,6 +303,14 @@ describe("downloadMedia", () => {
     expect(error).toMatchObject({ action: "downloadMedia", timeoutMs: 150 });
   });
 
+  it("one deadline covers the Graph call of a download by id", async () => {
+    route(() => ({ hang: true }), () => recordingAnswer);
+    const error = await rejection(client().downloadMedia(MEDIA_ID, { timeoutMs: 150 }));
+    expect(error).toBeInstanceOf(WhatsAppTimeoutError);
+    expect(error).toMatchObject({ action: "downloadMedia", timeoutMs: 150 });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("cancelling the stream closes the connection", async () => {
     route(() => mediaUrlAnswer(1), () => ({ chunks: { size: 64 * 1024, count: 2048 } }));
     const download = await client().downloadMedia(mediaUrl(1));
