@@ -274,29 +274,18 @@ function addedHeaders(hooks: RequestHooks | undefined, info: AttemptInfo): Recor
 
 /** The body as text, or TOO_LARGE once more than `limit` bytes arrived (the rest is not read). */
 async function readText(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<string | typeof TOO_LARGE> {
-  let first: Uint8Array | undefined;
-  let chunks: Uint8Array[] | undefined;
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    size += read.value.byteLength;
     if (size > limit) {
       reader.cancel().catch(noop);
       return TOO_LARGE;
     }
-    if (!first) first = value;
-    else (chunks ??= [first]).push(value);
+    chunks.push(read.value);
   }
-  if (!first) return "";
-  if (!chunks) return decoder.decode(first);
-  const whole = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return decoder.decode(whole);
+  // One chunk is the usual case of a Graph answer; more are joined once.
+  return chunks.length < 2 ? decoder.decode(chunks[0]) : decoder.decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
 }
 
 function parseJson(text: string): unknown {

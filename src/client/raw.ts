@@ -28,7 +28,8 @@ export function createRawClient(
     let sdp: string | undefined;
     if (operation?.operationId === "manageCall") {
       // A body that cannot be read as an action is treated as one that must not be repeated.
-      const parsed = parseObject(body) as { action?: unknown; call_id?: unknown; session?: { sdp?: unknown } } | undefined;
+      const value = parse(body);
+      const parsed = (value !== null && typeof value === "object" ? value : undefined) as { action?: unknown; call_id?: unknown; session?: { sdp?: unknown } } | undefined;
       const known = typeof parsed?.action === "string" && Object.hasOwn(ENDPOINTS, parsed.action) ? parsed.action : undefined;
       if (typeof parsed?.action === "string") action = parsed.action;
       retry = known ? ENDPOINTS[known as keyof typeof ENDPOINTS].retry : "never";
@@ -54,15 +55,10 @@ export function createRawClient(
   return createClient<paths>({ baseUrl: versionedBaseUrl, fetch });
 }
 
-function parseObject(text: string | undefined): object | undefined {
-  const value = text ? parse(text) : undefined;
-  return value !== null && typeof value === "object" ? value : undefined;
-}
-
 const NOT_JSON = Symbol("not JSON");
-function parse(text: string): unknown {
+function parse(text: string | undefined): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text ?? "");
   } catch {
     return NOT_JSON;
   }

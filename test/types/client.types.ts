@@ -122,3 +122,25 @@ export async function recordingAndTranscription() {
   // @ts-expect-error connect names its recipient in the first argument, not with a `to` option
   await calls.connect("15550123456", sdp, { to: "15550123456" });
 }
+
+// The fetch option takes what the global fetch takes; hooks see each attempt and may add headers.
+export function fetchAndHooks() {
+  createCallingClient({ phoneNumberId: "1", accessToken: "t", fetch: globalThis.fetch });
+  createCallingClient({
+    phoneNumberId: "1",
+    accessToken: "t",
+    fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, "x-proxy": "1" } }),
+    maxResponseBytes: 65_536,
+    hooks: {
+      onRequest: ({ action, attempt }) => ({ traceparent: `00-${action}-${attempt}` }),
+      onResponse: ({ outcome, status, durationMs }) => {
+        const known: "success" | "error" | "retry" | "refresh" | "timeout" | "aborted" = outcome;
+        return [known, status, durationMs];
+      },
+    },
+  });
+  // @ts-expect-error a fetch that takes a Request only is not what the client calls
+  createCallingClient({ phoneNumberId: "1", accessToken: "t", fetch: (request: Request) => fetch(request) });
+  // @ts-expect-error headers a hook adds are strings
+  createCallingClient({ phoneNumberId: "1", accessToken: "t", hooks: { onRequest: () => ({ traceparent: 1 }) } });
+}
