@@ -119,6 +119,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{media-id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a media object: `call_recording.audio.id`, `call_transcript.document.id` or a voicemail's `audio.id` from a webhook, or the id an upload returned.
+                 * @example 1002764438271669
+                 */
+                "media-id": components["schemas"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a fresh download URL of a media object
+         * @description The answer's `url` is valid for **5 minutes**; download it with an authenticated GET (the same Bearer
+         *     token). A webhook's own `url` (recordings, transcripts) lives 5 minutes too: after that, ask this
+         *     operation for a fresh one. Recordings and transcripts are kept **7 days** after their webhook, then the
+         *     id expires. [REC] [TRN] [OAS `retrieveMediaUrl`]
+         *
+         *     Choices made here:
+         *     * `sha256` is **hex** in the Media API's examples [OAS] but **Base64** in the recording, transcription and
+         *       voicemail webhooks [REC] [TRN] [SET26]; the package compares the digest in either encoding.
+         *     * `file_size` is a JSON string in Meta's example and an integer in its tables: both are accepted.
+         *     * An answer of 403, 404 or 410 on a download URL is taken as an expired URL: the package asks for a fresh
+         *       URL by id once, and reports a second such answer as an expired media object.
+         */
+        get: operations["getMediaUrl"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a media object
+         * @description Deletes a recording, transcript, voicemail or uploaded file before its retention ends. [OAS `deleteMedia`]
+         */
+        delete: operations["deleteMedia"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{phone-number-id}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of the business phone number (not the phone number itself).
+                 * @example 117823401562387
+                 */
+                "phone-number-id": components["parameters"]["PhoneNumberId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a voicemail announcement
+         * @description Uploads the audio that callers hear before they leave a voicemail. The returned `id` goes into the
+         *     voicemail settings as `calling.voicemail.audio.default.announcement_media_id`. [SET26]
+         *
+         *     * The file must be `audio/ogg` with the OPUS codec and shorter than 60 seconds. [SET26]
+         *     * Such media is exempt from the 30-day media TTL and can only be used as a voicemail announcement, never
+         *       sent as a message. [SET26]
+         *     * `use_case` and `description` are in Meta's voicemail guide [SET26] but not in the media-upload schema
+         *       of Meta's OpenAPI file [OAS]; the guide wins. The guide's curl sample leaves out `type`, which the
+         *       Media API requires for every upload [OAS]; it is sent (it repeats the file's MIME type).
+         *     * Not idempotent: a repeated upload stores a second copy, so the package never repeats it on its own.
+         */
+        post: operations["uploadMedia"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a media object's bytes
+         * @description Not a Graph API path: the `url` of a webhook's media object or of `GET /{media-id}`, used exactly as
+         *     given (its query string is Meta's and is never built by the package), with the same Bearer token as the
+         *     Graph API. [REC] [OAS `downloadMedia`]
+         *
+         *     * The URL is valid for **5 minutes**. An expired URL is answered with an error status (the guides do not
+         *       say which); the package takes 403, 404 and 410 as "expired", gets a fresh URL by media id once and
+         *       tries again.
+         *     * The answer's `Content-Type` is the media's MIME type: `audio/ogg; codecs=opus` for recordings and
+         *       voicemails, `application/json` (a `TranscriptDocument`) for transcripts.
+         *     * Compare the bytes with the `sha256` of the webhook (Base64) or of `GET /{media-id}` (hex).
+         */
+        get: operations["downloadMedia"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     whatsapp_business_account: {
@@ -977,6 +1081,111 @@ export interface components {
                 }[];
             }[];
         };
+        /**
+         * @description A media id, a string of digits in every Meta sample.
+         * @example 1002764438271669
+         */
+        MediaId: string;
+        /**
+         * @description SHA-256 of the media's bytes. Base64 (44 characters) in webhooks [REC] [TRN] [SET26], hex (64 characters) in the Media API's example [OAS]; compare the decoded digest, not the text.
+         * @example Y9vvGyeo3n76ptkXu3CwDBsnzbRFqpjHskQdMGSVqas=
+         * @example 63dbef1b27a8de7efaa6d917bb70b00c1b27cdb445aa98c7b2441d306495a9ab
+         */
+        MediaSha256: string;
+        /** @description What `GET /{media-id}` answers. Only `url` is required: without it nothing can be downloaded; the other fields are passed on as Meta sends them. */
+        MediaUrlResponse: {
+            messaging_product?: components["schemas"]["MessagingProduct"];
+            /** @description Download URL, valid for 5 minutes; GET it with the Bearer token. */
+            url: string;
+            /**
+             * @example audio/ogg; codecs=opus
+             * @example application/json
+             */
+            mime_type?: string;
+            sha256?: components["schemas"]["MediaSha256"];
+            file_size?: components["schemas"]["NumericString"];
+            id?: components["schemas"]["MediaId"];
+        };
+        /** @description The multipart form of a voicemail-announcement upload, in the order the package sends its parts. */
+        VoicemailAnnouncementUploadRequest: {
+            messaging_product: components["schemas"]["MessagingProduct"];
+            /**
+             * @description The file's MIME type.
+             * @constant
+             */
+            type: "audio/ogg";
+            /** @constant */
+            use_case: "call_voicemail_announcement";
+            /**
+             * @description Your label for the announcement, e.g. "Default announcement (English)".
+             * @example Default announcement (English)
+             */
+            description?: string;
+            /** @description OGG/Opus audio shorter than 60 seconds. */
+            file: string;
+        };
+        MediaUploadResponse: {
+            id: components["schemas"]["MediaId"];
+        };
+        /** @description The JSON document behind `call_transcript.document` (mime type `application/json`). [TRN] Only `transcript` is required: for a language Meta cannot transcribe, the document may be empty of words. */
+        TranscriptDocument: {
+            metadata?: {
+                /**
+                 * @description ISO-8601 UTC time of processing.
+                 * @example 2026-06-18T20:16:47Z
+                 */
+                processed_at?: string;
+                audio?: {
+                    /** @description Seconds. */
+                    duration?: number;
+                    /** @example 16000 */
+                    sample_rate?: number;
+                    /** @example 2 */
+                    channels?: number;
+                    /** @example stereo */
+                    audio_format?: string;
+                };
+            };
+            transcript: {
+                /** @description The whole call, each turn prefixed with its speaker (`[Business] …`, `[Customer] …`). */
+                text?: string;
+                /**
+                 * @description ISO 639 code of the detected language (not requested; Meta detects it).
+                 * @example en
+                 */
+                language?: string;
+                /** @description Seconds. */
+                duration?: number;
+                confidence?: number;
+                segments?: components["schemas"]["TranscriptSegment"][];
+            };
+        };
+        TranscriptSegment: {
+            id?: number;
+            /** @description `Business` or `Customer` in Meta's table; any other value is passed on. */
+            speaker?: ("Business" | "Customer") | string;
+            /**
+             * @description 0 is the business's audio channel, 1 the user's.
+             * @example 0
+             * @example 1
+             */
+            channel?: number;
+            /** @description Seconds from the start of the audio. */
+            start?: number;
+            /** @description Seconds from the start of the audio. */
+            end?: number;
+            text?: string;
+            confidence?: number;
+            words?: components["schemas"]["TranscriptWord"][];
+        };
+        TranscriptWord: {
+            word?: string;
+            start?: number;
+            end?: number;
+            confidence?: number;
+            /** @example en */
+            lang?: string;
+        };
     };
     responses: {
         /** @description Invalid request (Graph code 100 and most calling codes). */
@@ -1125,6 +1334,14 @@ export type AccountSettingsUpdateValue = components['schemas']['AccountSettingsU
 export type AccountSettingsUpdateWebhookNotification = components['schemas']['AccountSettingsUpdateWebhookNotification'];
 export type AccountUpdateValue = components['schemas']['AccountUpdateValue'];
 export type AccountUpdateWebhookNotification = components['schemas']['AccountUpdateWebhookNotification'];
+export type MediaId = components['schemas']['MediaId'];
+export type MediaSha256 = components['schemas']['MediaSha256'];
+export type MediaUrlResponse = components['schemas']['MediaUrlResponse'];
+export type VoicemailAnnouncementUploadRequest = components['schemas']['VoicemailAnnouncementUploadRequest'];
+export type MediaUploadResponse = components['schemas']['MediaUploadResponse'];
+export type TranscriptDocument = components['schemas']['TranscriptDocument'];
+export type TranscriptSegment = components['schemas']['TranscriptSegment'];
+export type TranscriptWord = components['schemas']['TranscriptWord'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -1316,6 +1533,140 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
+        };
+    };
+    getMediaUrl: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The business phone number id. When given, Meta serves the URL only if the media belongs to that number.
+                 * @example 117823401562387
+                 */
+                phone_number_id?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a media object: `call_recording.audio.id`, `call_transcript.document.id` or a voicemail's `audio.id` from a webhook, or the id an upload returned.
+                 * @example 1002764438271669
+                 */
+                "media-id": components["schemas"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The media's metadata and a download URL valid for 5 minutes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaUrlResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a media object: `call_recording.audio.id`, `call_transcript.document.id` or a voicemail's `audio.id` from a webhook, or the id an upload returned.
+                 * @example 1002764438271669
+                 */
+                "media-id": components["schemas"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The media was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    uploadMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of the business phone number (not the phone number itself).
+                 * @example 117823401562387
+                 */
+                "phone-number-id": components["parameters"]["PhoneNumberId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["VoicemailAnnouncementUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description The media was stored; `id` is its media id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaUploadResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    downloadMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The media's bytes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/ogg": string;
+                    "application/json": components["schemas"]["TranscriptDocument"];
+                };
+            };
+            /** @description The URL expired (after 5 minutes) or the media no longer exists (after 7 days). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     anyWebhook: {

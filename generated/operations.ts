@@ -14,7 +14,7 @@ export type CallAction = (typeof CALL_ACTIONS)[number];
 export type RetryRule = "never" | "always" | "success-if-done";
 
 export interface OperationInfo {
-  readonly method: "GET" | "POST";
+  readonly method: "POST" | "GET" | "DELETE";
   /** Path template relative to the versioned base URL. */
   readonly path: string;
   readonly operationId: string;
@@ -28,6 +28,10 @@ export const OPERATIONS: readonly OperationInfo[] = [
   {"method":"GET","path":"/{phone-number-id}/settings","operationId":"getSettings","retry":"always"},
   {"method":"POST","path":"/{phone-number-id}/settings","operationId":"updateSettings","retry":"always"},
   {"method":"POST","path":"/{phone-number-id}/messages","operationId":"sendCallingMessage","retry":"never"},
+  {"method":"GET","path":"/{media-id}","operationId":"getMediaUrl","retry":"always"},
+  {"method":"DELETE","path":"/{media-id}","operationId":"deleteMedia","retry":"always"},
+  {"method":"POST","path":"/{phone-number-id}/media","operationId":"uploadMedia","retry":"never"},
+  {"method":"GET","path":"/attachments","operationId":"downloadMedia","retry":"always"},
 ];
 
 /**
@@ -44,5 +48,9 @@ export const ENDPOINTS = {
   "getSettings": {"method":"GET","path":"/{phone-number-id}/settings","operationId":"getSettings","retry":"always"},
   "updateSettings": {"method":"POST","path":"/{phone-number-id}/settings","operationId":"updateSettings","retry":"always"},
   "sendCallingMessage": {"method":"POST","path":"/{phone-number-id}/messages","operationId":"sendCallingMessage","retry":"never"},
+  "getMediaUrl": {"method":"GET","path":"/{media-id}","operationId":"getMediaUrl","retry":"always"},
+  "deleteMedia": {"method":"DELETE","path":"/{media-id}","operationId":"deleteMedia","retry":"always"},
+  "uploadMedia": {"method":"POST","path":"/{phone-number-id}/media","operationId":"uploadMedia","retry":"never"},
+  "downloadMedia": {"method":"GET","path":"/attachments","operationId":"downloadMedia","retry":"always"},
 } as const satisfies Record<string, OperationInfo>;
 export type EndpointName = keyof typeof ENDPOINTS;

@@ -225,6 +225,7 @@ function generateOperations(spec: OpenApiDocument): string {
   const schemaOf = (ref: string) => spec.components.schemas[ref.replace("#/components/schemas/", "")] ?? {};
   const operations: string[] = [];
   const endpoints: string[] = [];
+  const methods = new Set<string>();
   const endpoint = (name: string, value: object) => endpoints.push(`  ${JSON.stringify(name)}: ${JSON.stringify(value)},`);
   for (const [path, item] of Object.entries(spec.paths)) {
     for (const [method, operation] of Object.entries(item as Record<string, Record<string, unknown>>)) {
@@ -232,6 +233,7 @@ function generateOperations(spec: OpenApiDocument): string {
       const operationId = String(operation.operationId);
       const retry = retryRule(operation, operationId);
       const info = { method: method.toUpperCase(), path, operationId, retry };
+      methods.add(info.method);
       operations.push(`  ${JSON.stringify(info)},`);
       if (operationId === "manageCall") {
         for (const action of actions) endpoint(action, { ...info, retry: retryRule(schemaOf(mapping[action]!), `${mapping[action]} (${action})`) });
@@ -255,7 +257,7 @@ export type CallAction = (typeof CALL_ACTIONS)[number];
 export type RetryRule = ${RETRY_RULES.map((rule) => JSON.stringify(rule)).join(" | ")};
 
 export interface OperationInfo {
-  readonly method: "GET" | "POST";
+  readonly method: ${[...methods].map((name) => JSON.stringify(name)).join(" | ")};
   /** Path template relative to the versioned base URL. */
   readonly path: string;
   readonly operationId: string;

@@ -1,7 +1,7 @@
 // The one request path of a client, for the one-line methods and `raw` alike: a body serialized once, then
 // `fetch(url, init)` per attempt under one deadline, with retries by the operation's rule from openapi.yaml and
 // one shared token refresh. Every answer is read once, to its end or to the size cap, and nothing is cloned.
-import type { RetryRule } from "../generated/operations.js";
+import type { OperationInfo, RetryRule } from "../generated/operations.js";
 import { Tokens } from "./client/token.js";
 import { retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./client/retry.js";
 import {
@@ -64,12 +64,12 @@ export interface TransportConfig {
 
 /** One request, ready to send. */
 export interface Outgoing {
-  method: "GET" | "POST";
+  method: OperationInfo["method"];
   url: string;
   /** Path without host, version or query, for logs and errors. */
   path: string;
-  /** The JSON body, serialized once. */
-  body: string | undefined;
+  /** The JSON body, serialized once; or a multipart form (a media upload), sent with its own content type. */
+  body: string | FormData | undefined;
   action: string;
   callId: string | undefined;
   retry: RetryRule;
@@ -154,7 +154,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
       attemptStarted = Date.now();
       const headers: Record<string, string> = out.headers ? { ...out.headers } : {};
       if (config.hooks?.onRequest) Object.assign(headers, addedHeaders(config.hooks, context()));
-      if (out.body !== undefined) headers["content-type"] = "application/json";
+      if (typeof out.body === "string") headers["content-type"] = "application/json";
       headers.authorization = `Bearer ${token}`;
 
       let status: number;

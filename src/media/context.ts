@@ -1,0 +1,120 @@
+// What the media functions take from a client: its request path for the Graph API calls (retries by the
+// operation's rule, token refresh, hooks, redaction), and its fetch and tokens for the downloads, which stream
+// and so take a path of their own.
+import { ENDPOINTS } from "../../generated/operations.js";
+import { checkTimeout } from "../client/options.js";
+import { WhatsAppResponseError, WhatsAppTimeoutError, WhatsAppValidationError } from "../errors.js";
+import { apiError, exchange, type TransportConfig } from "../transport.js";
+
+/** Built once by `createCallingClient`; the media functions' first argument. */
+export interface MediaContext {
+  transport: TransportConfig;
+  /** The versioned Graph base URL, e.g. `https://graph.facebook.com/v23.0`. */
+  baseUrl: string;
+  /** The business phone number id requests go to now. */
+  phoneNumberId: () => string;
+  /** The client's `timeoutMs`. */
+  timeoutMs: number;
+}
+
+/** Options every media method takes. */
+export interface MediaRequestOptions {
+  /** Aborts the operation; the promise (or the download's stream) rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** This operation's deadline instead of the client's `timeoutMs`. For a download it runs until the last byte. */
+  timeoutMs?: number;
+}
+
+type MediaEndpoint = "getMediaUrl" | "deleteMedia" | "uploadMedia";
+
+/**
+ * One Graph API call on the client's request path: resolves with the 2xx answer as a JSON object, rejects with
+ * WhatsAppApiError on any other status.
+ */
+export async function graphJson(
+  context: MediaContext,
+  request: { endpoint: MediaEndpoint; path: string; query?: string; body?: FormData; action: string },
+  options: MediaRequestOptions | undefined,
+): Promise<Record<string, unknown>> {
+  const timeoutMs = checkTimeout(options?.timeoutMs, "timeoutMs") ?? context.timeoutMs;
+  const { method, retry } = ENDPOINTS[request.endpoint];
+  const { action, path } = request;
+  const out = { method, url: context.baseUrl + path + (request.query ?? ""), path, body: request.body, action, callId: undefined, retry };
+  const answer = await exchange(context.transport, out, options?.signal, timeoutMs);
+  if (answer.status < 200 || answer.status >= 300) throw apiError(answer, action, undefined);
+  let value: unknown;
+  try {
+    value = answer.text === "" ? undefined : JSON.parse(answer.text);
+  } catch {
+    // reported below
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new WhatsAppResponseError(`Graph API answered HTTP ${answer.status} on ${action} with a body that is not a JSON object`, {
+      status: answer.status,
+      action,
+      attempt: answer.attempt,
+    });
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * A deadline for one download: `signal` aborts with a WhatsAppTimeoutError when it passes and with the caller's
+ * reason when the caller aborts. `end()` must be called when the download is over (its last byte, or a failure).
+ */
+export interface Deadline {
+  signal: AbortSignal;
+  timeoutMs: number;
+  end(): void;
+}
+
+export function startDeadline(context: MediaContext, options: MediaRequestOptions | undefined, action: string): Deadline {
+  const timeoutMs = checkTimeout(options?.timeoutMs, "timeoutMs") ?? context.timeoutMs;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new WhatsAppTimeoutError({ timeoutMs, action })), timeoutMs);
+  const callerSignal = options?.signal;
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timeoutMs,
+    end() {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener("abort", onCallerAbort);
+    },
+  };
+}
+
+/**
+ * Settles with the promise, or rejects with the signal's reason as soon as it aborts: a custom fetch may ignore
+ * its signal, and undici's link from a signal to a fetch is weak (nodejs/undici#4068).
+ */
+export function raceAbort<T>(promise: T | Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(promise).then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A media id as the Graph API writes it (digits, openapi.yaml's MediaId), checked before it becomes a path segment. */
+export function checkMediaId(mediaId: unknown, path = "mediaId"): string {
+  if (typeof mediaId !== "string" || !/^[0-9]+$/.test(mediaId)) {
+    throw new WhatsAppValidationError(
+      `${path} must be a media id (a string of digits, e.g. the id of a webhook's media object), not a URL or a message id`,
+      { path },
+    );
+  }
+  return mediaId;
+}

@@ -1,0 +1,367 @@
+// Media URLs, downloads and deletion. A download streams: the bytes are counted against `maxBytes` and hashed
+// as they pass, and the stream ends with an error instead of `done` when the cap is passed or the checksum is
+// wrong. A media URL lives 5 minutes; an expired one is replaced once by a fresh URL from the media id.
+import type { MediaUrlResponse, SuccessResponse } from "../../generated/openapi.js";
+import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError, WhatsAppValidationError, type RequestContext } from "../errors.js";
+import { redactSecrets } from "../logging.js";
+import { checkMediaId, graphJson, raceAbort, startDeadline, type Deadline, type MediaContext, type MediaRequestOptions } from "./context.js";
+import { WhatsAppChecksumError, WhatsAppMediaExpiredError, WhatsAppMediaTooLargeError } from "./errors.js";
+import { Sha256, decodeDigest, encodeDigestLike, sameDigest } from "./sha256.js";
+
+/** Default `maxBytes` of a download: 100 MiB, Meta's largest media size (documents); recordings are far smaller. */
+export const DEFAULT_MEDIA_MAX_BYTES = 100 * 1024 * 1024;
+
+/** Answers of a media URL that mean "this URL expired": worth one fresh URL by media id. */
+const EXPIRED_STATUSES = new Set([403, 404, 410]);
+
+/** At most this much of an error answer of a download is read, to describe it. */
+const ERROR_BODY_LIMIT = 16 * 1024;
+
+/**
+ * What a download starts from: a media id, a media URL, or a webhook's media object (`call_recording.audio`,
+ * `call_transcript.document`, a voicemail's `audio`) or a `getMediaUrl` answer, whose `id`, `url` and `sha256`
+ * are used.
+ */
+export type MediaSource = string | Partial<Pick<MediaUrlResponse, "id" | "url" | "sha256">>;
+
+export interface GetMediaUrlOptions extends MediaRequestOptions {
+  /** Serve the URL only if the media belongs to this business number (`phone_number_id`). */
+  phoneNumberId?: string;
+}
+
+export interface DownloadMediaOptions extends GetMediaUrlOptions {
+  /**
+   * The SHA-256 to check the bytes against, Base64 (webhooks) or hex (Media API). Default: the source's
+   * `sha256`, else the one `getMediaUrl` answers. A mismatch ends the stream with WhatsAppChecksumError.
+   */
+  sha256?: string;
+  /** Largest download accepted, in bytes. Default DEFAULT_MEDIA_MAX_BYTES (100 MiB). */
+  maxBytes?: number;
+  /** The media id when the source is a bare URL, so that an expired URL can be replaced. */
+  mediaId?: string;
+}
+
+export interface MediaDownload {
+  /**
+   * The bytes as they arrive. It errors with WhatsAppMediaTooLargeError past `maxBytes`, with
+   * WhatsAppChecksumError at the end when the digest is wrong, and with the deadline's or the caller's reason;
+   * act on the content only once it has closed. Cancel it to stop the download.
+   */
+  body: ReadableStream<Uint8Array>;
+  /** The `Content-Type` of the answer, e.g. `audio/ogg; codecs=opus`. */
+  mimeType: string | undefined;
+  /** The `Content-Length` of the answer, when it has one. */
+  size: number | undefined;
+  mediaId: string | undefined;
+  /** Whether the digest is checked at the end (false when neither the caller nor Meta gave one). */
+  verified: boolean;
+  /** Reads the whole body (checked as `body` is) into one array. */
+  bytes(): Promise<Uint8Array>;
+}
+
+/** `GET /{media-id}`: the media's metadata and a download URL valid for 5 minutes. */
+export async function getMediaUrl(context: MediaContext, mediaId: string, options?: GetMediaUrlOptions): Promise<MediaUrlResponse> {
+  const id = checkMediaId(mediaId);
+  const phoneNumberId = options?.phoneNumberId === undefined ? undefined : checkMediaId(options.phoneNumberId, "phoneNumberId");
+  const query = phoneNumberId === undefined ? "" : `?phone_number_id=${phoneNumberId}`;
+  const data = (await graphJson(context, { endpoint: "getMediaUrl", path: `/${id}`, query, action: "getMediaUrl" }, options)) as Partial<MediaUrlResponse>;
+  if (typeof data.url !== "string" || data.url.length === 0) {
+    throw new WhatsAppResponseError("getMediaUrl succeeded but the answer has no url", { status: 200, action: "getMediaUrl" });
+  }
+  return data as MediaUrlResponse;
+}
+
+/** `DELETE /{media-id}`. */
+export async function deleteMedia(context: MediaContext, mediaId: string, options?: MediaRequestOptions): Promise<SuccessResponse> {
+  const id = checkMediaId(mediaId);
+  return (await graphJson(context, { endpoint: "deleteMedia", path: `/${id}`, action: "deleteMedia" }, options)) as SuccessResponse;
+}
+
+/**
+ * Downloads a media object with the Bearer token. Resolves when the answer's headers are in; the bytes stream
+ * through `body` (or `bytes()`), under one deadline that runs until the last byte.
+ */
+export async function downloadMedia(context: MediaContext, source: MediaSource, options: DownloadMediaOptions = {}): Promise<MediaDownload> {
+  const start = describeSource(source, options);
+  const maxBytes = checkMaxBytes(options.maxBytes);
+  const deadline = startDeadline(context, options, "downloadMedia");
+  let handedOver = false;
+  try {
+    let { url, mediaId } = start;
+    let expected = start.sha256;
+    let refreshed = false;
+    const refresh = async (id: string) => {
+      const fresh = await getMediaUrl(context, id, { ...options, signal: deadline.signal, timeoutMs: deadline.timeoutMs });
+      checkAnnouncedSize(fresh.file_size, maxBytes, id);
+      expected ??= fresh.sha256 === undefined ? undefined : checkDigest(fresh.sha256, "sha256 of getMediaUrl");
+      return fresh.url;
+    };
+    if (url === undefined) url = await refresh(mediaId!);
+    for (;;) {
+      const target = checkDownloadUrl(url, context.baseUrl);
+      const summary: DownloadSummary = { action: "downloadMedia", method: "GET", path: new URL(target).pathname };
+      const started = Date.now();
+      const { response, token } = await fetchMedia(context, target, deadline, summary);
+      context.transport.log?.(response.ok ? "info" : "warn", `whatsapp-calling: downloadMedia → ${response.status}`, {
+        ...summary,
+        mediaId,
+        status: response.status,
+        durationMs: Date.now() - started,
+      });
+      if (EXPIRED_STATUSES.has(response.status)) {
+        await response.body?.cancel().catch(() => undefined);
+        if (mediaId === undefined || refreshed) throw new WhatsAppMediaExpiredError({ status: response.status, mediaId, refreshed });
+        refreshed = true;
+        url = await refresh(mediaId);
+        continue;
+      }
+      if (!response.ok) throw await downloadError(response, deadline, summary, token);
+      const size = contentLength(response.headers);
+      if (size !== undefined && size > maxBytes) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new WhatsAppMediaTooLargeError({ maxBytes, size, announced: true, mediaId });
+      }
+      const body = checkedStream(response.body, { maxBytes, expected, mediaId, deadline, summary });
+      handedOver = true;
+      return {
+        body,
+        mimeType: response.headers.get("content-type") ?? undefined,
+        size,
+        mediaId,
+        verified: expected !== undefined,
+        bytes: () => collect(body),
+      };
+    }
+  } finally {
+    // Once the stream is handed over, it ends the deadline itself, at its last byte.
+    if (!handedOver) deadline.end();
+  }
+}
+
+/** The bytes of a media object, read to the end and checked: `downloadMedia` then `bytes()`. */
+export async function downloadMediaBytes(context: MediaContext, source: MediaSource, options?: DownloadMediaOptions): Promise<Uint8Array> {
+  return (await downloadMedia(context, source, options)).bytes();
+}
+
+/** Where a download is, for log lines and errors: never its query string (Meta's signature). */
+type DownloadSummary = Required<Pick<RequestContext, "action" | "method" | "path">>;
+
+/** One GET of a media URL with the token, under the download's deadline; the answer's body is left unread. */
+async function fetchMedia(
+  context: MediaContext,
+  url: string,
+  deadline: Deadline,
+  summary: DownloadSummary,
+): Promise<{ response: Response; token: string }> {
+  const token = await raceAbort(context.transport.tokens.read(), deadline.signal);
+  try {
+    const init = { method: "GET", headers: { authorization: `Bearer ${token}` }, signal: deadline.signal };
+    return { response: await raceAbort(context.transport.fetch(url, init), deadline.signal), token };
+  } catch (error) {
+    if (deadline.signal.aborted) throw deadline.signal.reason;
+    throw new WhatsAppNetworkError({ cause: error, redact: (text) => redactSecrets(text, [token]), ...summary });
+  }
+}
+
+interface ExpectedDigest {
+  text: string;
+  bytes: Uint8Array;
+}
+
+function describeSource(
+  source: MediaSource,
+  options: DownloadMediaOptions,
+): { url: string | undefined; mediaId: string | undefined; sha256: ExpectedDigest | undefined } {
+  let url: string | undefined;
+  let mediaId = options.mediaId === undefined ? undefined : checkMediaId(options.mediaId);
+  let sha256 = options.sha256;
+  if (typeof source === "string") {
+    if (/^[0-9]+$/.test(source)) mediaId = source;
+    else if (/^https?:\/\//i.test(source)) url = source;
+    else throw new WhatsAppValidationError("downloadMedia takes a media id (digits), a media URL or a webhook media object", { path: "source" });
+  } else if (source !== null && typeof source === "object") {
+    if (source.id !== undefined) mediaId = checkMediaId(source.id, "source.id");
+    if (source.url !== undefined) url = source.url;
+    sha256 ??= source.sha256;
+  } else {
+    throw new WhatsAppValidationError("downloadMedia takes a media id (digits), a media URL or a webhook media object", { path: "source" });
+  }
+  if (url === undefined && mediaId === undefined) {
+    throw new WhatsAppValidationError("downloadMedia needs a media id or a media URL", { path: "source" });
+  }
+  return { url, mediaId, sha256: sha256 === undefined ? undefined : checkDigest(sha256, "sha256") };
+}
+
+function checkDigest(text: unknown, path: string): ExpectedDigest {
+  const bytes = typeof text === "string" ? decodeDigest(text) : undefined;
+  if (!bytes) throw new WhatsAppValidationError(`${path} must be a SHA-256 digest in Base64 or hex`, { path: "sha256" });
+  return { text: text as string, bytes };
+}
+
+function checkMaxBytes(maxBytes: unknown): number {
+  if (maxBytes === undefined) return DEFAULT_MEDIA_MAX_BYTES;
+  if (typeof maxBytes !== "number" || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+    throw new WhatsAppValidationError("maxBytes must be a whole number of bytes above 0", { path: "maxBytes" });
+  }
+  return maxBytes;
+}
+
+function checkAnnouncedSize(fileSize: unknown, maxBytes: number, mediaId: string) {
+  const size = typeof fileSize === "number" ? fileSize : typeof fileSize === "string" && /^[0-9]+$/.test(fileSize) ? Number(fileSize) : undefined;
+  if (size !== undefined && size > maxBytes) throw new WhatsAppMediaTooLargeError({ maxBytes, size, announced: true, mediaId });
+}
+
+/**
+ * The token goes only where it cannot be read on the way: https, the client's own Graph origin (a sandbox),
+ * or this machine.
+ */
+function checkDownloadUrl(url: string, graphBaseUrl: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new WhatsAppValidationError("the media URL is not an absolute URL", { path: "url" });
+  }
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
+  const graphOrigin = new URL(graphBaseUrl).origin;
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && (loopback || parsed.origin === graphOrigin))) {
+    throw new WhatsAppValidationError(
+      `refusing to send the access token to a ${parsed.protocol} URL on ${parsed.host}: media URLs are https`,
+      { path: "url" },
+    );
+  }
+  return parsed.href;
+}
+
+function contentLength(headers: Headers): number | undefined {
+  const value = headers.get("content-length");
+  return value !== null && /^[0-9]+$/.test(value.trim()) ? Number(value) : undefined;
+}
+
+async function downloadError(response: Response, deadline: Deadline, summary: DownloadSummary, token: string): Promise<WhatsAppApiError> {
+  let text = "";
+  try {
+    text = await raceAbort(readText(response, ERROR_BODY_LIMIT), deadline.signal);
+  } catch {
+    // The status says enough; an unreadable error body must not hide it.
+  }
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON: kept as text.
+  }
+  return new WhatsAppApiError({ status: response.status, body: redactSecrets(body, [token]), ...summary });
+}
+
+async function readText(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  while (length < limit) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    length += value.byteLength;
+  }
+  await reader.cancel().catch(() => undefined);
+  return new TextDecoder().decode(concat(chunks, length)).slice(0, limit);
+}
+
+/**
+ * The answer's body, read only as fast as the consumer pulls: counted against the cap, hashed, and ended with
+ * an error when either check fails. The deadline ends with the stream, however it ends.
+ */
+function checkedStream(
+  upstream: ReadableStream<Uint8Array> | null,
+  check: { maxBytes: number; expected: ExpectedDigest | undefined; mediaId: string | undefined; deadline: Deadline; summary: DownloadSummary },
+): ReadableStream<Uint8Array> {
+  const reader = upstream?.getReader();
+  const hash = check.expected ? new Sha256() : undefined;
+  let received = 0;
+  const { deadline } = check;
+  let settled = false;
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
+    if (settled) return;
+    settled = true;
+    deadline.end();
+    void reader?.cancel(error).catch(() => undefined);
+    controller.error(error);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        // An abort or the deadline ends the download at once, also while nobody is reading.
+        deadline.signal.addEventListener("abort", () => fail(controller, deadline.signal.reason), { once: true });
+      },
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = reader ? await raceAbort(reader.read(), deadline.signal) : { done: true, value: undefined };
+        } catch (error) {
+          return fail(
+            controller,
+            deadline.signal.aborted ? deadline.signal.reason : new WhatsAppNetworkError({ cause: error, ...check.summary }),
+          );
+        }
+        if (chunk.done) {
+          if (hash && check.expected) {
+            const actual = hash.digest();
+            if (!sameDigest(actual, check.expected.bytes)) {
+              return fail(
+                controller,
+                new WhatsAppChecksumError({
+                  expected: check.expected.text,
+                  actual: encodeDigestLike(actual, check.expected.text),
+                  mediaId: check.mediaId,
+                  size: received,
+                }),
+              );
+            }
+          }
+          settled = true;
+          deadline.end();
+          controller.close();
+          return;
+        }
+        received += chunk.value.byteLength;
+        if (received > check.maxBytes) {
+          return fail(controller, new WhatsAppMediaTooLargeError({ maxBytes: check.maxBytes, size: received, announced: false, mediaId: check.mediaId }));
+        }
+        hash?.update(chunk.value);
+        controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        settled = true;
+        deadline.end();
+        return reader?.cancel(reason);
+      },
+    },
+    // Nothing is read ahead of the consumer: a download past the cap, or cancelled, stops at once.
+    { highWaterMark: 0 },
+  );
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return concat(chunks, length);
+    chunks.push(value);
+    length += value.byteLength;
+  }
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+// The failures that only media has. Graph answers (getMediaUrl, deleteMedia, the upload) and a download
+// answered with another error status stay WhatsAppApiError; deadlines and lost connections stay
+// WhatsAppTimeoutError and WhatsAppNetworkError.
+import { WhatsAppError } from "../errors.js";
+
+/** The downloaded bytes do not have the SHA-256 that the webhook or the Media API gave. */
+export class WhatsAppChecksumError extends WhatsAppError {
+  /** The digest the download was checked against, as given. */
+  readonly expected: string;
+  /** The digest of the bytes received, in the same encoding (hex or Base64) as `expected`. */
+  readonly actual: string;
+  readonly mediaId: string | undefined;
+  /** Bytes received. */
+  readonly size: number;
+  constructor(init: { expected: string; actual: string; mediaId?: string | undefined; size: number }) {
+    super(
+      `Media${init.mediaId ? ` ${init.mediaId}` : ""} failed its checksum: SHA-256 of the ${init.size} bytes received is ` +
+        `${init.actual}, expected ${init.expected}`,
+    );
+    this.expected = init.expected;
+    this.actual = init.actual;
+    this.mediaId = init.mediaId;
+    this.size = init.size;
+  }
+}
+
+/** The media is larger than the download's `maxBytes`; reading stopped at the cap. */
+export class WhatsAppMediaTooLargeError extends WhatsAppError {
+  readonly maxBytes: number;
+  /** The size Meta announced (file_size or Content-Length), or the bytes read when reading stopped. */
+  readonly size: number;
+  readonly mediaId: string | undefined;
+  constructor(init: { maxBytes: number; size: number; announced: boolean; mediaId?: string | undefined }) {
+    super(
+      `Media${init.mediaId ? ` ${init.mediaId}` : ""} is larger than maxBytes (${init.maxBytes}): ` +
+        (init.announced ? `${init.size} bytes announced` : `more than ${init.maxBytes} bytes sent`) +
+        "; raise maxBytes to download it",
+    );
+    this.maxBytes = init.maxBytes;
+    this.size = init.size;
+    this.mediaId = init.mediaId;
+  }
+}
+
+/**
+ * The download URL answered 403, 404 or 410: it expired (a media URL lives 5 minutes) and a fresh one from
+ * `GET /{media-id}` was refused too, or no media id was known to ask for one.
+ */
+export class WhatsAppMediaExpiredError extends WhatsAppError {
+  /** HTTP status of the last answer. */
+  readonly status: number;
+  readonly mediaId: string | undefined;
+  /** Whether a fresh URL was fetched before giving up. */
+  readonly refreshed: boolean;
+  constructor(init: { status: number; mediaId?: string | undefined; refreshed: boolean }) {
+    super(
+      init.refreshed
+        ? `Media ${init.mediaId} could not be downloaded: HTTP ${init.status} on its URL, and again on a fresh URL`
+        : `The media URL answered HTTP ${init.status} (a media URL is valid for 5 minutes); pass the media id ` +
+            "(mediaId, or a webhook media object with its id) to get a fresh URL automatically",
+    );
+    this.status = init.status;
+    this.mediaId = init.mediaId;
+    this.refreshed = init.refreshed;
+  }
+}

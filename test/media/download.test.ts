@@ -1,0 +1,381 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_API_VERSION,
+  DEFAULT_MEDIA_MAX_BYTES,
+  WhatsAppApiError,
+  WhatsAppChecksumError,
+  WhatsAppError,
+  WhatsAppMediaExpiredError,
+  WhatsAppMediaTooLargeError,
+  WhatsAppTimeoutError,
+  WhatsAppValidationError,
+} from "../../src/index.js";
+import { PHONE_NUMBER_ID, TOKEN, mediaClient, useMediaServer, type MediaReply, type RecordedMediaRequest } from "./helpers.js";
+
+const server = useMediaServer();
+const client = () => mediaClient(server);
+const MEDIA_ID = "1002764438271669";
+const RECORDING = Buffer.from("OggS…a call recording, as bytes…\x00\x01\x02\xff");
+const SHA256_BASE64 = createHash("sha256").update(RECORDING).digest("base64");
+const SHA256_HEX = createHash("sha256").update(RECORDING).digest("hex");
+const VERSION = `/${DEFAULT_API_VERSION}`;
+const ATTACHMENT_PATH = "/whatsapp_business/attachments/";
+
+/** A signed-looking media URL on the test server; `n` tells the URLs apart. */
+const mediaUrl = (n: number) => `${server.url}${ATTACHMENT_PATH}?mid=${MEDIA_ID}&ext=${n}&hash=ATsig${n}`;
+
+/** The Graph answer of GET /{media-id}, pointing at URL `n`. */
+const mediaUrlAnswer = (n: number, extra: Record<string, unknown> = {}): MediaReply => ({
+  body: {
+    messaging_product: "whatsapp",
+    url: mediaUrl(n),
+    mime_type: "audio/ogg; codecs=opus",
+    sha256: SHA256_HEX,
+    file_size: String(RECORDING.length),
+    id: MEDIA_ID,
+    ...extra,
+  },
+});
+
+const recordingAnswer: MediaReply = { headers: { "content-type": "audio/ogg; codecs=opus" }, body: RECORDING };
+const notFound: MediaReply = { status: 404, body: "URL signature expired" };
+
+/** Routes: Graph's GET /{media-id} to `graph`, downloads to `download` with the URL's `ext` number. */
+function route(graph: (request: RecordedMediaRequest) => MediaReply, download: (n: number) => MediaReply) {
+  let graphCalls = 0;
+  server.setHandler((request) => {
+    if (request.path === ATTACHMENT_PATH) return download(Number(request.query.get("ext")));
+    graphCalls += 1;
+    return graph(request);
+  });
+  return { graphCalls: () => graphCalls };
+}
+
+function expectDownloadRequest(request: RecordedMediaRequest, n: number) {
+  expect(request.method).toBe("GET");
+  expect(request.url).toBe(`${ATTACHMENT_PATH}?mid=${MEDIA_ID}&ext=${n}&hash=ATsig${n}`);
+  expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
+}
+
+function expectGraphMediaRequest(request: RecordedMediaRequest, query = "") {
+  expect(request.method).toBe("GET");
+  expect(request.url).toBe(`${VERSION}/${MEDIA_ID}${query}`);
+  expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
+  return Buffer.concat(chunks);
+}
+
+describe("getMediaUrl and deleteMedia", () => {
+  it("GET /{version}/{media-id} with the token, phone_number_id when asked", async () => {
+    server.setHandler(() => mediaUrlAnswer(1));
+    const calls = client();
+    expect(await calls.getMediaUrl(MEDIA_ID)).toEqual(mediaUrlAnswer(1).body);
+    await calls.getMediaUrl(MEDIA_ID, { phoneNumberId: PHONE_NUMBER_ID });
+    expect(server.requests).toHaveLength(2);
+    expectGraphMediaRequest(server.requests[0]!);
+    expectGraphMediaRequest(server.requests[1]!, `?phone_number_id=${PHONE_NUMBER_ID}`);
+  });
+
+  it("DELETE /{version}/{media-id}", async () => {
+    server.setHandler(() => ({ body: { success: true } }));
+    expect(await client().deleteMedia(MEDIA_ID)).toEqual({ success: true });
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.method).toBe("DELETE");
+    expect(server.requests[0]!.url).toBe(`${VERSION}/${MEDIA_ID}`);
+    expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it("a Graph error is a WhatsAppApiError without the token, even when Meta quotes it", async () => {
+    server.setHandler(() => ({
+      status: 400,
+      body: { error: { message: `Invalid media id for token ${TOKEN}`, type: "OAuthException", code: 100, fbtrace_id: "Atrace" } },
+    }));
+    const error = await rejection(client().deleteMedia(MEDIA_ID));
+    expect(error).toBeInstanceOf(WhatsAppApiError);
+    expect(error).toMatchObject({ status: 400, code: 100, action: "deleteMedia", fbtraceId: "Atrace" });
+    expect(JSON.stringify(error)).not.toContain(TOKEN);
+    expect((error as Error).message).not.toContain(TOKEN);
+    expect((error as Error).message).toContain("[redacted]");
+  });
+
+  it.each(["https://lookaside.fbsbx.com/x", "wamid.ABC", "", "12/34"])("refuses %j as a media id before sending", async (id) => {
+    await expect(client().getMediaUrl(id)).rejects.toBeInstanceOf(WhatsAppValidationError);
+    await expect(client().deleteMedia(id)).rejects.toBeInstanceOf(WhatsAppValidationError);
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe("downloadMedia", () => {
+  it("by id: asks Graph for the URL, downloads it with the token, checks the Media API's hex sha256", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    const download = await client().downloadMedia(MEDIA_ID);
+    expect(download).toMatchObject({ mimeType: "audio/ogg; codecs=opus", size: RECORDING.length, mediaId: MEDIA_ID, verified: true });
+    expect(Buffer.from(await download.bytes())).toEqual(RECORDING);
+    expect(server.requests).toHaveLength(2);
+    expectGraphMediaRequest(server.requests[0]!);
+    expectDownloadRequest(server.requests[1]!, 1);
+  });
+
+  it("from a webhook's media object: uses its url and Base64 sha256, no Graph call", async () => {
+    route(() => mediaUrlAnswer(9), () => recordingAnswer);
+    const audio = { id: MEDIA_ID, sha256: SHA256_BASE64, mime_type: "audio/ogg; codecs=opus", url: mediaUrl(1) };
+    const download = await client().downloadMedia(audio);
+    expect(download.verified).toBe(true);
+    expect(await readAll(download.body)).toEqual(RECORDING);
+    expect(server.requests).toHaveLength(1);
+    expectDownloadRequest(server.requests[0]!, 1);
+  });
+
+  it("downloadMediaBytes collects the stream", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    expect(Buffer.from(await client().downloadMediaBytes({ url: mediaUrl(1), sha256: SHA256_BASE64 }))).toEqual(RECORDING);
+  });
+
+  it("a checksum mismatch ends the stream with WhatsAppChecksumError", async () => {
+    route(() => mediaUrlAnswer(1), () => ({ body: Buffer.concat([RECORDING, Buffer.from("!")]) }));
+    const download = await client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
+    const error = await rejection(download.bytes());
+    expect(error).toBeInstanceOf(WhatsAppChecksumError);
+    expect(error).toBeInstanceOf(WhatsAppError);
+    const tampered = createHash("sha256").update(Buffer.concat([RECORDING, Buffer.from("!")])).digest("base64");
+    expect(error).toMatchObject({ expected: SHA256_BASE64, actual: tampered, mediaId: MEDIA_ID, size: RECORDING.length + 1 });
+  });
+
+  it("a checksum mismatch against the Media API's hex digest is reported in hex", async () => {
+    route(() => mediaUrlAnswer(1, { sha256: "00".repeat(32) }), () => recordingAnswer);
+    const error = await rejection(client().downloadMediaBytes(MEDIA_ID));
+    expect(error).toBeInstanceOf(WhatsAppChecksumError);
+    expect(error).toMatchObject({ expected: "00".repeat(32), actual: SHA256_HEX });
+  });
+
+  it("an explicit sha256 option wins over the source's", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    const error = await rejection(
+      client().downloadMediaBytes({ url: mediaUrl(1), sha256: SHA256_BASE64 }, { sha256: "11".repeat(32) }),
+    );
+    expect(error).toMatchObject({ name: "WhatsAppChecksumError", expected: "11".repeat(32) });
+  });
+
+  it("refuses a sha256 that is not a SHA-256 digest, before sending", async () => {
+    await expect(client().downloadMedia({ url: mediaUrl(1), sha256: "not-a-digest" })).rejects.toBeInstanceOf(
+      WhatsAppValidationError,
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("an expired webhook URL (404): one fresh URL by media id, then the bytes", async () => {
+    const graph = route(() => mediaUrlAnswer(2), (n) => (n === 1 ? notFound : recordingAnswer));
+    const download = await client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
+    expect(Buffer.from(await download.bytes())).toEqual(RECORDING);
+    expect(graph.graphCalls()).toBe(1);
+    expect(server.requests).toHaveLength(3);
+    expectDownloadRequest(server.requests[0]!, 1);
+    expectGraphMediaRequest(server.requests[1]!);
+    expectDownloadRequest(server.requests[2]!, 2);
+  });
+
+  it.each([403, 410])("HTTP %i on the URL counts as expired too", async (status) => {
+    route(() => mediaUrlAnswer(2), (n) => (n === 1 ? { status } : recordingAnswer));
+    expect(Buffer.from(await client().downloadMediaBytes({ id: MEDIA_ID, url: mediaUrl(1) }))).toEqual(RECORDING);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it("a second 404 on the fresh URL is WhatsAppMediaExpiredError, after exactly one refresh", async () => {
+    const graph = route(() => mediaUrlAnswer(2), () => notFound);
+    const error = await rejection(client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1) }));
+    expect(error).toBeInstanceOf(WhatsAppMediaExpiredError);
+    expect(error).toMatchObject({ status: 404, mediaId: MEDIA_ID, refreshed: true });
+    expect(graph.graphCalls()).toBe(1);
+    expect(server.requests.map((request) => request.query.get("ext") ?? "graph")).toEqual(["1", "graph", "2"]);
+  });
+
+  it("by id, a 404 on the first URL also gets one fresh URL, and a second 404 is the typed error", async () => {
+    const graph = route(() => mediaUrlAnswer(graphCount()), () => notFound);
+    let count = 0;
+    function graphCount() {
+      return ++count;
+    }
+    const error = await rejection(client().downloadMedia(MEDIA_ID));
+    expect(error).toMatchObject({ name: "WhatsAppMediaExpiredError", refreshed: true });
+    expect(graph.graphCalls()).toBe(2);
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it("a bare URL without media id cannot be refreshed: the 404 is WhatsAppMediaExpiredError at once", async () => {
+    route(() => mediaUrlAnswer(2), () => notFound);
+    const error = await rejection(client().downloadMedia(mediaUrl(1)));
+    expect(error).toMatchObject({ name: "WhatsAppMediaExpiredError", status: 404, refreshed: false, mediaId: undefined });
+    expect((error as Error).message).toMatch(/mediaId/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("a bare URL with the mediaId option is refreshed", async () => {
+    route(() => mediaUrlAnswer(2), (n) => (n === 1 ? notFound : recordingAnswer));
+    expect(Buffer.from(await client().downloadMediaBytes(mediaUrl(1), { mediaId: MEDIA_ID }))).toEqual(RECORDING);
+  });
+
+  it("another error status is a WhatsAppApiError with the status, its text without the token", async () => {
+    route(() => mediaUrlAnswer(1), () => ({ status: 500, body: `upstream failed for Bearer ${TOKEN}` }));
+    const error = await rejection(client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1) }));
+    expect(error).toBeInstanceOf(WhatsAppApiError);
+    expect(error).toMatchObject({ status: 500, action: "downloadMedia", retryable: true });
+    expect((error as Error).message).not.toContain(TOKEN);
+    expect(JSON.stringify((error as WhatsAppApiError).body)).not.toContain(TOKEN);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("an announced Content-Length over maxBytes fails before the body is read", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    const error = await rejection(client().downloadMedia(mediaUrl(1), { maxBytes: RECORDING.length - 1 }));
+    expect(error).toBeInstanceOf(WhatsAppMediaTooLargeError);
+    expect(error).toMatchObject({ maxBytes: RECORDING.length - 1, size: RECORDING.length });
+  });
+
+  it("a file_size over maxBytes fails before the download is requested", async () => {
+    route(() => mediaUrlAnswer(1, { file_size: "5000" }), () => recordingAnswer);
+    const error = await rejection(client().downloadMedia(MEDIA_ID, { maxBytes: 4999 }));
+    expect(error).toMatchObject({ name: "WhatsAppMediaTooLargeError", size: 5000, maxBytes: 4999 });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("a streamed body without Content-Length stops being read past maxBytes", async () => {
+    const chunk = 64 * 1024;
+    const count = 2048; // 128 MiB offered
+    route(() => mediaUrlAnswer(1), () => ({ headers: { "content-type": "audio/ogg" }, chunks: { size: chunk, count } }));
+    const maxBytes = 1024 * 1024;
+    const download = await client().downloadMedia(mediaUrl(1), { maxBytes });
+    expect(download.size).toBeUndefined();
+    const error = await rejection(download.bytes());
+    expect(error).toBeInstanceOf(WhatsAppMediaTooLargeError);
+    expect((error as WhatsAppMediaTooLargeError).size).toBeGreaterThan(maxBytes);
+    const outcome = await server.streams[0]!;
+    expect(outcome.closedEarly).toBe(true);
+    // Socket buffers hold a few chunks at most; nowhere near the 128 MiB offered.
+    expect(outcome.written).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it("the default cap is 100 MiB", () => {
+    expect(DEFAULT_MEDIA_MAX_BYTES).toBe(100 * 1024 * 1024);
+  });
+
+  it("the caller's abort ends the stream with its reason and closes the connection", async () => {
+    route(() => mediaUrlAnswer(1), () => ({ chunks: { size: 64 * 1024, count: 2048 } }));
+    const controller = new AbortController();
+    const download = await client().downloadMedia(mediaUrl(1), { signal: controller.signal });
+    const reader = download.body.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    const reason = new Error("caller gave up");
+    controller.abort(reason);
+    await expect(reader.read()).rejects.toBe(reason);
+    expect((await server.streams[0]!).closedEarly).toBe(true);
+  });
+
+  it("an abort before the answer rejects with the caller's reason", async () => {
+    route(() => mediaUrlAnswer(1), () => ({ hang: true }));
+    const controller = new AbortController();
+    const pending = client().downloadMedia(mediaUrl(1), { signal: controller.signal });
+    const reason = new Error("stop");
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(pending).rejects.toBe(reason);
+  });
+
+  it("a body that stalls hits the deadline: WhatsAppTimeoutError", async () => {
+    route(() => mediaUrlAnswer(1), () => ({ stall: true }));
+    const download = await client().downloadMedia(mediaUrl(1), { timeoutMs: 150 });
+    const error = await rejection(download.bytes());
+    expect(error).toBeInstanceOf(WhatsAppTimeoutError);
+    expect(error).toMatchObject({ action: "downloadMedia", timeoutMs: 150 });
+  });
+
+  it("one deadline covers the Graph call of a download by id", async () => {
+    route(() => ({ hang: true }), () => recordingAnswer);
+    const error = await rejection(client().downloadMedia(MEDIA_ID, { timeoutMs: 150 }));
+    expect(error).toBeInstanceOf(WhatsAppTimeoutError);
+    expect(error).toMatchObject({ action: "downloadMedia", timeoutMs: 150 });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("cancelling the stream closes the connection", async () => {
+    route(() => mediaUrlAnswer(1), () => ({ chunks: { size: 64 * 1024, count: 2048 } }));
+    const download = await client().downloadMedia(mediaUrl(1));
+    await download.body.cancel();
+    expect((await server.streams[0]!).closedEarly).toBe(true);
+  });
+
+  it("never sends the token over plain http to another host", async () => {
+    const error = await rejection(client().downloadMedia("http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"));
+    expect(error).toBeInstanceOf(WhatsAppValidationError);
+    expect((error as Error).message).toMatch(/refusing to send the access token/);
+  });
+
+  it("no error message or field carries the token", async () => {
+    const failures: unknown[] = [];
+    route(
+      () => ({ status: 401, body: { error: { message: `bad token ${TOKEN}`, code: 190, type: "OAuthException" } } }),
+      () => ({ status: 500, body: { error: { message: `echo ${TOKEN}`, code: 1 } } }),
+    );
+    failures.push(await rejection(client().downloadMedia(MEDIA_ID)));
+    failures.push(await rejection(client().downloadMedia(mediaUrl(1))));
+    route(() => mediaUrlAnswer(1), () => ({ body: RECORDING }));
+    failures.push(await rejection(client().downloadMediaBytes(mediaUrl(1), { sha256: "22".repeat(32) })));
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(WhatsAppError);
+      const everything = JSON.stringify(failure, Object.getOwnPropertyNames(failure)) + String((failure as Error).stack);
+      expect(everything).not.toContain(TOKEN);
+    }
+  });
+});
+
+describe("on the client's request path", () => {
+  it("getMediaUrl is retried after a 5xx; the download follows", async () => {
+    let graphCalls = 0;
+    route(
+      () => (++graphCalls === 1 ? { status: 503, body: { error: { message: "busy", code: 2, is_transient: true } } } : mediaUrlAnswer(1)),
+      () => recordingAnswer,
+    );
+    const calls = mediaClient(server, { retry: { retries: 1, minDelayMs: 1, maxDelayMs: 1 } });
+    expect(Buffer.from(await calls.downloadMediaBytes(MEDIA_ID))).toEqual(RECORDING);
+    expect(server.requests.map((request) => request.path)).toEqual([`${VERSION}/${MEDIA_ID}`, `${VERSION}/${MEDIA_ID}`, ATTACHMENT_PATH]);
+  });
+
+  it("a 401/190 on getMediaUrl refreshes the token once; the download then carries the new token", async () => {
+    const fresh = "EAAG-refreshed-media-token-9876543210";
+    route(
+      (request) =>
+        request.headers.authorization === `Bearer ${TOKEN}`
+          ? { status: 401, body: { error: { message: "Error validating access token", type: "OAuthException", code: 190 } } }
+          : mediaUrlAnswer(1),
+      () => recordingAnswer,
+    );
+    let refreshes = 0;
+    const calls = mediaClient(server, { refreshAccessToken: async () => (refreshes++, fresh) });
+    expect(Buffer.from(await calls.downloadMediaBytes(MEDIA_ID))).toEqual(RECORDING);
+    expect(refreshes).toBe(1);
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${fresh}`, `Bearer ${fresh}`]);
+  });
+
+  it("the download reads the token at its start: a rotation reaches the next download", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    const calls = mediaClient(server);
+    await calls.downloadMediaBytes(mediaUrl(1));
+    calls.setAccessToken("EAAG-rotated-token-000111222");
+    await calls.downloadMediaBytes(mediaUrl(1));
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${TOKEN}`, "Bearer EAAG-rotated-token-000111222"]);
+  });
+});
