@@ -1163,7 +1163,7 @@ export interface components {
         TranscriptSegment: {
             id?: number;
             /** @description `Business` or `Customer` in Meta's table; any other value is passed on. */
-            speaker?: ("Business" | "Customer") | string;
+            speaker?: "Business" | "Customer" | (string & {});
             /**
              * @description 0 is the business's audio channel, 1 the user's.
              * @example 0
