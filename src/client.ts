@@ -25,7 +25,7 @@ import {
   validateUpdateSettingsRequest,
   validateVoiceCallButtonMessage,
   type SchemaValidator,
-} from "../generated/validators.js";
+} from "../generated/request-validators.js";
 import {
   WhatsAppApiError,
   WhatsAppError,

@@ -1,6 +1,14 @@
 import { WhatsAppValidationError } from "../errors.js";
 import { log as writeLog, type Logger, type LogLevel } from "../logging.js";
-import { createMemoryDedupeStore, webhookDedupeKey, type WebhookDedupeStore } from "./dedupe.js";
+import {
+  claimingStore,
+  createMemoryDedupeStore,
+  webhookDedupeKey,
+  WebhookDedupeStoreError,
+  type DedupeClaim,
+  type LegacyWebhookDedupeStore,
+  type WebhookDedupeStore,
+} from "./dedupe.js";
 import { WebhookPayloadError, WebhookVerificationError } from "./errors.js";
 import { parseWebhook, type WebhookEvent, type WebhookEventOf, type WebhookEventType } from "./parse.js";
 import { appSecretList, SIGNATURE_HEADER, verifySignature } from "./signature.js";
@@ -11,6 +19,18 @@ import { requireVerifyToken, verifySubscription } from "./subscription.js";
  * a few KB, so 4 MiB leaves room for a full batch while a larger body is refused before it is buffered.
  */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * How long a re-delivery waits for an earlier attempt at the same event (in this process) to finish. Meta gives
+ * up on an answer after about 20 seconds, so the wait stays well inside that.
+ */
+export const DEFAULT_IN_FLIGHT_WAIT_MS = 5_000;
+
+/** How long a claim lasts when its process dies before releasing it: a later re-delivery is then handled. */
+export const DEFAULT_CLAIM_TTL_MS = 60_000;
+
+/** How long `onError` may take before the answer is sent without waiting for it any longer. */
+export const DEFAULT_ON_ERROR_TIMEOUT_MS = 5_000;
 
 /**
  * One handler per event type; each gets its own event type (`on["call.connect"]` gets `e.data.session`). A
@@ -40,10 +60,23 @@ export interface WebhookHandlerOptions {
   maxBodyBytes?: number;
   /**
    * Drops events already handled (Meta delivers again after a timeout or an error, and may send duplicates).
-   * `true` (default): a bounded in-memory store (10,000 keys, 7 days); `false`: off; or your own store.
-   * An event counts as handled only once its handlers succeeded.
+   * `true` (default): a bounded in-memory store (10,000 keys, 7 days); `false`: off; or your own store, such as
+   * `createRedisDedupeStore()` from `whatsapp-calling/redis` when several processes receive the webhooks. An
+   * event counts as handled only once its handlers succeeded.
+   *
+   * A re-delivery that arrives while an earlier attempt at the same event is still running is never answered
+   * 200 for that unfinished work: it waits (at most `inFlightWaitMs`) for the earlier attempt in this process;
+   * if that succeeded the event is a duplicate, if it failed this delivery handles it. When the earlier attempt
+   * is still running after the wait, or runs in another process, the delivery is answered **409** so that Meta
+   * delivers it again later. A store that fails (`WebhookDedupeStoreError`) makes the answer 500.
    */
-  dedupe?: boolean | WebhookDedupeStore;
+  dedupe?: boolean | WebhookDedupeStore | LegacyWebhookDedupeStore;
+  /** See `dedupe`. Default `DEFAULT_IN_FLIGHT_WAIT_MS` (5 s). */
+  inFlightWaitMs?: number;
+  /** How long a claim in the store lasts if its process dies mid-way. Default `DEFAULT_CLAIM_TTL_MS` (60 s). */
+  claimTtlMs?: number;
+  /** An `onError` that has not settled after this long is no longer waited for. Default 5 s. */
+  onErrorTimeoutMs?: number;
   /**
    * Gets one-line summaries (counts, event types, call ids, the path of a rejected payload); never the app
    * secret, the verify token, the signature header or a payload. `console` works.
@@ -63,9 +96,11 @@ const BODY_TOO_LARGE = Symbol("body too large");
  * - GET: the subscription handshake: 200 with the challenge as `text/plain`, 403 for a wrong verify token, 400
  *   for missing parameters.
  * - POST: 401 when `X-Hub-Signature-256` is missing or wrong (checked on the raw bytes before any parsing); 413
- *   above `maxBodyBytes`; 400 for a body that is not a webhook payload (the body names the path); otherwise
- *   every event is handled in delivery order, one after the other, and the answer is 200 once all handlers
- *   finished, or 500 (so Meta delivers again) when one threw.
+ *   above `maxBodyBytes`; 400 only for a body that is not JSON or has no `entry` array (a signed delivery is
+ *   never refused for its shape: an item that breaks its schema is delivered as an `invalid` event and logged
+ *   at warn with its path); otherwise every event is handled in delivery order, one after the other, and the
+ *   answer is 200 once all handlers finished, 500 (so Meta delivers again) when one threw or the dedupe store
+ *   failed, 409 when an event is still being handled by an earlier attempt (see `dedupe`).
  * - anything else: 405 with `Allow: GET, POST`.
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookRequestHandler {
@@ -75,10 +110,17 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new WhatsAppValidationError("maxBodyBytes must be a positive integer", { path: "maxBodyBytes" });
   const store: WebhookDedupeStore | undefined =
-    options.dedupe === false ? undefined : options.dedupe === undefined || options.dedupe === true ? createMemoryDedupeStore() : options.dedupe;
-  // Keys being handled right now: a re-delivery that arrives while the first is still running (Meta gives up
-  // after about 20 seconds) is not dispatched a second time in parallel.
-  const inFlight = new Set<string>();
+    options.dedupe === false
+      ? undefined
+      : options.dedupe === undefined || options.dedupe === true
+        ? createMemoryDedupeStore()
+        : claimingStore(options.dedupe);
+  const inFlightWaitMs = positive(options.inFlightWaitMs, DEFAULT_IN_FLIGHT_WAIT_MS, "inFlightWaitMs");
+  const claimTtlMs = positive(options.claimTtlMs, DEFAULT_CLAIM_TTL_MS, "claimTtlMs");
+  const onErrorTimeoutMs = positive(options.onErrorTimeoutMs, DEFAULT_ON_ERROR_TIMEOUT_MS, "onErrorTimeoutMs");
+  // Events being handled in this process, with the outcome of that attempt (true: succeeded): a re-delivery
+  // that arrives meanwhile waits for it rather than being acknowledged for work that has not succeeded.
+  const inFlight = new Map<string, Promise<boolean>>();
 
   const log = (level: LogLevel, message: string, details?: Record<string, unknown>) => writeLog(logger, level, message, details);
 
@@ -124,65 +166,123 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       log("warn", "webhook payload rejected", { path: error.path, reason: error.message });
       return textResponse(400, error.message);
     }
+    for (const event of events) {
+      if (event.type === "invalid") {
+        // The path names schema properties and indexes only (map keys as *), never values.
+        log("warn", "webhook item does not match its schema; delivered as an invalid event", {
+          expected: event.expected,
+          field: event.field,
+          path: event.path,
+        });
+      }
+    }
     return dispatch(events);
+  }
+
+  /** Claims `key`; when another attempt in this process holds it, waits (bounded) for its outcome and claims again. */
+  async function claim(key: string): Promise<DedupeClaim> {
+    const outcome = await storeStep("claim", () => store!.claim(key, claimTtlMs));
+    if (outcome !== "busy") return outcome;
+    const earlier = inFlight.get(key);
+    if (!earlier) return "busy";
+    const finished = await withTimeout(earlier, inFlightWaitMs);
+    if (finished === TIMED_OUT) return "busy";
+    return storeStep("claim", () => store!.claim(key, claimTtlMs));
   }
 
   async function dispatch(events: WebhookEvent[]): Promise<Response> {
     let handled = 0;
     let duplicates = 0;
     let failed = 0;
+    let busy = 0;
     let deferred = 0;
-    // After a handler fails, the later events of that call wait for Meta's re-delivery (so a call's events
-    // keep their order), while the events of other calls are handled now rather than minutes later.
-    const failedCalls = new Set<string>();
+    // After a handler fails (or its event is still being handled elsewhere), the later events of that call wait
+    // for Meta's re-delivery (so a call's events keep their order), while the events of other calls are handled
+    // now rather than minutes later.
+    let heldCalls: Set<string> | undefined;
     for (const event of events) {
       const callId = "callId" in event ? event.callId : undefined;
-      if (callId !== undefined && failedCalls.has(callId)) {
+      if (callId !== undefined && heldCalls?.has(callId)) {
         deferred++;
         continue;
       }
       const key = store ? webhookDedupeKey(event) : undefined;
-      let claimed = false;
+      let settle: ((succeeded: boolean) => void) | undefined;
       try {
-        if (store && key !== undefined) {
-          if (!inFlight.has(key)) {
-            inFlight.add(key);
-            claimed = true;
-          }
-          if (!claimed || (await store.has(key))) {
+        if (key !== undefined) {
+          const outcome = await claim(key);
+          if (outcome === "done") {
             duplicates++;
-            log("debug", "webhook event skipped: already handled or being handled", { type: event.type, key });
+            log("debug", "webhook event skipped: already handled", { type: event.type, key });
             continue;
           }
+          if (outcome === "busy") {
+            busy++;
+            if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
+            log("info", "webhook event is being handled by an earlier attempt; answering 409 so that Meta delivers again", { type: event.type, key });
+            continue;
+          }
+          inFlight.set(key, new Promise<boolean>((resolve) => (settle = resolve)));
         }
-        await onEvent?.(event);
-        await (on[event.type] as ((event: WebhookEvent) => unknown) | undefined)?.(event);
-        // Marked only after the handlers succeeded: a delivery answered 500 is handled again when Meta resends it.
-        if (store && key !== undefined) await store.add(key);
+        try {
+          await onEvent?.(event);
+          await (on[event.type] as ((event: WebhookEvent) => unknown) | undefined)?.(event);
+        } catch (error) {
+          failed++;
+          if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
+          log("error", "webhook handler failed; the delivery will be answered 500 so that Meta delivers again", {
+            type: event.type,
+            callId,
+          });
+          await reportError(error, event);
+          // Given up, so that the re-delivery is handled. A release that fails leaves the claim to lapse.
+          if (key !== undefined) await storeStep("release", () => store!.release(key)).catch((storeError: unknown) => reportError(storeError, event));
+          continue;
+        }
         handled++;
+        // Marked only after the handlers succeeded. The work is done, so a failure to mark it is reported but
+        // does not turn the answer into a 500 (that would only make Meta deliver it again, to be handled twice).
+        if (key !== undefined) {
+          try {
+            await storeStep("markDone", () => store!.markDone(key));
+            settle?.(true);
+          } catch (storeError) {
+            log("error", "webhook dedupe store failed to mark an event done", { type: event.type, key });
+            await reportError(storeError, event);
+          }
+        }
       } catch (error) {
+        // Only the store's claim can land here: the event's state is unknown, so Meta must deliver it again.
         failed++;
-        if (callId !== undefined) failedCalls.add(callId);
-        log("error", "webhook handler failed; the delivery will be answered 500 so that Meta delivers again", {
-          type: event.type,
-          callId,
-        });
+        if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
+        log("error", "webhook dedupe store failed; the delivery will be answered 500 so that Meta delivers again", { type: event.type, key });
         await reportError(error, event);
       } finally {
-        if (claimed && key !== undefined) inFlight.delete(key);
+        if (key !== undefined && settle) {
+          inFlight.delete(key);
+          settle(false);
+        }
       }
     }
     if (failed > 0) {
-      log("warn", "webhook delivery partly handled", { events: events.length, handled, failed, deferred, duplicates });
+      log("warn", "webhook delivery partly handled", { events: events.length, handled, failed, busy, deferred, duplicates });
       return textResponse(500, "Webhook handler failed");
+    }
+    if (busy > 0) {
+      log("warn", "webhook delivery partly handled: events still being handled by an earlier attempt", { events: events.length, handled, busy, deferred, duplicates });
+      return textResponse(409, "Some events are still being handled by an earlier delivery; deliver again later");
     }
     log("info", "webhook delivery handled", { events: events.length, handled, duplicates });
     return textResponse(200, "OK");
   }
 
   async function reportError(error: unknown, event: WebhookEvent | undefined) {
+    if (!onError) return;
     try {
-      await onError?.(error, { event });
+      // Bounded: an onError that never settles must not hold the answer (and so Meta's retry) for ever.
+      if ((await withTimeout(Promise.resolve(onError(error, { event })), onErrorTimeoutMs)) === TIMED_OUT) {
+        log("warn", "webhook onError did not settle in time; answering without it", { onErrorTimeoutMs });
+      }
     } catch {
       // The answer is 500 anyway; a broken error hook must not change that.
     }
@@ -233,4 +333,28 @@ function textResponse(status: number, text: string, headers: Record<string, stri
     status,
     headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff", ...headers },
   });
+}
+
+/** Runs one step of the dedupe store, turning its failure into a `WebhookDedupeStoreError`. */
+async function storeStep<T>(operation: "claim" | "markDone" | "release", step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (cause) {
+    throw cause instanceof WebhookDedupeStoreError ? cause : new WebhookDedupeStoreError(operation, cause);
+  }
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+/** `promise`, or TIMED_OUT after `ms`; the timer is cleared either way, so none is left behind. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, ms, TIMED_OUT)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function positive(value: number | undefined, fallback: number, path: string): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isFinite(value) && value > 0)) throw new WhatsAppValidationError(`${path} must be a positive number`, { path });
+  return value;
 }
