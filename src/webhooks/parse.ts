@@ -215,7 +215,7 @@ export interface ParseWebhookOptions {
 export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): WebhookEvent[] {
   const payload = isRawBody(body) ? parseJson(body) : body;
   const parser = new DeliveryParser(options.strict === true);
-  if (Array.isArray(payload) && !options.strict) {
+  if (Array.isArray(payload)) {
     if (!payload.some(hasEntries)) throw new WebhookPayloadError("Webhook payload has no entry array", { path: "entry", pointer: "/entry" });
     payload.forEach((notification, index) => parser.notification(notification, [index]));
   } else {
