@@ -1,7 +1,7 @@
 // The Redis dedupe store against a real redis-server (never a mock), with both clients people use.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import Redis from "ioredis";
+import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisDedupeStore, type RedisLikeClient } from "../../src/redis/index.js";
