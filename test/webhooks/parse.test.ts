@@ -226,6 +226,19 @@ describe("parseWebhook", () => {
   });
 });
 
+// Row 3 of issue 11: contactOf was O(items × contacts); one signed 4 MiB delivery (41k calls, 694k empty contacts)
+// blocked the event loop for minutes. The contacts are indexed once now. Bounded by the test timeout, not timed:
+// 20,000 calls × 200,000 contacts was 4·10⁹ comparisons that way.
+it("matches contacts in time linear in calls plus contacts: 20,000 calls and 200,000 contacts", { timeout: 10_000 }, () => {
+  const value = valueOf("webhooks/calls.connect.user-initiated.json");
+  const calls = Array.from({ length: 20_000 }, (_, index) => ({ ...value.calls[0], id: `wacid.${index}`, from: `1555${index}` }));
+  const contacts: object[] = Array.from({ length: 200_000 }, () => ({}));
+  contacts.push({ wa_id: "155519999", profile: { name: "Last" } });
+  const events = parseWebhook({ object: "whatsapp_business_account", entry: [{ id: WABA_ID, changes: [{ field: "calls", value: { ...value, calls, contacts } }] }] });
+  expect(events).toHaveLength(20_000);
+  expect(events.filter((event) => event.type === "call.connect" && event.contact !== undefined).map((event) => "callId" in event && event.callId)).toEqual(["wacid.19999"]);
+});
+
 describe("numbers sent as integers", () => {
   it("matches a contact whose wa_id is an integer to a caller sent as a string, and keeps both as sent", () => {
     const payload = fixtureJson("webhooks/calls.connect.user-initiated.json");
