@@ -103,9 +103,16 @@ async function respond(
       duplex: "half",
     } as RequestInit);
   } catch {
-    // The fetch API refuses some requests Node accepts (TRACE, for one); no webhook delivery looks like that.
+    // The fetch API refuses some requests Node accepts: the methods it forbids (TRACE, TRACK, CONNECT) are
+    // answered like every other method the endpoint does not serve, 405 with Allow; anything else it refuses is
+    // a request no webhook delivery looks like, 400.
     releaseBody();
-    res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Request not supported");
+    const method = (req.method ?? "").toUpperCase();
+    if (method !== "GET" && method !== "POST") {
+      res.writeHead(405, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff", allow: "GET, POST" }).end("Method not allowed");
+    } else {
+      res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Request not supported");
+    }
     return;
   }
   try {

@@ -140,7 +140,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     const signature = request.headers.get(SIGNATURE_HEADER);
     if (!signature) {
       log("warn", "webhook delivery refused: no X-Hub-Signature-256 header");
-      return textResponse(401, "Missing X-Hub-Signature-256 header");
+      // The body is not read, and the connection is closed: an unsigned body of any size is not drained just to
+      // keep the connection alive for its sender.
+      return textResponse(401, "Missing X-Hub-Signature-256 header", { connection: "close" });
     }
     let body: Uint8Array | typeof BODY_TOO_LARGE;
     try {

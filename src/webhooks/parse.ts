@@ -243,6 +243,9 @@ function parseJson(body: string | Uint8Array | ArrayBuffer): unknown {
   } catch {
     throw new WebhookPayloadError("Webhook body is not valid UTF-8");
   }
+  // The decoder drops a UTF-8 byte order mark from bytes; a string that starts with one is read the same way,
+  // so the same delivery parses whichever form it is handed in.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) throw new WebhookPayloadError("Webhook body is empty");
   try {
     return JSON.parse(text);

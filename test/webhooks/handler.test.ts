@@ -535,11 +535,22 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
           request.on("error", reject);
           request.end(body);
         });
-      expect(await send({}, connectBody)).toBe(401);
       expect(await send({ "x-hub-signature-256": "sha256=" + "0".repeat(64) }, connectBody)).toBe(401);
       expect(await send({ "x-hub-signature-256": connectSignature }, connectBody)).toBe(200);
       expect(sockets.size).toBe(1);
+      // An unsigned body is not read at all, so its connection is closed rather than drained (see the next test).
+      expect(await send({}, connectBody)).toBe(401);
+      expect(await send({ "x-hub-signature-256": connectSignature }, connectBody)).toBe(200);
+      expect(sockets.size).toBe(2);
       expect(events).toHaveLength(1);
+    });
+
+    it("answers an unsigned body with 401 and Connection: close, without draining it (a body of any size)", async () => {
+      const { url, events } = await startEndpoint();
+      // Headers and a first MiB of a chunked body that never ends: 0.1.0 drained such a body for keep-alive.
+      const answer = await rawRequest(url, { headers: { "content-type": "application/json" }, chunks: [new Uint8Array(1024 * 1024).fill(0x20)], endBody: false });
+      expect([answer.status, answer.headers["connection"], answer.body]).toEqual([401, "close", "Missing X-Hub-Signature-256 header"]);
+      expect(events).toEqual([]);
     });
 
     it("answers 405 with an Allow header to other methods", async () => {
@@ -551,8 +562,9 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       const head = await fetch(url, { method: "HEAD" });
       expect([head.status, head.headers.get("allow")]).toEqual([405, "GET, POST"]);
       // TRACE reaches node:http but not the fetch API's Request; the adapter answers it itself.
+      // Decision (issue 11): answered like any other method the endpoint does not serve, 405 with Allow (0.1.0: 400).
       const trace = await rawRequest(url, { method: "TRACE" });
-      expect([trace.status, trace.body]).toEqual([400, "Request not supported"]);
+      expect([trace.status, trace.headers["allow"], trace.body]).toEqual([405, "GET, POST", "Method not allowed"]);
     });
   });
 });

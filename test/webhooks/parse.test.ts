@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { WhatsAppError } from "../../src/errors.js";
 import { parseWebhook, WebhookPayloadError } from "../../src/webhooks/index.js";
@@ -237,6 +238,25 @@ it("matches contacts in time linear in calls plus contacts: 20,000 calls and 200
   const events = parseWebhook({ object: "whatsapp_business_account", entry: [{ id: WABA_ID, changes: [{ field: "calls", value: { ...value, calls, contacts } }] }] });
   expect(events).toHaveLength(20_000);
   expect(events.filter((event) => event.type === "call.connect" && event.contact !== undefined).map((event) => "callId" in event && event.callId)).toEqual(["wacid.19999"]);
+});
+
+describe("bytes and strings read alike (issue 11 decisions)", () => {
+  it("accepts a UTF-8 byte order mark in a string as it does in bytes", () => {
+    const text = new TextDecoder().decode(fixtureBytes("webhooks/calls.status.ringing.json"));
+    const expected = parseWebhook(text);
+    expect(parseWebhook(`\uFEFF${text}`)).toEqual(expected);
+    expect(parseWebhook(new Uint8Array([0xef, 0xbb, 0xbf, ...encode(text)]))).toEqual(expected);
+  });
+
+  it("reads a Uint8Array and an ArrayBuffer made in another realm (vm context)", () => {
+    const bytes = fixtureBytes("webhooks/calls.status.ringing.json");
+    const foreign = runInNewContext("(source) => { const view = new Uint8Array(source.length); for (let i = 0; i < source.length; i++) view[i] = source[i]; return view; }")(
+      Array.from(bytes),
+    ) as Uint8Array;
+    expect(foreign instanceof Uint8Array).toBe(false);
+    expect(parseWebhook(foreign)).toEqual(parseWebhook(bytes));
+    expect(parseWebhook(foreign.buffer)).toEqual(parseWebhook(bytes));
+  });
 });
 
 describe("numbers sent as integers", () => {
