@@ -274,6 +274,70 @@ function inlineSchemaConstants(code: string): string {
   });
 }
 
+/** The keywords src/webhooks/schema-check.ts implements; a webhook schema that uses another one is refused. */
+const SCHEMA_CHECK_KEYWORDS = new Set([
+  "type", "const", "enum", "pattern", "minLength", "maxItems", "required", "properties", "additionalProperties", "items", "anyOf", "allOf", "not", "$ref",
+]);
+
+/**
+ * generated/webhook-validators.ts: the webhook item schemas as data (annotations dropped, open enums collapsed,
+ * `$ref`s as plain names) and one validator per item kind over them (src/webhooks/schema-check.ts). As ajv code
+ * the same checks were most of the /webhooks bundle.
+ */
+function generateWebhookValidators(spec: OpenApiDocument): string {
+  const components = withoutOpenEnums(withoutAnnotations(spec.components)) as { schemas: Record<string, unknown> };
+  const table: Record<string, unknown> = {};
+  const refName = (ref: string) => {
+    const match = /^#\/components\/schemas\/([A-Za-z0-9_]+)$/.exec(ref);
+    if (!match) throw new Error(`webhook schemas: unsupported $ref ${ref}`);
+    return match[1]!;
+  };
+  const visit = (node: unknown, where: string, isSchemaMap = false): unknown => {
+    if (Array.isArray(node)) return node.map((item, index) => visit(item, `${where}/${index}`));
+    if (node === null || typeof node !== "object") return node;
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (isSchemaMap) {
+        copy[key] = visit(value, `${where}/${key}`);
+        continue;
+      }
+      if (!SCHEMA_CHECK_KEYWORDS.has(key)) throw new Error(`webhook schemas: ${where} uses "${key}", which src/webhooks/schema-check.ts does not implement`);
+      if (key === "$ref") {
+        const name = refName(value as string);
+        add(name);
+        copy[key] = name;
+      } else if (key === "enum" || key === "const" || key === "required" || key === "type" || key === "pattern") {
+        copy[key] = value;
+      } else if (key === "additionalProperties" && typeof value === "boolean") {
+        if (!value) throw new Error(`webhook schemas: ${where} uses additionalProperties: false`);
+      } else {
+        copy[key] = visit(value, `${where}/${key}`, key === "properties");
+      }
+    }
+    return copy;
+  };
+  const add = (name: string) => {
+    if (name in table) return;
+    const schema = components.schemas[name];
+    if (!schema) throw new Error(`webhook schemas: no schema ${name}`);
+    table[name] = {};
+    table[name] = visit(schema, name);
+  };
+  for (const schema of Object.values(WEBHOOK_VALIDATORS)) add(schema);
+  const sorted = Object.fromEntries(Object.keys(table).sort().map((name) => [name, table[name]]));
+  const validators = Object.entries(WEBHOOK_VALIDATORS)
+    .map(([name, schema]) => `export const ${name}: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, ${JSON.stringify(schema)});`)
+    .join("\n");
+  return `${banner}import { schemaValidator, type SchemaData, type SchemaValidator } from "../src/webhooks/schema-check.js";
+export type { SchemaError, SchemaValidator } from "../src/webhooks/schema-check.js";
+
+/** The webhook item schemas of openapi.yaml, as src/webhooks/schema-check.ts reads them. */
+export const WEBHOOK_SCHEMAS: Readonly<Record<string, SchemaData>> = ${JSON.stringify(sorted)};
+
+${validators}
+`;
+}
+
 function generateOperations(spec: OpenApiDocument): string {
   const callRequest = spec.components.schemas.CallActionRequest as { discriminator?: { propertyName: string; mapping: Record<string, string> } };
   const mapping = callRequest.discriminator?.mapping;
@@ -324,7 +388,7 @@ async function main() {
     "error-catalogue.ts": generateErrorCatalogue(spec),
     "operations.ts": generateOperations(spec),
     "request-validators.ts": generateValidators(spec, REQUEST_VALIDATORS, { messages: true }),
-    "webhook-validators.ts": generateValidators(spec, WEBHOOK_VALIDATORS, { messages: false }),
+    "webhook-validators.ts": generateWebhookValidators(spec),
   };
   for (const [name, content] of Object.entries(files)) {
     writeFileSync(join(outDir, name), content);

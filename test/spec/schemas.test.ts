@@ -1,5 +1,6 @@
 // The fixtures from Meta's documented formats, checked against the schemas in openapi.yaml, compiled here with
 // ajv from the document itself; deliberately broken copies must fail.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createSpecAjv, SPEC_SCHEMA_ID } from "../../scripts/generate.js";
 import { loadSpec } from "../../scripts/lib/spec.js";
@@ -238,5 +239,50 @@ describe("the examples in openapi.yaml match their own schemas", () => {
 
   it.each(collected)("%s → %s", (_where, schema, value) => {
     expect(check(schema, value)).toEqual({ valid: true, errors: null });
+  });
+});
+
+// generated/webhook-validators.ts checks with src/webhooks/schema-check.ts over the schemas as data; ajv,
+// compiled from openapi.yaml itself, is the reference: on any item, valid or mutated, both give the same verdict
+// and the same first path.
+describe("the webhook item validators agree with ajv", () => {
+  const items: [keyof typeof generated, string, unknown][] = [
+    ["validateConnectCallWebhookItem", "ConnectCallWebhookItem", fixtureJson("webhooks/calls.connect.user-initiated.json").entry[0].changes[0].value.calls[0]],
+    ["validateTerminateCallWebhookItem", "TerminateCallWebhookItem", fixtureJson("webhooks/calls.terminate.completed.user-initiated.json").entry[0].changes[0].value.calls[0]],
+    ["validateCallStatusWebhookItem", "CallStatusWebhookItem", fixtureJson("webhooks/calls.status.ringing.json").entry[0].changes[0].value.statuses[0]],
+    ["validateCallPermissionReplyMessage", "CallPermissionReplyMessage", fixtureJson("webhooks/messages.call_permission_reply.accept-temporary.json").entry[0].changes[0].value.messages[0]],
+    ["validateWebhookContact", "WebhookContact", { wa_id: "1", user_id: "US.1", profile: { name: "n", username: "u" } }],
+    ["validateWebhookError", "WebhookError", fixtureJson("webhooks/calls.terminate.failed.user-initiated.json").entry[0].changes[0].value.errors[0]],
+    ["validateCallRecordingWebhookItem", "CallRecordingWebhookItem", { id: "wacid.1", event: "call_recording_available", timestamp: "1", call_recording: { type: "audio", audio: { id: "1", sha256: "x", mime_type: "audio/ogg", url: "https://x" } } }],
+    ["validateVoicemailWebhookMessage", "VoicemailWebhookMessage", { id: "wacid.1", from: "1", type: "audio", audio: { id: "1" } }],
+    ["validateAccountSettingsUpdateValue", "AccountSettingsUpdateValue", { type: "phone_number_settings", timestamp: "1", phone_number_settings: { phone_number_id: "1", calling: { status: "ENABLED", call_hours: { weekly_operating_hours: [{ day_of_week: "MONDAY", open_time: "0400", close_time: "1020" }] }, sip: { servers: [{ hostname: "h", port: 5061, request_uri_user_params: { tgrp: "x" } }] } } } }],
+    ["validateAccountUpdateValue", "AccountUpdateValue", { event: "ACCOUNT_RESTRICTION", restriction_info: [{ restriction_type: "X", expiration: 1 }] }],
+  ];
+  const paths = (node: unknown, prefix: (string | number)[] = []): (string | number)[][] =>
+    typeof node !== "object" || node === null
+      ? []
+      : (Array.isArray(node) ? node.map((_, index) => index) : Object.keys(node)).flatMap((key) => [
+          [...prefix, key],
+          ...paths((node as Record<string | number, unknown>)[key], [...prefix, key]),
+        ]);
+  it.each(items)("%s", (validatorName, schema, original) => {
+    const validate = generated[validatorName] as generated.SchemaValidator;
+    const reference = validator(schema);
+    expect([validate(original), reference(original)]).toEqual([true, true]);
+    fc.assert(
+      fc.property(fc.nat(), fc.constantFrom("delete", "replace"), fc.jsonValue({ maxDepth: 2 }), (at, kind, replacement) => {
+        const item = structuredClone(original) as Record<string, unknown>;
+        const all = paths(item);
+        const path = all[at % all.length]!;
+        const parent = path.slice(0, -1).reduce<any>((node, key) => node[key], item);
+        if (kind === "delete") delete parent[path.at(-1)!];
+        else parent[path.at(-1)!] = replacement;
+        const ours = validate(item);
+        const theirs = reference(item) as boolean;
+        expect(ours).toBe(theirs);
+        if (!ours) expect(validate.errors![0]!.instancePath).toBe(reference.errors![0]!.instancePath);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
