@@ -87,7 +87,33 @@ export interface WebhookHandlerOptions {
 /** A web-standard request handler: `(request: Request) => Promise<Response>`. */
 export type WebhookRequestHandler = (request: Request) => Promise<Response>;
 
-const BODY_TOO_LARGE = Symbol("body too large");
+export const BODY_TOO_LARGE = Symbol("body too large");
+
+/**
+ * A request as the handler's core reads it, whatever carried it: the web `Request` below, or node:http directly
+ * (`toNodeListener`, which so makes no `Request`, `Headers`, stream or `Response` per delivery).
+ */
+export interface WebhookInput {
+  method: string;
+  /** The full URL; read only for the GET handshake. */
+  url(): string;
+  /** A header's value, or null. */
+  header(name: string): string | null;
+  /** The body, read up to `maxBytes` (BODY_TOO_LARGE past it, without reading the rest). */
+  body(maxBytes: number): Promise<Uint8Array | typeof BODY_TOO_LARGE>;
+}
+
+/** An answer of the core: always text. */
+export interface WebhookAnswer {
+  status: number;
+  text: string;
+  headers: Record<string, string>;
+}
+
+/** Where `toNodeListener` finds the core of a handler made by `createWebhookHandler`. */
+export const WEBHOOK_CORE = Symbol.for("whatsapp-calling.webhook-core");
+
+export type WebhookCore = (input: WebhookInput) => Promise<WebhookAnswer>;
 
 /**
  * The webhook endpoint as a web-standard handler (Node through `whatsapp-calling/node`, Bun, Deno, Hono,
@@ -124,9 +150,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
 
   const log = (level: LogLevel, message: string, details?: Record<string, unknown>) => writeLog(logger, level, message, details);
 
-  function handleSubscription(request: Request): Response {
+  function handleSubscription(request: WebhookInput): WebhookAnswer {
     try {
-      const challenge = verifySubscription(new URL(request.url), verifyToken);
+      const challenge = verifySubscription(new URL(request.url()), verifyToken);
       log("info", "webhook subscription verified");
       return textResponse(200, challenge);
     } catch (error) {
@@ -136,8 +162,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     }
   }
 
-  async function handleDelivery(request: Request): Promise<Response> {
-    const signature = request.headers.get(SIGNATURE_HEADER);
+  async function handleDelivery(request: WebhookInput): Promise<WebhookAnswer> {
+    const signature = request.header(SIGNATURE_HEADER);
     if (!signature) {
       log("warn", "webhook delivery refused: no X-Hub-Signature-256 header");
       // The body is not read, and the connection is closed: an unsigned body of any size is not drained just to
@@ -146,7 +172,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     }
     let body: Uint8Array | typeof BODY_TOO_LARGE;
     try {
-      body = await readBody(request, maxBodyBytes);
+      body = await request.body(maxBodyBytes);
     } catch {
       log("warn", "webhook delivery refused: the body could not be read");
       return textResponse(400, "The request body could not be read");
@@ -192,7 +218,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     return storeStep("claim", () => store!.claim(key, claimTtlMs));
   }
 
-  async function dispatch(events: WebhookEvent[]): Promise<Response> {
+  async function dispatch(events: WebhookEvent[]): Promise<WebhookAnswer> {
     let handled = 0;
     let duplicates = 0;
     let failed = 0;
@@ -290,7 +316,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     }
   }
 
-  return async function handleWebhookRequest(request: Request): Promise<Response> {
+  const core: WebhookCore = async (request) => {
     try {
       if (request.method === "GET") return handleSubscription(request);
       if (request.method === "POST") return await handleDelivery(request);
@@ -301,6 +327,16 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       return textResponse(500, "Internal error");
     }
   };
+  const handleWebhookRequest: WebhookRequestHandler = async (request) => {
+    const answer = await core({
+      method: request.method,
+      url: () => request.url,
+      header: (name) => request.headers.get(name),
+      body: (maxBytes) => readBody(request, maxBytes),
+    });
+    return new Response(answer.text, { status: answer.status, headers: answer.headers });
+  };
+  return Object.assign(handleWebhookRequest, { [WEBHOOK_CORE]: core });
 }
 
 /** Reads the body up to `maxBytes`, stopping as soon as the limit is passed rather than buffering it all. */
@@ -330,12 +366,11 @@ async function readBody(request: Request, maxBytes: number): Promise<Uint8Array 
   return body;
 }
 
-function textResponse(status: number, text: string, headers: Record<string, string> = {}): Response {
-  return new Response(text, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff", ...headers },
-  });
+function textResponse(status: number, text: string, headers?: Record<string, string>): WebhookAnswer {
+  return { status, text, headers: headers ? { ...TEXT_HEADERS, ...headers } : TEXT_HEADERS };
 }
+
+const TEXT_HEADERS: Readonly<Record<string, string>> = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
 
 /** Runs one step of the dedupe store, turning its failure into a `WebhookDedupeStoreError`. */
 async function storeStep<T>(operation: "claim" | "markDone" | "release", step: () => T | Promise<T>): Promise<T> {

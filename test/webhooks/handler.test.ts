@@ -598,6 +598,19 @@ describe("createWebhookHandler as a web-standard handler", () => {
     expect(cancelled).toBe(true);
   });
 
+  it("toNodeListener serves any other web handler through Request and Response (streamed body, headers, status)", async () => {
+    const seen: string[] = [];
+    const echo = async (request: Request) => {
+      seen.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("x-test")}`);
+      return new Response(`got ${(await request.text()).length} bytes`, { status: 202, headers: { "x-echo": "yes" } });
+    };
+    const server = await listen(toNodeListener(echo));
+    cleanups.push(server.close);
+    const response = await fetch(`${server.url}/hook`, { method: "POST", headers: { "x-test": "1" }, body: "x".repeat(70_000) });
+    expect([response.status, response.headers.get("x-echo"), await response.text()]).toEqual([202, "yes", "got 70000 bytes"]);
+    expect(seen).toEqual(["POST /hook 1"]);
+  });
+
   it("answers a web Request as it does over HTTP", async () => {
     const post = (body: Uint8Array<ArrayBuffer>, signature: string) =>
       handler()(new Request("http://127.0.0.1/", { method: "POST", headers: { "x-hub-signature-256": signature }, body }));
