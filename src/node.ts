@@ -2,7 +2,8 @@
 // The one node-only module of the package: everything else uses web-standard APIs only.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WhatsAppError } from "./errors.js";
-import { BODY_TOO_LARGE, WEBHOOK_CORE, type WebhookCore, type WebhookRequestHandler } from "./webhooks/handler.js";
+import { BODY_TOO_LARGE, WEBHOOK_CORE, type WebhookCore } from "./webhooks/core.js";
+import type { WebhookRequestHandler } from "./webhooks/handler.js";
 
 export interface NodeListenerOptions {
   /**

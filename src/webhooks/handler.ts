@@ -9,6 +9,7 @@ import {
   type LegacyWebhookDedupeStore,
   type WebhookDedupeStore,
 } from "./dedupe.js";
+import { BODY_TOO_LARGE, WEBHOOK_CORE, type WebhookAnswer, type WebhookCore, type WebhookInput } from "./core.js";
 import { WebhookPayloadError, WebhookVerificationError } from "./errors.js";
 import { parseWebhook, type WebhookEvent, type WebhookEventOf, type WebhookEventType } from "./parse.js";
 import { appSecretList, SIGNATURE_HEADER, verifySignature } from "./signature.js";
@@ -86,34 +87,6 @@ export interface WebhookHandlerOptions {
 
 /** A web-standard request handler: `(request: Request) => Promise<Response>`. */
 export type WebhookRequestHandler = (request: Request) => Promise<Response>;
-
-export const BODY_TOO_LARGE = Symbol("body too large");
-
-/**
- * A request as the handler's core reads it, whatever carried it: the web `Request` below, or node:http directly
- * (`toNodeListener`, which so makes no `Request`, `Headers`, stream or `Response` per delivery).
- */
-export interface WebhookInput {
-  method: string;
-  /** The full URL; read only for the GET handshake. */
-  url(): string;
-  /** A header's value, or null. */
-  header(name: string): string | null;
-  /** The body, read up to `maxBytes` (BODY_TOO_LARGE past it, without reading the rest). */
-  body(maxBytes: number): Promise<Uint8Array | typeof BODY_TOO_LARGE>;
-}
-
-/** An answer of the core: always text. */
-export interface WebhookAnswer {
-  status: number;
-  text: string;
-  headers: Record<string, string>;
-}
-
-/** Where `toNodeListener` finds the core of a handler made by `createWebhookHandler`. */
-export const WEBHOOK_CORE = Symbol.for("whatsapp-calling.webhook-core");
-
-export type WebhookCore = (input: WebhookInput) => Promise<WebhookAnswer>;
 
 /**
  * The webhook endpoint as a web-standard handler (Node through `whatsapp-calling/node`, Bun, Deno, Hono,
