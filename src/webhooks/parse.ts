@@ -337,6 +337,10 @@ class DeliveryParser {
         }
         context.path = valuePath;
         context.phoneNumberId = phoneNumberIdOf(value);
+        // A broken metadata only costs the events their phoneNumberId; strict mode still refuses it.
+        if (this.strict && value["metadata"] !== undefined && context.phoneNumberId === undefined) {
+          this.invalid("unknown", context, [...valuePath, "metadata"], value["metadata"], isRecord(value["metadata"]) ? "phone_number_id must be a string" : "must be of type object");
+        }
         if (field === "calls") this.calls(value, context);
         else this.messages(value, context);
         break;
