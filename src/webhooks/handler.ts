@@ -119,7 +119,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   const onErrorTimeoutMs = positive(options.onErrorTimeoutMs, DEFAULT_ON_ERROR_TIMEOUT_MS, "onErrorTimeoutMs");
   // Events being handled in this process, with the outcome of that attempt (true: succeeded): a re-delivery
   // that arrives meanwhile waits for it rather than being acknowledged for work that has not succeeded.
-  const inFlight = new Map<string, Promise<boolean>>();
+  const inFlight = new Map<string, Flight>();
 
   const log = (level: LogLevel, message: string, details?: Record<string, unknown>) => writeLog(logger, level, message, details);
 
@@ -181,12 +181,17 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   }
 
   /** Claims `key`; when another attempt in this process holds it, waits (bounded) for its outcome and claims again. */
-  async function claim(key: string): Promise<DedupeClaim> {
-    const outcome = await storeStep("claim", () => store!.claim(key, claimTtlMs));
-    if (outcome !== "busy") return outcome;
+  function claim(key: string): DedupeClaim | Promise<DedupeClaim> {
+    const outcome = storeStep("claim", () => store!.claim(key, claimTtlMs));
+    if (isThenable(outcome)) return Promise.resolve(outcome).then((first) => (first === "busy" ? waitForEarlier(key) : first));
+    return outcome === "busy" ? waitForEarlier(key) : outcome;
+  }
+
+  /** The same event is being handled: wait (bounded) for the attempt in this process, then claim again. */
+  async function waitForEarlier(key: string): Promise<DedupeClaim> {
     const earlier = inFlight.get(key);
     if (!earlier) return "busy";
-    const finished = await withTimeout(earlier, inFlightWaitMs);
+    const finished = await withTimeout(new Promise<boolean>((resolve) => (earlier.waiters ??= []).push(resolve)), inFlightWaitMs);
     if (finished === TIMED_OUT) return "busy";
     return storeStep("claim", () => store!.claim(key, claimTtlMs));
   }
@@ -208,10 +213,12 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         continue;
       }
       const key = store ? webhookDedupeKey(event) : undefined;
-      let settle: ((succeeded: boolean) => void) | undefined;
+      let flight: Flight | undefined;
+      let succeeded = false;
       try {
         if (key !== undefined) {
-          const outcome = await claim(key);
+          const claimed = claim(key);
+          const outcome = isThenable(claimed) ? await claimed : claimed;
           if (outcome === "done") {
             duplicates++;
             log("debug", "webhook event skipped: already handled", { type: event.type, key });
@@ -223,11 +230,15 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
             log("info", "webhook event is being handled by an earlier attempt; answering 409 so that Meta delivers again", { type: event.type, key });
             continue;
           }
-          inFlight.set(key, new Promise<boolean>((resolve) => (settle = resolve)));
+          flight = { waiters: undefined };
+          inFlight.set(key, flight);
         }
         try {
-          await onEvent?.(event);
-          await (on[event.type] as ((event: WebhookEvent) => unknown) | undefined)?.(event);
+          // Awaited only when a handler returned a promise: a synchronous handler costs no extra turn.
+          const fromOnEvent = onEvent?.(event);
+          if (isThenable(fromOnEvent)) await fromOnEvent;
+          const fromHandler = (on[event.type] as ((event: WebhookEvent) => unknown) | undefined)?.(event);
+          if (isThenable(fromHandler)) await fromHandler;
         } catch (error) {
           failed++;
           if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
@@ -237,7 +248,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
           });
           await reportError(error, event);
           // Given up, so that the re-delivery is handled. A release that fails leaves the claim to lapse.
-          if (key !== undefined) await storeStep("release", () => store!.release(key)).catch((storeError: unknown) => reportError(storeError, event));
+          if (key !== undefined) await Promise.resolve().then(() => storeStep("release", () => store!.release(key))).catch((storeError: unknown) => reportError(storeError, event));
           continue;
         }
         handled++;
@@ -245,8 +256,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         // does not turn the answer into a 500 (that would only make Meta deliver it again, to be handled twice).
         if (key !== undefined) {
           try {
-            await storeStep("markDone", () => store!.markDone(key));
-            settle?.(true);
+            const marked = storeStep("markDone", () => store!.markDone(key));
+            if (isThenable(marked)) await marked;
+            succeeded = true;
           } catch (storeError) {
             log("error", "webhook dedupe store failed to mark an event done", { type: event.type, key });
             await reportError(storeError, event);
@@ -259,9 +271,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         log("error", "webhook dedupe store failed; the delivery will be answered 500 so that Meta delivers again", { type: event.type, key });
         await reportError(error, event);
       } finally {
-        if (key !== undefined && settle) {
-          inFlight.delete(key);
-          settle(false);
+        if (flight) {
+          inFlight.delete(key!);
+          if (flight.waiters) for (const waiter of flight.waiters) waiter(succeeded);
         }
       }
     }
@@ -345,12 +357,25 @@ function textResponse(status: number, text: string, headers?: Record<string, str
 
 const TEXT_HEADERS: Readonly<Record<string, string>> = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
 
+/** An event being handled in this process: the re-deliveries waiting for its outcome (true: it succeeded). */
+interface Flight {
+  waiters: ((succeeded: boolean) => void)[] | undefined;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+
 /** Runs one step of the dedupe store, turning its failure into a `WebhookDedupeStoreError`. */
-async function storeStep<T>(operation: "claim" | "markDone" | "release", step: () => T | Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (cause) {
+function storeStep<T>(operation: "claim" | "markDone" | "release", step: () => T | Promise<T>): T | Promise<T> {
+  const wrap = (cause: unknown) => {
     throw cause instanceof WebhookDedupeStoreError ? cause : new WebhookDedupeStoreError(operation, cause);
+  };
+  try {
+    const result = step();
+    // A synchronous store (the memory one) answers without a turn of the event loop.
+    return isThenable(result) ? Promise.resolve(result).catch(wrap) : result;
+  } catch (cause) {
+    return wrap(cause);
   }
 }
 
