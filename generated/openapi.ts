@@ -686,6 +686,7 @@ export interface components {
             /** @example whatsapp */
             messaging_product?: string;
             metadata?: components["schemas"]["WebhookMetadata"];
+            /** @description Sometimes present, sometimes absent, sometimes without `profile` (calling-api.md, sources disagree #7); the BSUID rollout adds it everywhere. Optional, and an event's `contact` is matched by `wa_id` or `user_id`. */
             contacts?: components["schemas"]["WebhookContact"][];
             calls?: components["schemas"]["CallWebhookItem"][];
             statuses?: components["schemas"]["CallStatusWebhookItem"][];
