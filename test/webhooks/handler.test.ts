@@ -376,6 +376,24 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       expect(events.map((event) => event.type)).toEqual(["call.connect", "call.status"]);
     });
 
+    it.each([
+      ["call hours written HH:MM", { call_hours: { status: "ENABLED", weekly_operating_hours: [{ day_of_week: "MONDAY", open_time: "04:00", close_time: "10:20" }] } }],
+      ["a call icon visibility the enum does not list", { call_icon_visibility: "DISABLE ALL" }],
+      ["calling null", null],
+    ])("answers 200 to an account_settings_update with %s (0.1.0: 400) and delivers its value", async (_label, calling) => {
+      const delivered: unknown[] = [];
+      const { url } = await startEndpoint({
+        onEvent: (event) => {
+          if (event.type === "account_settings.update") delivered.push(event.data);
+          if (event.type === "invalid" && event.expected === "account_settings.update") delivered.push(event.data);
+        },
+      });
+      const value = { messaging_product: "whatsapp", timestamp: "1671644824", type: "phone_number_settings", phone_number_settings: { phone_number_id: "117823401562387", calling } };
+      const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "104996122399160", changes: [{ field: "account_settings_update", value }] }] });
+      expect(await deliver(url, body)).toEqual({ status: 200, contentType: TEXT, body: "OK" });
+      expect(delivered).toEqual([value]);
+    });
+
     it("makes a re-delivery that arrives while the first attempt runs wait for it: a duplicate once it succeeded", async () => {
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
