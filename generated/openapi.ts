@@ -236,7 +236,7 @@ export interface webhooks {
         put?: never;
         /**
          * Any delivery (the envelope)
-         * @description Every delivery to the callback URL has this envelope, whatever its fields. Each change's `value` is checked against the schema of its `field` where the field is one of those below (`calls`, `messages`, `account_settings_update`, `account_update`); other fields pass through unchanged.
+         * @description Every delivery to the callback URL has this envelope, whatever its fields. A signed delivery is never refused for its shape: only a body that is not JSON or has no `entry` array is answered 400. Each item (`calls[]`, `statuses[]`, `messages[]`, a settings or account value) is checked on its own against the schema of its kind; one that breaks it is delivered as an `invalid` event with the raw item, and never hides its siblings. Other fields pass through unchanged.
          */
         post: operations["anyWebhook"];
         delete?: never;
@@ -331,6 +331,96 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    call_recording_available: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call recording available (calls field)
+         * @description Field `calls`, `calls[]` item with `event: call_recording_available`: sent after a call recorded on request
+         *     (`recording` on connect or accept) ends and the recording is processed, typically within a minute. The
+         *     `audio.url` is valid for 5 minutes (then ask the Media API for `audio.id`); the media is kept 7 days.
+         *     Parsed as a `call.recording_available` event.
+         */
+        post: operations["callRecordingAvailableWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    call_transcription_available: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call transcription available (calls field)
+         * @description Field `calls`, `calls[]` item with `event: call_transcription_available`: the transcript (a JSON document,
+         *     language detected) of a call transcribed on request (`transcription` on connect or accept). The container
+         *     key is `call_transcript` and has no `type`. Parsed as a `call.transcription_available` event.
+         */
+        post: operations["callTranscriptionAvailableWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    call_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SIP call created (calls field)
+         * @description Field `calls`, `calls[]` item with `event: call_created`: a SIP call was attempted (business- or
+         *     user-initiated); the fields of a connect item without `session`. Meta's pages also say that a number with
+         *     SIP enabled receives no calling webhooks; this one is documented with its own sample (calling-api-2026.md
+         *     §4), so it is described and parsed as a `call.created` event.
+         */
+        post: operations["callCreatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    voicemail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Voicemail (messages field)
+         * @description Field `messages`: with voicemail enabled in the settings, a missed or rejected user-initiated call's
+         *     voicemail arrives as an ordinary inbound `audio` message whose `id` is the call id (`wacid.…`). Parsed as
+         *     a `call.voicemail` event whose `callId` links it to the call. Best effort: no webhook if collection fails.
+         */
+        post: operations["voicemailWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -355,8 +445,6 @@ export interface components {
         BizOpaqueCallbackData: string;
         /** @description An RFC 8866 SDP as a plain string with CRLF line ends, not JSON-encoded a second time. One audio stream; a DTLS `a=fingerprint:sha-256` line unless the number uses SDES. */
         Sdp: string;
-        /** @description A whole number; Meta's tables say Integer while its examples send a JSON string, so both are accepted. */
-        NumericString: string | number;
         /**
          * @description Unix time in seconds; sent as a JSON string in Meta's examples, documented as Integer, so both are accepted.
          * @example 1767268800
@@ -801,26 +889,32 @@ export interface components {
                 message_status?: string;
             }[];
         };
-        /** @description The envelope of every delivery, whatever its field. Each change's `value` is checked against the schema of its `field` where that field is known; unknown fields pass through. */
+        /** @description The envelope of every delivery, whatever its field. Only `entry` is required: a body without an `entry` array is the one shape that is refused (400). */
         WebhookNotification: {
             /** @example whatsapp_business_account */
-            object: string;
+            object?: string;
             entry: components["schemas"]["WebhookEntry"][];
         };
         WebhookEntry: {
             /** @description The WhatsApp Business Account id. */
             id: string;
-            time?: components["schemas"]["UnixTimestamp"];
+            time?: components["schemas"]["WebhookTimestamp"];
             changes: components["schemas"]["WebhookChange"][];
         };
-        WebhookChange: {
+        /** @description One change of an entry; its `value` has the schema of its `field`. Fields not described here pass through. */
+        WebhookChange: components["schemas"]["CallsWebhookChange"] | components["schemas"]["MessagesWebhookChange"] | components["schemas"]["AccountSettingsUpdateWebhookChange"] | components["schemas"]["AccountUpdateWebhookChange"] | components["schemas"]["OtherWebhookChange"];
+        /** @description A change of a field this document does not describe; passed through as an `unknown` event. */
+        OtherWebhookChange: {
             field: string;
-            value: {
-                [key: string]: unknown;
-            };
+            value: unknown;
         };
         /**
-         * @description A phone number as Meta sends it in webhooks: a JSON string in its examples, "Integer" in its tables, so both are accepted.
+         * @description Unix time in seconds. Meta's tables say Integer, its samples send a JSON string of digits: both pass.
+         * @example 1767268800
+         */
+        WebhookTimestamp: string | number;
+        /**
+         * @description A phone number as Meta sends it in webhooks: a JSON string in its examples, "Integer" in its tables, so both are accepted. Not checked against a pattern (samples hold placeholders).
          * @example 15550123456
          */
         WebhookPhoneNumber: string | number;
@@ -832,9 +926,9 @@ export interface components {
         /** @description The business phone number the update is about. */
         WebhookMetadata: {
             display_phone_number?: string;
-            phone_number_id: string;
+            phone_number_id?: string;
         };
-        /** @description The user. Since the BSUID rollout `wa_id` may be missing and `user_id` / `parent_user_id` appear. */
+        /** @description The user. Since the BSUID rollout `wa_id` may be missing (a user with a username whose number cannot be shown) and `user_id`, `parent_user_id` (only with parent BSUIDs enabled) and `profile.username` appear. An event's `contact` is the entry whose `wa_id` or `user_id` matches the item's user. */
         WebhookContact: {
             wa_id?: components["schemas"]["WebhookPhoneNumber"];
             user_id?: components["schemas"]["WebhookUserId"];
@@ -844,7 +938,7 @@ export interface components {
                 username?: string;
             };
         };
-        /** @description An error inside a webhook (a failed call's `errors[]`). */
+        /** @description An error inside a webhook (a failed call's `errors[]`). Calling terminate samples carry no `title`; messages errors carry `title` and `message` (calling-api.md, sources disagree #13), so only `code` is required. */
         WebhookError: {
             code: number;
             title?: string;
@@ -854,55 +948,67 @@ export interface components {
                 details?: string;
             };
         };
+        /** @description A media file of a webhook (a recording, a transcript, a voicemail). `url`, when present, is valid for 5 minutes and needs the access token; after that the Media API gives a fresh one for `id`. `sha256` is the Base64 of the SHA-256 of the file. */
+        WebhookMedia: {
+            /**
+             * @description The media id; a JSON string in Meta's samples.
+             * @example 1002764438271669
+             */
+            id: string | number;
+            sha256?: string;
+            /**
+             * @example audio/ogg; codecs=opus
+             * @example application/json
+             */
+            mime_type?: string;
+            url?: string;
+        };
+        /** @description The `calls` field. `messaging_product` and `metadata` are always sent by Meta, but an item means the same without them, so neither is required. */
         CallsWebhookValue: {
-            messaging_product: components["schemas"]["MessagingProduct"];
-            metadata: components["schemas"]["WebhookMetadata"];
+            /** @example whatsapp */
+            messaging_product?: string;
+            metadata?: components["schemas"]["WebhookMetadata"];
+            /** @description Sometimes present, sometimes absent, sometimes without `profile` (calling-api.md, sources disagree #7); the BSUID rollout adds it everywhere. Optional, and an event's `contact` is matched by `wa_id` or `user_id`. */
             contacts?: components["schemas"]["WebhookContact"][];
-            calls?: components["schemas"]["CallWebhookEvent"][];
-            statuses?: components["schemas"]["CallStatusEvent"][];
+            calls?: components["schemas"]["CallWebhookItem"][];
+            statuses?: components["schemas"]["CallStatusWebhookItem"][];
             errors?: components["schemas"]["WebhookError"][];
         };
-        /** @description An item of `calls[]`. Known events (`connect`, `terminate`) are checked against their own schema; an item with another event passes through. */
-        CallWebhookEvent: {
-            id: components["schemas"]["CallId"];
+        /** @description An item of `calls[]`, told apart by `event`. An item with an event not described here passes through as an `unknown` event. */
+        CallWebhookItem: components["schemas"]["ConnectCallWebhookItem"] | components["schemas"]["TerminateCallWebhookItem"] | components["schemas"]["CallRecordingWebhookItem"] | components["schemas"]["CallTranscriptionWebhookItem"] | components["schemas"]["CallCreatedWebhookItem"] | components["schemas"]["OtherCallWebhookItem"];
+        /** @description A `calls[]` item with an event this document does not describe. */
+        OtherCallWebhookItem: {
+            id: string;
             event: string;
         };
-        /** @description Fields shared by connect and terminate items. */
-        CallEventCommon: {
+        /** @description Fields shared by the `calls[]` items. Only `id` and `event` are required: `from`/`to` may be missing after the BSUID rollout (`from_user_id`/`to_user_id` instead), `direction` is missing in one documented example, and a missing `timestamp` does not change what the item means. */
+        CallWebhookItemCommon: {
             id: components["schemas"]["CallId"];
             event: string;
-            timestamp: components["schemas"]["UnixTimestamp"];
-            /** @description The caller (user phone number for user-initiated calls). May be missing after the BSUID rollout. */
+            timestamp?: components["schemas"]["WebhookTimestamp"];
+            /** @description The caller (the user's phone number for user-initiated calls). May be missing after the BSUID rollout. */
             from?: components["schemas"]["WebhookPhoneNumber"];
-            /** @description The callee (user phone number for business-initiated calls). May be missing after the BSUID rollout. */
+            /** @description The callee (the user's phone number for business-initiated calls). May be missing after the BSUID rollout. */
             to?: components["schemas"]["WebhookPhoneNumber"];
             from_user_id?: components["schemas"]["WebhookUserId"];
             from_parent_user_id?: components["schemas"]["WebhookUserId"];
             to_user_id?: components["schemas"]["WebhookUserId"];
             to_parent_user_id?: components["schemas"]["WebhookUserId"];
-            /**
-             * @description `USER_INITIATED` or `BUSINESS_INITIATED` (missing in one documented example). Another value passes, so that a new one cannot make Meta re-deliver a whole batch.
-             * @example USER_INITIATED
-             * @example BUSINESS_INITIATED
-             */
-            direction?: string;
+            /** @description `USER_INITIATED` or `BUSINESS_INITIATED` (missing in one documented example). Another value passes, so that a new one cannot make Meta re-deliver a whole batch. */
+            direction?: "USER_INITIATED" | "BUSINESS_INITIATED" | (string & {});
             biz_opaque_callback_data?: string;
             /** @description The `biz_payload` of the wa.me/call deep link the call came from. */
             deeplink_payload?: string;
             /** @description The `payload` of the call button the call came from. */
             cta_payload?: string;
         };
-        /** @description A `connect` item: for a user-initiated call the caller's SDP offer, to be answered with pre_accept and accept; for a business-initiated call Meta's SDP answer, to be applied to the local peer connection. */
-        ConnectCallEvent: components["schemas"]["CallEventCommon"] & {
+        /** @description A `connect` item: for a user-initiated call the caller's SDP offer, to be answered with pre_accept and accept; for a business-initiated call Meta's SDP answer, to be applied to the local peer connection. `session` is marked "Optional" in Meta's table, so it is not required. */
+        ConnectCallWebhookItem: components["schemas"]["CallWebhookItemCommon"] & {
             /** @constant */
             event: "connect";
             session?: {
-                /**
-                 * @description `offer` (user-initiated: the caller's offer, to be answered) or `answer` (business-initiated: Meta's answer to your offer).
-                 * @example offer
-                 * @example answer
-                 */
-                sdp_type: string;
+                /** @description `offer` (user-initiated: the caller's offer, to be answered) or `answer` (business-initiated: Meta's answer to your offer). Another value passes. */
+                sdp_type: "offer" | "answer" | (string & {});
                 sdp: string;
             };
             /** @description Legacy; shown in some business-initiated examples. Do not rely on it. */
@@ -911,32 +1017,47 @@ export interface components {
             };
         };
         /** @description A `terminate` item, sent for every call that ends: hang-up by either side, reject, or no answer. `start_time`, `end_time` and `duration` are present only when the call was picked up. */
-        TerminateCallEvent: components["schemas"]["CallEventCommon"] & {
+        TerminateCallWebhookItem: components["schemas"]["CallWebhookItemCommon"] & {
             /** @constant */
             event: "terminate";
-            /**
-             * @description `COMPLETED` or `FAILED` in Meta's documentation (`REJECTED` is reported by other clients). Another value passes, so that a new one cannot make Meta re-deliver a whole batch.
-             * @example COMPLETED
-             * @example FAILED
-             */
-            status: string;
-            start_time?: components["schemas"]["UnixTimestamp"];
-            end_time?: components["schemas"]["UnixTimestamp"];
-            duration?: components["schemas"]["NumericString"];
+            /** @description `COMPLETED` or `FAILED` in Meta's documentation (`REJECTED` is reported by other clients; sources disagree #6). Another value passes. Not required: the end of a call means the same without it. */
+            status?: "COMPLETED" | "FAILED" | (string & {});
+            start_time?: components["schemas"]["WebhookTimestamp"];
+            end_time?: components["schemas"]["WebhookTimestamp"];
+            /** @description Seconds; an integer in Meta's samples, a string is accepted too. */
+            duration?: string | number;
         };
-        /** @description An item of `statuses[]` (business-initiated calls). REJECTED is followed by a terminate; ACCEPTED usually arrives after the call is established. */
-        CallStatusEvent: {
+        /** @description A `call_recording_available` item (calling-api-2026.md §1), sent after a recorded call ends and the recording is processed. No `to`, `direction`, `status` or `session`; correlate by `id`. */
+        CallRecordingWebhookItem: components["schemas"]["CallWebhookItemCommon"] & {
+            /** @constant */
+            event: "call_recording_available";
+            call_recording: {
+                /** @description Currently always `audio`. */
+                type?: "audio" | (string & {});
+                audio: components["schemas"]["WebhookMedia"];
+            };
+        };
+        /** @description A `call_transcription_available` item (calling-api-2026.md §2). The container is `call_transcript` (not `call_transcription`) and has no `type`; `document.mime_type` is currently always `application/json`. */
+        CallTranscriptionWebhookItem: components["schemas"]["CallWebhookItemCommon"] & {
+            /** @constant */
+            event: "call_transcription_available";
+            call_transcript: {
+                document: components["schemas"]["WebhookMedia"];
+            };
+        };
+        /** @description A `call_created` item (calling-api-2026.md §4): a SIP call was attempted, business- or user-initiated. The fields of a connect item without `session`. Meta's pages also say a SIP number gets no calling webhooks; this one is documented with a sample, so it is described. */
+        CallCreatedWebhookItem: components["schemas"]["CallWebhookItemCommon"] & {
+            /** @constant */
+            event: "call_created";
+        };
+        /** @description An item of `statuses[]` (business-initiated calls). REJECTED is followed by a terminate; ACCEPTED usually arrives after the call is established. `recipient_id` may be missing after the BSUID rollout. */
+        CallStatusWebhookItem: {
             id: components["schemas"]["CallId"];
-            timestamp: components["schemas"]["UnixTimestamp"];
+            timestamp?: components["schemas"]["WebhookTimestamp"];
             /** @example call */
             type?: string;
-            /**
-             * @description `RINGING`, `ACCEPTED` or `REJECTED`. Another value passes, so that a new one cannot make Meta re-deliver a whole batch.
-             * @example RINGING
-             * @example ACCEPTED
-             * @example REJECTED
-             */
-            status: string;
+            /** @description `RINGING`, `ACCEPTED` or `REJECTED`. Another value passes, so that a new one cannot make Meta re-deliver a whole batch. */
+            status: "RINGING" | "ACCEPTED" | "REJECTED" | (string & {});
             /** @description The user's phone number. May be missing after the BSUID rollout. */
             recipient_id?: components["schemas"]["WebhookPhoneNumber"];
             recipient_user_id?: components["schemas"]["WebhookUserId"];
@@ -944,23 +1065,49 @@ export interface components {
             biz_opaque_callback_data?: string;
             errors?: components["schemas"]["WebhookError"][];
         };
+        /**
+         * @deprecated
+         * @description Deprecated name of ConnectCallWebhookItem (the wire item, not the parsed `call.connect` event).
+         */
+        ConnectCallEvent: components["schemas"]["ConnectCallWebhookItem"];
+        /**
+         * @deprecated
+         * @description Deprecated name of TerminateCallWebhookItem (the wire item, not the parsed `call.terminate` event).
+         */
+        TerminateCallEvent: components["schemas"]["TerminateCallWebhookItem"];
+        /**
+         * @deprecated
+         * @description Deprecated name of CallStatusWebhookItem (the wire item, not the parsed `call.status` event).
+         */
+        CallStatusEvent: components["schemas"]["CallStatusWebhookItem"];
+        /**
+         * @deprecated
+         * @description Deprecated name of CallWebhookItem.
+         */
+        CallWebhookEvent: components["schemas"]["CallWebhookItem"];
+        /**
+         * @deprecated
+         * @description Deprecated name of CallWebhookItemCommon.
+         */
+        CallEventCommon: components["schemas"]["CallWebhookItemCommon"];
         CallsWebhookChange: {
             /** @constant */
             field: "calls";
             value: components["schemas"]["CallsWebhookValue"];
         };
         CallsWebhookNotification: {
-            object: string;
+            object?: string;
             entry: {
                 id: string;
-                time?: components["schemas"]["UnixTimestamp"];
+                time?: components["schemas"]["WebhookTimestamp"];
                 changes: components["schemas"]["CallsWebhookChange"][];
             }[];
         };
-        /** @description The `messages` field. Only call-permission replies are described; other messages and statuses pass through. */
+        /** @description The `messages` field. Call-permission replies and voicemails are described; other messages and statuses pass through as `unknown` events. */
         MessagesWebhookValue: {
-            messaging_product: components["schemas"]["MessagingProduct"];
-            metadata: components["schemas"]["WebhookMetadata"];
+            /** @example whatsapp */
+            messaging_product?: string;
+            metadata?: components["schemas"]["WebhookMetadata"];
             contacts?: components["schemas"]["WebhookContact"][];
             messages?: components["schemas"]["WebhookMessage"][];
             /** @description Message delivery statuses; passed through as unknown events. */
@@ -969,31 +1116,28 @@ export interface components {
             }[];
             errors?: components["schemas"]["WebhookError"][];
         };
-        WebhookMessage: {
-            id: string;
+        /** @description An item of `messages[]`. */
+        WebhookMessage: components["schemas"]["CallPermissionReplyMessage"] | components["schemas"]["VoicemailWebhookMessage"] | components["schemas"]["OtherWebhookMessage"];
+        /** @description Any other message (text, media, ...); passed through as an `unknown` event. */
+        OtherWebhookMessage: {
+            id?: string;
             from?: components["schemas"]["WebhookPhoneNumber"];
             from_user_id?: components["schemas"]["WebhookUserId"];
-            timestamp?: components["schemas"]["UnixTimestamp"];
-            type: string;
-            context?: {
-                from?: string;
-                /** @description The wamid of the permission request, or the wacid of the call that granted permission. */
-                id?: string;
-            };
-            interactive?: {
-                type: string;
-                call_permission_reply?: components["schemas"]["CallPermissionReply"];
-            };
+            timestamp?: components["schemas"]["WebhookTimestamp"];
+            type?: string;
         };
-        /** @description A user's answer to a call-permission request, or a permission granted or revoked automatically. */
+        /** @description A user's answer to a call-permission request, or a permission granted or revoked automatically. Told apart by `interactive.type`: Meta's samples carry no message-level `type` (calling-api-2026.md §6), so it is not required. `context` is missing for a grant from the business profile and for an automatic revoke; `from` may be missing after the BSUID rollout (`from_user_id` instead). */
         CallPermissionReplyMessage: {
             id: string;
             from?: components["schemas"]["WebhookPhoneNumber"];
-            timestamp?: components["schemas"]["UnixTimestamp"];
-            /** @constant */
-            type: "interactive";
+            from_user_id?: components["schemas"]["WebhookUserId"];
+            from_parent_user_id?: components["schemas"]["WebhookUserId"];
+            timestamp?: components["schemas"]["WebhookTimestamp"];
+            /** @example interactive */
+            type?: string;
             context?: {
                 from?: string;
+                /** @description The wamid of the permission request, or the wacid of the call that granted permission. */
                 id?: string;
             };
             interactive: {
@@ -1003,82 +1147,89 @@ export interface components {
             };
         };
         CallPermissionReply: {
-            /** @enum {string} */
-            response: "accept" | "reject";
+            /** @description `accept` or `reject`. Another value passes. */
+            response: "accept" | "reject" | (string & {});
+            /** @description Missing on a reject; always false for a temporary permission. */
             is_permanent?: boolean;
-            expiration_timestamp?: components["schemas"]["UnixTimestamp"];
-            /**
-             * @description `user_action` or `automatic` (a permission granted by the user's call, or revoked after unanswered calls). Another value passes.
-             * @example user_action
-             * @example automatic
-             */
-            response_source?: string;
+            expiration_timestamp?: components["schemas"]["WebhookTimestamp"];
+            /** @description `user_action` or `automatic` (a permission granted by the user's call, or revoked after unanswered calls). Another value passes. */
+            response_source?: "user_action" | "automatic" | (string & {});
+        };
+        /** @description A voicemail (calling-api-2026.md §3): an ordinary inbound `audio` message whose `id` is the call id (`wacid.…`) of the missed or rejected call. Nothing else marks it. The sample has no `url`: fetch the audio with the Media API. */
+        VoicemailWebhookMessage: {
+            id: string;
+            from?: components["schemas"]["WebhookPhoneNumber"];
+            from_user_id?: components["schemas"]["WebhookUserId"];
+            from_parent_user_id?: components["schemas"]["WebhookUserId"];
+            timestamp?: components["schemas"]["WebhookTimestamp"];
+            /** @constant */
+            type: "audio";
+            audio: components["schemas"]["WebhookMedia"];
+        };
+        MessagesWebhookChange: {
+            /** @constant */
+            field: "messages";
+            value: components["schemas"]["MessagesWebhookValue"];
         };
         MessagesWebhookNotification: {
-            object: string;
+            object?: string;
             entry: {
                 id: string;
-                changes: {
-                    /** @constant */
-                    field: "messages";
-                    value: components["schemas"]["MessagesWebhookValue"];
-                }[];
+                time?: components["schemas"]["WebhookTimestamp"];
+                changes: components["schemas"]["MessagesWebhookChange"][];
             }[];
         };
+        /** @description The `calling` object of an `account_settings_update`: "the same as Get settings API" (calling-api-2026.md §8), so the settings schema. One indirection, so that a more liberal variant for what Meta sends can be put here. */
+        WebhookCallingSettings: components["schemas"]["CallingSettings"];
+        /** @description The `account_settings_update` field. `type` is `phone_number_settings` in samples and `PHONE_NUMBER_SETTINGS` in the table (one sample even prints `[phone_number_settings]`), so it is open. `calling` "is present only if fields related to calling are updated. It's null otherwise." */
         AccountSettingsUpdateValue: {
-            messaging_product?: components["schemas"]["MessagingProduct"];
-            timestamp?: components["schemas"]["UnixTimestamp"];
-            /** @example phone_number_settings */
-            type: string;
+            /** @example whatsapp */
+            messaging_product?: string;
+            timestamp?: components["schemas"]["WebhookTimestamp"];
+            type?: "phone_number_settings" | "PHONE_NUMBER_SETTINGS" | (string & {});
             phone_number_settings?: {
                 phone_number_id?: string;
-                calling?: components["schemas"]["CallingSettings"];
+                calling?: components["schemas"]["WebhookCallingSettings"] | null;
             };
+        };
+        AccountSettingsUpdateWebhookChange: {
+            /** @constant */
+            field: "account_settings_update";
+            value: components["schemas"]["AccountSettingsUpdateValue"];
         };
         AccountSettingsUpdateWebhookNotification: {
-            object: string;
+            object?: string;
             entry: {
                 id: string;
-                changes: {
-                    /** @constant */
-                    field: "account_settings_update";
-                    value: components["schemas"]["AccountSettingsUpdateValue"];
-                }[];
+                time?: components["schemas"]["WebhookTimestamp"];
+                changes: components["schemas"]["AccountSettingsUpdateWebhookChange"][];
             }[];
         };
+        /** @description The `account_update` field, for calling: an early warning (`ACCOUNT_VIOLATION`) or a pause (`ACCOUNT_RESTRICTION`, seven days; without `expiration` for the call-button restriction). `remediation` says what to do about it. */
         AccountUpdateValue: {
-            phone_number?: string;
-            /**
-             * @example ACCOUNT_VIOLATION
-             * @example ACCOUNT_RESTRICTION
-             */
-            event: string;
+            phone_number?: components["schemas"]["WebhookPhoneNumber"];
+            event: "ACCOUNT_VIOLATION" | "ACCOUNT_RESTRICTION" | (string & {});
             violation_info?: {
-                /**
-                 * @example LOW_BUSINESS_INITIATED_CALLING_QUALITY
-                 * @example LOW_USER_INITIATED_CALLING_QUALITY
-                 */
-                violation_type?: string;
+                violation_type?: "LOW_BUSINESS_INITIATED_CALLING_QUALITY" | "LOW_USER_INITIATED_CALLING_QUALITY" | "USER_INITIATED_CALLS_LOW_PICKUP_RATE" | (string & {});
+                remediation?: string;
             };
             restriction_info?: {
-                /**
-                 * @example RESTRICTED_BUSINESS_INITIATED_CALLING
-                 * @example RESTRICTED_USER_INITIATED_CALLING
-                 */
-                restriction_type?: string;
-                expiration?: components["schemas"]["UnixTimestamp"];
+                restriction_type?: "RESTRICTED_BUSINESS_INITIATED_CALLING" | "RESTRICTED_USER_INITIATED_CALLING" | "RESTRICTED_USER_INITIATED_CALLING_CALL_BUTTON_HIDDEN" | (string & {});
+                expiration?: components["schemas"]["WebhookTimestamp"];
+                remediation?: string;
             }[];
         };
+        AccountUpdateWebhookChange: {
+            /** @constant */
+            field: "account_update";
+            value: components["schemas"]["AccountUpdateValue"];
+        };
         AccountUpdateWebhookNotification: {
-            object: string;
+            object?: string;
             entry: {
                 id: string;
-                time?: components["schemas"]["UnixTimestamp"];
-                changes: {
-                    /** @constant */
-                    field: "account_update";
-                    value: components["schemas"]["AccountUpdateValue"];
-                }[];
+                time?: components["schemas"]["WebhookTimestamp"];
+                changes: components["schemas"]["AccountUpdateWebhookChange"][];
             }[];
         };
         /**
@@ -1103,7 +1254,8 @@ export interface components {
              */
             mime_type?: string;
             sha256?: components["schemas"]["MediaSha256"];
-            file_size?: components["schemas"]["NumericString"];
+            /** @description Size in bytes; a JSON string in Meta's example, an integer in its tables, so both are accepted. */
+            file_size?: string | number;
             id?: components["schemas"]["MediaId"];
         };
         /** @description The multipart form of a voicemail-announcement upload, in the order the package sends its parts. */
@@ -1265,7 +1417,6 @@ export type CallId = components['schemas']['CallId'];
 export type MessagingProduct = components['schemas']['MessagingProduct'];
 export type BizOpaqueCallbackData = components['schemas']['BizOpaqueCallbackData'];
 export type Sdp = components['schemas']['Sdp'];
-export type NumericString = components['schemas']['NumericString'];
 export type UnixTimestamp = components['schemas']['UnixTimestamp'];
 export type OfferSession = components['schemas']['OfferSession'];
 export type AnswerSession = components['schemas']['AnswerSession'];
@@ -1312,27 +1463,45 @@ export type SendMessageResponse = components['schemas']['SendMessageResponse'];
 export type WebhookNotification = components['schemas']['WebhookNotification'];
 export type WebhookEntry = components['schemas']['WebhookEntry'];
 export type WebhookChange = components['schemas']['WebhookChange'];
+export type OtherWebhookChange = components['schemas']['OtherWebhookChange'];
+export type WebhookTimestamp = components['schemas']['WebhookTimestamp'];
 export type WebhookPhoneNumber = components['schemas']['WebhookPhoneNumber'];
 export type WebhookUserId = components['schemas']['WebhookUserId'];
 export type WebhookMetadata = components['schemas']['WebhookMetadata'];
 export type WebhookContact = components['schemas']['WebhookContact'];
 export type WebhookError = components['schemas']['WebhookError'];
+export type WebhookMedia = components['schemas']['WebhookMedia'];
 export type CallsWebhookValue = components['schemas']['CallsWebhookValue'];
-export type CallWebhookEvent = components['schemas']['CallWebhookEvent'];
-export type CallEventCommon = components['schemas']['CallEventCommon'];
+export type CallWebhookItem = components['schemas']['CallWebhookItem'];
+export type OtherCallWebhookItem = components['schemas']['OtherCallWebhookItem'];
+export type CallWebhookItemCommon = components['schemas']['CallWebhookItemCommon'];
+export type ConnectCallWebhookItem = components['schemas']['ConnectCallWebhookItem'];
+export type TerminateCallWebhookItem = components['schemas']['TerminateCallWebhookItem'];
+export type CallRecordingWebhookItem = components['schemas']['CallRecordingWebhookItem'];
+export type CallTranscriptionWebhookItem = components['schemas']['CallTranscriptionWebhookItem'];
+export type CallCreatedWebhookItem = components['schemas']['CallCreatedWebhookItem'];
+export type CallStatusWebhookItem = components['schemas']['CallStatusWebhookItem'];
 export type ConnectCallEvent = components['schemas']['ConnectCallEvent'];
 export type TerminateCallEvent = components['schemas']['TerminateCallEvent'];
 export type CallStatusEvent = components['schemas']['CallStatusEvent'];
+export type CallWebhookEvent = components['schemas']['CallWebhookEvent'];
+export type CallEventCommon = components['schemas']['CallEventCommon'];
 export type CallsWebhookChange = components['schemas']['CallsWebhookChange'];
 export type CallsWebhookNotification = components['schemas']['CallsWebhookNotification'];
 export type MessagesWebhookValue = components['schemas']['MessagesWebhookValue'];
 export type WebhookMessage = components['schemas']['WebhookMessage'];
+export type OtherWebhookMessage = components['schemas']['OtherWebhookMessage'];
 export type CallPermissionReplyMessage = components['schemas']['CallPermissionReplyMessage'];
 export type CallPermissionReply = components['schemas']['CallPermissionReply'];
+export type VoicemailWebhookMessage = components['schemas']['VoicemailWebhookMessage'];
+export type MessagesWebhookChange = components['schemas']['MessagesWebhookChange'];
 export type MessagesWebhookNotification = components['schemas']['MessagesWebhookNotification'];
+export type WebhookCallingSettings = components['schemas']['WebhookCallingSettings'];
 export type AccountSettingsUpdateValue = components['schemas']['AccountSettingsUpdateValue'];
+export type AccountSettingsUpdateWebhookChange = components['schemas']['AccountSettingsUpdateWebhookChange'];
 export type AccountSettingsUpdateWebhookNotification = components['schemas']['AccountSettingsUpdateWebhookNotification'];
 export type AccountUpdateValue = components['schemas']['AccountUpdateValue'];
+export type AccountUpdateWebhookChange = components['schemas']['AccountUpdateWebhookChange'];
 export type AccountUpdateWebhookNotification = components['schemas']['AccountUpdateWebhookNotification'];
 export type MediaId = components['schemas']['MediaId'];
 export type MediaSha256 = components['schemas']['MediaSha256'];
@@ -1797,6 +1966,118 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AccountUpdateWebhookNotification"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    callRecordingAvailableWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description `sha256=` followed by the lowercase hex HMAC-SHA256 of the exact raw request body, keyed with the app secret.
+                 * @example sha256=33573a06d7fdee6cc252f07433667b889cc4d38562e4ec578cf0bacc47aa3e59
+                 */
+                "X-Hub-Signature-256": components["parameters"]["HubSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallsWebhookNotification"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    callTranscriptionAvailableWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description `sha256=` followed by the lowercase hex HMAC-SHA256 of the exact raw request body, keyed with the app secret.
+                 * @example sha256=33573a06d7fdee6cc252f07433667b889cc4d38562e4ec578cf0bacc47aa3e59
+                 */
+                "X-Hub-Signature-256": components["parameters"]["HubSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallsWebhookNotification"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    callCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description `sha256=` followed by the lowercase hex HMAC-SHA256 of the exact raw request body, keyed with the app secret.
+                 * @example sha256=33573a06d7fdee6cc252f07433667b889cc4d38562e4ec578cf0bacc47aa3e59
+                 */
+                "X-Hub-Signature-256": components["parameters"]["HubSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallsWebhookNotification"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    voicemailWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description `sha256=` followed by the lowercase hex HMAC-SHA256 of the exact raw request body, keyed with the app secret.
+                 * @example sha256=33573a06d7fdee6cc252f07433667b889cc4d38562e4ec578cf0bacc47aa3e59
+                 */
+                "X-Hub-Signature-256": components["parameters"]["HubSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessagesWebhookNotification"];
             };
         };
         responses: {

@@ -2,6 +2,7 @@
 // The one node-only module of the package: everything else uses web-standard APIs only.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WhatsAppError } from "./errors.js";
+import { BODY_TOO_LARGE, WEBHOOK_CORE, type WebhookCore } from "./webhooks/core.js";
 import type { WebhookRequestHandler } from "./webhooks/handler.js";
 
 export interface NodeListenerOptions {
@@ -54,8 +55,11 @@ export function toNodeListener(
       // The observer's failure must not change the answer.
     }
   };
+  // A handler made by createWebhookHandler is served directly from node:http: no Request, Headers, stream or
+  // Response is made per delivery. Any other web handler goes through the fetch API's objects.
+  const core = (handler as { [WEBHOOK_CORE]?: WebhookCore })[WEBHOOK_CORE];
   return (req, res) => {
-    respond(handler, req as FrameworkRequest, res, tell).catch((cause: unknown) => {
+    (core ? respondDirectly(core, req as FrameworkRequest, res, tell) : respond(handler, req as FrameworkRequest, res, tell)).catch((cause: unknown) => {
       tell(new WhatsAppError("the webhook listener failed while answering", { cause }));
       // Half an answer cannot be mended: the connection is dropped so that the client does not take it as whole.
       if (res.headersSent) res.destroy();
@@ -103,9 +107,16 @@ async function respond(
       duplex: "half",
     } as RequestInit);
   } catch {
-    // The fetch API refuses some requests Node accepts (TRACE, for one); no webhook delivery looks like that.
+    // The fetch API refuses some requests Node accepts: the methods it forbids (TRACE, TRACK, CONNECT) are
+    // answered like every other method the endpoint does not serve, 405 with Allow; anything else it refuses is
+    // a request no webhook delivery looks like, 400.
     releaseBody();
-    res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Request not supported");
+    const method = (req.method ?? "").toUpperCase();
+    if (method !== "GET" && method !== "POST") {
+      res.writeHead(405, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff", allow: "GET, POST" }).end("Method not allowed");
+    } else {
+      res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Request not supported");
+    }
     return;
   }
   try {
@@ -116,6 +127,82 @@ async function respond(
   } finally {
     releaseBody();
   }
+}
+
+async function respondDirectly(core: WebhookCore, req: FrameworkRequest, res: ServerResponse, tell: (error: WhatsAppError) => void): Promise<void> {
+  let consumed: ReturnType<typeof consumedBody>;
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    consumed = consumedBody(req);
+    if (consumed === "parsed") {
+      tell(new WhatsAppError(ALREADY_PARSED_MESSAGE));
+      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end(ALREADY_PARSED_MESSAGE);
+      return;
+    }
+  }
+  const answer = await core({
+    method: (req.method ?? "GET").toUpperCase(),
+    url: () => requestUrl(req),
+    header: (name) => {
+      const value = req.headers[name];
+      return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+    },
+    body: (maxBytes) =>
+      consumed === undefined
+        ? readRequest(req, maxBytes)
+        : Promise.resolve(typeof consumed === "string" ? new TextEncoder().encode(consumed) : (consumed as Uint8Array)),
+  });
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.text);
+}
+
+/**
+ * The request body up to `maxBytes`: refused from its Content-Length without reading, or as soon as the bytes
+ * read pass it (the rest is left unread; the 413 answer closes the connection).
+ */
+function readRequest(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | typeof BODY_TOO_LARGE> {
+  const declared = Number(req.headers["content-length"] ?? Number.NaN);
+  if (declared > maxBytes) return Promise.resolve(BODY_TOO_LARGE);
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    const done = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("aborted", onAborted);
+    };
+    const onData = (chunk: Uint8Array) => {
+      length += chunk.byteLength;
+      if (length > maxBytes) {
+        done();
+        req.pause();
+        resolve(BODY_TOO_LARGE);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      if (chunks.length === 1) return resolve(new Uint8Array(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength));
+      const body = new Uint8Array(length);
+      let offset = 0;
+      for (const chunk of chunks) {
+        body.set(chunk, offset);
+        offset += chunk.byteLength;
+      }
+      resolve(body);
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    const onAborted = () => onError(new Error("the request was aborted"));
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("aborted", onAborted);
+  });
 }
 
 /** The raw bytes a framework kept, `"parsed"` when only a parsed object is left, undefined when the stream is unread. */

@@ -10,7 +10,7 @@ import {
   validateUpdateSettingsRequest,
   validateVoiceCallButtonMessage,
   type SchemaValidator,
-} from "../../generated/validators.js";
+} from "../../generated/request-validators.js";
 
 /** The validator of each action's body, by the action's name in logs and errors. */
 export const REQUEST_VALIDATORS: Readonly<Record<string, SchemaValidator>> = {

@@ -4,17 +4,24 @@ export type RawBody = string | Uint8Array | ArrayBuffer;
 
 const utf8Encoder = new TextEncoder();
 
+// `instanceof` fails for a Uint8Array or ArrayBuffer made in another realm (a vm context, a worker's transfer, a
+// test runner's sandbox); their tag does not. Such bytes are accepted like any others.
+const tagOf = (value: unknown) => Object.prototype.toString.call(value);
+const isUint8Array = (value: unknown): value is Uint8Array => value instanceof Uint8Array || tagOf(value) === "[object Uint8Array]";
+const isArrayBuffer = (value: unknown): value is ArrayBuffer => value instanceof ArrayBuffer || tagOf(value) === "[object ArrayBuffer]";
+
 export function isRawBody(value: unknown): value is RawBody {
-  return typeof value === "string" || value instanceof Uint8Array || value instanceof ArrayBuffer;
+  return typeof value === "string" || isUint8Array(value) || isArrayBuffer(value);
 }
 
 export function rawBodyBytes(body: RawBody): Uint8Array<ArrayBuffer> {
   if (typeof body === "string") return utf8Encoder.encode(body);
+  if (body instanceof Uint8Array && body.buffer instanceof ArrayBuffer) return body as Uint8Array<ArrayBuffer>;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (body instanceof Uint8Array) {
-    // WebCrypto takes ArrayBuffer-backed views only; a view over a SharedArrayBuffer is copied.
-    return body.buffer instanceof ArrayBuffer ? (body as Uint8Array<ArrayBuffer>) : new Uint8Array(body);
-  }
+  // A view over a SharedArrayBuffer (WebCrypto takes ArrayBuffer-backed views only) or bytes of another realm:
+  // copied into this realm's Uint8Array.
+  if (isUint8Array(body)) return new Uint8Array(body);
+  if (isArrayBuffer(body)) return new Uint8Array(new Uint8Array(body));
   throw new WhatsAppValidationError(
     "The raw body must be a string, a Uint8Array or an ArrayBuffer: the exact bytes Meta sent, not parsed JSON",
     { path: "rawBody" },

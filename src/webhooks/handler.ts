@@ -1,6 +1,15 @@
 import { WhatsAppValidationError } from "../errors.js";
 import { log as writeLog, type Logger, type LogLevel } from "../logging.js";
-import { createMemoryDedupeStore, webhookDedupeKey, type WebhookDedupeStore } from "./dedupe.js";
+import {
+  claimingStore,
+  createMemoryDedupeStore,
+  webhookDedupeKey,
+  WebhookDedupeStoreError,
+  type DedupeClaim,
+  type LegacyWebhookDedupeStore,
+  type WebhookDedupeStore,
+} from "./dedupe.js";
+import { BODY_TOO_LARGE, WEBHOOK_CORE, type WebhookAnswer, type WebhookCore, type WebhookInput } from "./core.js";
 import { WebhookPayloadError, WebhookVerificationError } from "./errors.js";
 import { parseWebhook, type WebhookEvent, type WebhookEventOf, type WebhookEventType } from "./parse.js";
 import { appSecretList, SIGNATURE_HEADER, verifySignature } from "./signature.js";
@@ -11,6 +20,18 @@ import { requireVerifyToken, verifySubscription } from "./subscription.js";
  * a few KB, so 4 MiB leaves room for a full batch while a larger body is refused before it is buffered.
  */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * How long a re-delivery waits for an earlier attempt at the same event (in this process) to finish. Meta gives
+ * up on an answer after about 20 seconds, so the wait stays well inside that.
+ */
+export const DEFAULT_IN_FLIGHT_WAIT_MS = 5_000;
+
+/** How long a claim lasts when its process dies before releasing it: a later re-delivery is then handled. */
+export const DEFAULT_CLAIM_TTL_MS = 60_000;
+
+/** How long `onError` may take before the answer is sent without waiting for it any longer. */
+export const DEFAULT_ON_ERROR_TIMEOUT_MS = 5_000;
 
 /**
  * One handler per event type; each gets its own event type (`on["call.connect"]` gets `e.data.session`). A
@@ -40,10 +61,23 @@ export interface WebhookHandlerOptions {
   maxBodyBytes?: number;
   /**
    * Drops events already handled (Meta delivers again after a timeout or an error, and may send duplicates).
-   * `true` (default): a bounded in-memory store (10,000 keys, 7 days); `false`: off; or your own store.
-   * An event counts as handled only once its handlers succeeded.
+   * `true` (default): a bounded in-memory store (10,000 keys, 7 days); `false`: off; or your own store, such as
+   * `createRedisDedupeStore()` from `whatsapp-calling/redis` when several processes receive the webhooks. An
+   * event counts as handled only once its handlers succeeded.
+   *
+   * A re-delivery that arrives while an earlier attempt at the same event is still running is never answered
+   * 200 for that unfinished work: it waits (at most `inFlightWaitMs`) for the earlier attempt in this process;
+   * if that succeeded the event is a duplicate, if it failed this delivery handles it. When the earlier attempt
+   * is still running after the wait, or runs in another process, the delivery is answered **409** so that Meta
+   * delivers it again later. A store that fails (`WebhookDedupeStoreError`) makes the answer 500.
    */
-  dedupe?: boolean | WebhookDedupeStore;
+  dedupe?: boolean | WebhookDedupeStore | LegacyWebhookDedupeStore;
+  /** See `dedupe`. Default `DEFAULT_IN_FLIGHT_WAIT_MS` (5 s). */
+  inFlightWaitMs?: number;
+  /** How long a claim in the store lasts if its process dies mid-way. Default `DEFAULT_CLAIM_TTL_MS` (60 s). */
+  claimTtlMs?: number;
+  /** An `onError` that has not settled after this long is no longer waited for. Default 5 s. */
+  onErrorTimeoutMs?: number;
   /**
    * Gets one-line summaries (counts, event types, call ids, the path of a rejected payload); never the app
    * secret, the verify token, the signature header or a payload. `console` works.
@@ -54,8 +88,6 @@ export interface WebhookHandlerOptions {
 /** A web-standard request handler: `(request: Request) => Promise<Response>`. */
 export type WebhookRequestHandler = (request: Request) => Promise<Response>;
 
-const BODY_TOO_LARGE = Symbol("body too large");
-
 /**
  * The webhook endpoint as a web-standard handler (Node through `whatsapp-calling/node`, Bun, Deno, Hono,
  * workers):
@@ -63,9 +95,11 @@ const BODY_TOO_LARGE = Symbol("body too large");
  * - GET: the subscription handshake: 200 with the challenge as `text/plain`, 403 for a wrong verify token, 400
  *   for missing parameters.
  * - POST: 401 when `X-Hub-Signature-256` is missing or wrong (checked on the raw bytes before any parsing); 413
- *   above `maxBodyBytes`; 400 for a body that is not a webhook payload (the body names the path); otherwise
- *   every event is handled in delivery order, one after the other, and the answer is 200 once all handlers
- *   finished, or 500 (so Meta delivers again) when one threw.
+ *   above `maxBodyBytes`; 400 only for a body that is not JSON or has no `entry` array (a signed delivery is
+ *   never refused for its shape: an item that breaks its schema is delivered as an `invalid` event and logged
+ *   at warn with its path); otherwise every event is handled in delivery order, one after the other, and the
+ *   answer is 200 once all handlers finished, 500 (so Meta delivers again) when one threw or the dedupe store
+ *   failed, 409 when an event is still being handled by an earlier attempt (see `dedupe`).
  * - anything else: 405 with `Allow: GET, POST`.
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookRequestHandler {
@@ -75,16 +109,23 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new WhatsAppValidationError("maxBodyBytes must be a positive integer", { path: "maxBodyBytes" });
   const store: WebhookDedupeStore | undefined =
-    options.dedupe === false ? undefined : options.dedupe === undefined || options.dedupe === true ? createMemoryDedupeStore() : options.dedupe;
-  // Keys being handled right now: a re-delivery that arrives while the first is still running (Meta gives up
-  // after about 20 seconds) is not dispatched a second time in parallel.
-  const inFlight = new Set<string>();
+    options.dedupe === false
+      ? undefined
+      : options.dedupe === undefined || options.dedupe === true
+        ? createMemoryDedupeStore()
+        : claimingStore(options.dedupe);
+  const inFlightWaitMs = positive(options.inFlightWaitMs, DEFAULT_IN_FLIGHT_WAIT_MS, "inFlightWaitMs");
+  const claimTtlMs = positive(options.claimTtlMs, DEFAULT_CLAIM_TTL_MS, "claimTtlMs");
+  const onErrorTimeoutMs = positive(options.onErrorTimeoutMs, DEFAULT_ON_ERROR_TIMEOUT_MS, "onErrorTimeoutMs");
+  // Events being handled in this process, with the outcome of that attempt (true: succeeded): a re-delivery
+  // that arrives meanwhile waits for it rather than being acknowledged for work that has not succeeded.
+  const inFlight = new Map<string, Flight>();
 
   const log = (level: LogLevel, message: string, details?: Record<string, unknown>) => writeLog(logger, level, message, details);
 
-  function handleSubscription(request: Request): Response {
+  function handleSubscription(request: WebhookInput): WebhookAnswer {
     try {
-      const challenge = verifySubscription(new URL(request.url), verifyToken);
+      const challenge = verifySubscription(new URL(request.url()), verifyToken);
       log("info", "webhook subscription verified");
       return textResponse(200, challenge);
     } catch (error) {
@@ -94,15 +135,17 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     }
   }
 
-  async function handleDelivery(request: Request): Promise<Response> {
-    const signature = request.headers.get(SIGNATURE_HEADER);
+  async function handleDelivery(request: WebhookInput): Promise<WebhookAnswer> {
+    const signature = request.header(SIGNATURE_HEADER);
     if (!signature) {
       log("warn", "webhook delivery refused: no X-Hub-Signature-256 header");
-      return textResponse(401, "Missing X-Hub-Signature-256 header");
+      // The body is not read, and the connection is closed: an unsigned body of any size is not drained just to
+      // keep the connection alive for its sender.
+      return textResponse(401, "Missing X-Hub-Signature-256 header", { connection: "close" });
     }
     let body: Uint8Array | typeof BODY_TOO_LARGE;
     try {
-      body = await readBody(request, maxBodyBytes);
+      body = await request.body(maxBodyBytes);
     } catch {
       log("warn", "webhook delivery refused: the body could not be read");
       return textResponse(400, "The request body could not be read");
@@ -124,71 +167,141 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       log("warn", "webhook payload rejected", { path: error.path, reason: error.message });
       return textResponse(400, error.message);
     }
+    for (const event of events) {
+      if (event.type === "invalid") {
+        // The path names schema properties and indexes only (map keys as *), never values.
+        log("warn", "webhook item does not match its schema; delivered as an invalid event", {
+          expected: event.expected,
+          field: event.field,
+          path: event.path,
+        });
+      }
+    }
     return dispatch(events);
   }
 
-  async function dispatch(events: WebhookEvent[]): Promise<Response> {
+  /** Claims `key`; when another attempt in this process holds it, waits (bounded) for its outcome and claims again. */
+  function claim(key: string): DedupeClaim | Promise<DedupeClaim> {
+    const outcome = storeStep("claim", () => store!.claim(key, claimTtlMs));
+    if (isThenable(outcome)) return Promise.resolve(outcome).then((first) => (first === "busy" ? waitForEarlier(key) : first));
+    return outcome === "busy" ? waitForEarlier(key) : outcome;
+  }
+
+  /** The same event is being handled: wait (bounded) for the attempt in this process, then claim again. */
+  async function waitForEarlier(key: string): Promise<DedupeClaim> {
+    const earlier = inFlight.get(key);
+    if (!earlier) return "busy";
+    const finished = await withTimeout(new Promise<boolean>((resolve) => (earlier.waiters ??= []).push(resolve)), inFlightWaitMs);
+    if (finished === TIMED_OUT) return "busy";
+    return storeStep("claim", () => store!.claim(key, claimTtlMs));
+  }
+
+  async function dispatch(events: WebhookEvent[]): Promise<WebhookAnswer> {
     let handled = 0;
     let duplicates = 0;
     let failed = 0;
+    let busy = 0;
     let deferred = 0;
-    // After a handler fails, the later events of that call wait for Meta's re-delivery (so a call's events
-    // keep their order), while the events of other calls are handled now rather than minutes later.
-    const failedCalls = new Set<string>();
+    // After a handler fails (or its event is still being handled elsewhere), the later events of that call wait
+    // for Meta's re-delivery (so a call's events keep their order), while the events of other calls are handled
+    // now rather than minutes later.
+    let heldCalls: Set<string> | undefined;
     for (const event of events) {
       const callId = "callId" in event ? event.callId : undefined;
-      if (callId !== undefined && failedCalls.has(callId)) {
+      if (callId !== undefined && heldCalls?.has(callId)) {
         deferred++;
         continue;
       }
       const key = store ? webhookDedupeKey(event) : undefined;
-      let claimed = false;
+      let flight: Flight | undefined;
+      let succeeded = false;
       try {
-        if (store && key !== undefined) {
-          if (!inFlight.has(key)) {
-            inFlight.add(key);
-            claimed = true;
-          }
-          if (!claimed || (await store.has(key))) {
+        if (key !== undefined) {
+          const claimed = claim(key);
+          const outcome = isThenable(claimed) ? await claimed : claimed;
+          if (outcome === "done") {
             duplicates++;
-            log("debug", "webhook event skipped: already handled or being handled", { type: event.type, key });
+            log("debug", "webhook event skipped: already handled", { type: event.type, key });
             continue;
           }
+          if (outcome === "busy") {
+            busy++;
+            if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
+            log("info", "webhook event is being handled by an earlier attempt; answering 409 so that Meta delivers again", { type: event.type, key });
+            continue;
+          }
+          flight = { waiters: undefined };
+          inFlight.set(key, flight);
         }
-        await onEvent?.(event);
-        await (on[event.type] as ((event: WebhookEvent) => unknown) | undefined)?.(event);
-        // Marked only after the handlers succeeded: a delivery answered 500 is handled again when Meta resends it.
-        if (store && key !== undefined) await store.add(key);
+        try {
+          // Awaited only when a handler returned a promise: a synchronous handler costs no extra turn.
+          const fromOnEvent = onEvent?.(event);
+          if (isThenable(fromOnEvent)) await fromOnEvent;
+          const fromHandler = (on[event.type] as ((event: WebhookEvent) => unknown) | undefined)?.(event);
+          if (isThenable(fromHandler)) await fromHandler;
+        } catch (error) {
+          failed++;
+          if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
+          log("error", "webhook handler failed; the delivery will be answered 500 so that Meta delivers again", {
+            type: event.type,
+            callId,
+          });
+          await reportError(error, event);
+          // Given up, so that the re-delivery is handled. A release that fails leaves the claim to lapse.
+          if (key !== undefined) await Promise.resolve().then(() => storeStep("release", () => store!.release(key))).catch((storeError: unknown) => reportError(storeError, event));
+          continue;
+        }
         handled++;
+        // Marked only after the handlers succeeded. The work is done, so a failure to mark it is reported but
+        // does not turn the answer into a 500 (that would only make Meta deliver it again, to be handled twice).
+        if (key !== undefined) {
+          try {
+            const marked = storeStep("markDone", () => store!.markDone(key));
+            if (isThenable(marked)) await marked;
+            succeeded = true;
+          } catch (storeError) {
+            log("error", "webhook dedupe store failed to mark an event done", { type: event.type, key });
+            await reportError(storeError, event);
+          }
+        }
       } catch (error) {
+        // Only the store's claim can land here: the event's state is unknown, so Meta must deliver it again.
         failed++;
-        if (callId !== undefined) failedCalls.add(callId);
-        log("error", "webhook handler failed; the delivery will be answered 500 so that Meta delivers again", {
-          type: event.type,
-          callId,
-        });
+        if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
+        log("error", "webhook dedupe store failed; the delivery will be answered 500 so that Meta delivers again", { type: event.type, key });
         await reportError(error, event);
       } finally {
-        if (claimed && key !== undefined) inFlight.delete(key);
+        if (flight) {
+          inFlight.delete(key!);
+          if (flight.waiters) for (const waiter of flight.waiters) waiter(succeeded);
+        }
       }
     }
     if (failed > 0) {
-      log("warn", "webhook delivery partly handled", { events: events.length, handled, failed, deferred, duplicates });
+      log("warn", "webhook delivery partly handled", { events: events.length, handled, failed, busy, deferred, duplicates });
       return textResponse(500, "Webhook handler failed");
+    }
+    if (busy > 0) {
+      log("warn", "webhook delivery partly handled: events still being handled by an earlier attempt", { events: events.length, handled, busy, deferred, duplicates });
+      return textResponse(409, "Some events are still being handled by an earlier delivery; deliver again later");
     }
     log("info", "webhook delivery handled", { events: events.length, handled, duplicates });
     return textResponse(200, "OK");
   }
 
   async function reportError(error: unknown, event: WebhookEvent | undefined) {
+    if (!onError) return;
     try {
-      await onError?.(error, { event });
+      // Bounded: an onError that never settles must not hold the answer (and so Meta's retry) for ever.
+      if ((await withTimeout(Promise.resolve(onError(error, { event })), onErrorTimeoutMs)) === TIMED_OUT) {
+        log("warn", "webhook onError did not settle in time; answering without it", { onErrorTimeoutMs });
+      }
     } catch {
       // The answer is 500 anyway; a broken error hook must not change that.
     }
   }
 
-  return async function handleWebhookRequest(request: Request): Promise<Response> {
+  const core: WebhookCore = async (request) => {
     try {
       if (request.method === "GET") return handleSubscription(request);
       if (request.method === "POST") return await handleDelivery(request);
@@ -199,6 +312,16 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       return textResponse(500, "Internal error");
     }
   };
+  const handleWebhookRequest: WebhookRequestHandler = async (request) => {
+    const answer = await core({
+      method: request.method,
+      url: () => request.url,
+      header: (name) => request.headers.get(name),
+      body: (maxBytes) => readBody(request, maxBytes),
+    });
+    return new Response(answer.text, { status: answer.status, headers: answer.headers });
+  };
+  return Object.assign(handleWebhookRequest, { [WEBHOOK_CORE]: core });
 }
 
 /** Reads the body up to `maxBytes`, stopping as soon as the limit is passed rather than buffering it all. */
@@ -228,9 +351,45 @@ async function readBody(request: Request, maxBytes: number): Promise<Uint8Array 
   return body;
 }
 
-function textResponse(status: number, text: string, headers: Record<string, string> = {}): Response {
-  return new Response(text, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff", ...headers },
-  });
+function textResponse(status: number, text: string, headers?: Record<string, string>): WebhookAnswer {
+  return { status, text, headers: headers ? { ...TEXT_HEADERS, ...headers } : TEXT_HEADERS };
+}
+
+const TEXT_HEADERS: Readonly<Record<string, string>> = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
+
+/** An event being handled in this process: the re-deliveries waiting for its outcome (true: it succeeded). */
+interface Flight {
+  waiters: ((succeeded: boolean) => void)[] | undefined;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+
+/** Runs one step of the dedupe store, turning its failure into a `WebhookDedupeStoreError`. */
+function storeStep<T>(operation: "claim" | "markDone" | "release", step: () => T | Promise<T>): T | Promise<T> {
+  const wrap = (cause: unknown) => {
+    throw cause instanceof WebhookDedupeStoreError ? cause : new WebhookDedupeStoreError(operation, cause);
+  };
+  try {
+    const result = step();
+    // A synchronous store (the memory one) answers without a turn of the event loop.
+    return isThenable(result) ? Promise.resolve(result).catch(wrap) : result;
+  } catch (cause) {
+    return wrap(cause);
+  }
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+/** `promise`, or TIMED_OUT after `ms`; the timer is cleared either way, so none is left behind. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, ms, TIMED_OUT)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function positive(value: number | undefined, fallback: number, path: string): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isFinite(value) && value > 0)) throw new WhatsAppValidationError(`${path} must be a positive number`, { path });
+  return value;
 }

@@ -1,23 +1,36 @@
 import type {
   AccountSettingsUpdateValue,
   AccountUpdateValue,
+  CallCreatedWebhookItem,
   CallPermissionReplyMessage,
-  CallStatusEvent,
-  CallsWebhookValue,
-  CallWebhookEvent,
-  ConnectCallEvent,
-  MessagesWebhookValue,
-  TerminateCallEvent,
-  UnixTimestamp,
+  CallRecordingWebhookItem,
+  CallStatusWebhookItem,
+  CallTranscriptionWebhookItem,
+  ConnectCallWebhookItem,
+  TerminateCallWebhookItem,
+  VoicemailWebhookMessage,
   WebhookContact,
-  WebhookEntry,
   WebhookError,
-  WebhookNotification,
-  WebhookPhoneNumber,
+  WebhookMedia,
 } from "../../generated/openapi.js";
-import { validateWebhookNotification, type SchemaError } from "../../generated/validators.js";
+import {
+  validateAccountSettingsUpdateValue,
+  validateAccountUpdateValue,
+  validateCallCreatedWebhookItem,
+  validateCallPermissionReplyMessage,
+  validateCallRecordingWebhookItem,
+  validateCallStatusWebhookItem,
+  validateCallTranscriptionWebhookItem,
+  validateConnectCallWebhookItem,
+  validateTerminateCallWebhookItem,
+  validateVoicemailWebhookMessage,
+  validateWebhookContact,
+  validateWebhookError,
+  type SchemaValidator,
+} from "../../generated/webhook-validators.js";
 import { isRawBody, rawBodyBytes } from "./bytes.js";
 import { WebhookPayloadError } from "./errors.js";
+import { isRecord, schemaFailure } from "./schema-error.js";
 
 /** Fields every event carries where the delivery has them. */
 export interface WebhookEventContext {
@@ -29,41 +42,75 @@ export interface WebhookEventContext {
   timestamp?: number;
 }
 
-/** `calls[]` item with `event: "connect"`: the caller's SDP offer (user-initiated) or Meta's SDP answer (business-initiated). */
-export interface CallConnectWebhookEvent extends WebhookEventContext {
-  type: "call.connect";
+/** What every event about one call carries. */
+interface CallEventContext extends WebhookEventContext {
+  /** The call id (`wacid.…`). */
   callId: string;
-  data: ConnectCallEvent;
-  /** The `contacts[]` entry of the user on the other end, when the delivery has one. */
+  /** The `contacts[]` entry of the user on the other end: its `wa_id` or `user_id` matches the item's user. */
   contact?: WebhookContact;
+}
+
+/** `calls[]` item with `event: "connect"`: the caller's SDP offer (user-initiated) or Meta's SDP answer (business-initiated). */
+export interface CallConnectWebhookEvent extends CallEventContext {
+  type: "call.connect";
+  data: ConnectCallWebhookItem;
 }
 
 /** `calls[]` item with `event: "terminate"`: every call that ends. */
-export interface CallTerminateWebhookEvent extends WebhookEventContext {
+export interface CallTerminateWebhookEvent extends CallEventContext {
   type: "call.terminate";
-  callId: string;
-  data: TerminateCallEvent;
+  data: TerminateCallWebhookItem;
   /** `value.errors[]` of the change (a failed call's reasons); shared by every terminate item of that change. */
   errors?: WebhookError[];
-  contact?: WebhookContact;
 }
 
 /** `statuses[]` item of the `calls` field: RINGING, ACCEPTED or REJECTED of a business-initiated call. */
-export interface CallStatusWebhookEvent extends WebhookEventContext {
+export interface CallStatusWebhookEvent extends CallEventContext {
   type: "call.status";
-  callId: string;
-  data: CallStatusEvent;
-  contact?: WebhookContact;
+  data: CallStatusWebhookItem;
 }
 
-/** `messages[]` item that is an interactive `call_permission_reply`. */
+/** `calls[]` item with `event: "call_recording_available"`: the recording of a call, `media` to download it. */
+export interface CallRecordingAvailableWebhookEvent extends CallEventContext {
+  type: "call.recording_available";
+  data: CallRecordingWebhookItem;
+  /** `data.call_recording.audio`: `url` valid 5 minutes, then ask the Media API for `id`; `sha256` is Base64. */
+  media: WebhookMedia;
+}
+
+/** `calls[]` item with `event: "call_transcription_available"`: the transcript (a JSON document) of a call. */
+export interface CallTranscriptionAvailableWebhookEvent extends CallEventContext {
+  type: "call.transcription_available";
+  data: CallTranscriptionWebhookItem;
+  /** `data.call_transcript.document`. */
+  media: WebhookMedia;
+}
+
+/** `calls[]` item with `event: "call_created"`: a SIP call was attempted (no SDP: media flows over SIP). */
+export interface CallCreatedWebhookEvent extends CallEventContext {
+  type: "call.created";
+  data: CallCreatedWebhookItem;
+}
+
+/**
+ * A voicemail: a `messages[]` item of type `audio` whose id is a call id. `callId` links it to the missed or
+ * rejected call (its connect and terminate events have the same `callId`).
+ */
+export interface CallVoicemailWebhookEvent extends CallEventContext {
+  type: "call.voicemail";
+  data: VoicemailWebhookMessage;
+  /** `data.audio`: no `url` in Meta's sample, so fetch it with the Media API by `id`. */
+  media: WebhookMedia;
+}
+
+/** `messages[]` item that is an interactive `call_permission_reply` (with or without a message-level `type`). */
 export interface CallPermissionReplyWebhookEvent extends WebhookEventContext {
   type: "call_permission.reply";
   data: CallPermissionReplyMessage;
   contact?: WebhookContact;
 }
 
-/** `account_settings_update` field: the calling settings of a number changed. */
+/** `account_settings_update` field: the calling settings of a number changed (`calling` may be null). */
 export interface AccountSettingsUpdateWebhookEvent extends WebhookEventContext {
   type: "account_settings.update";
   data: AccountSettingsUpdateValue;
@@ -86,47 +133,106 @@ export interface UnknownWebhookEvent extends WebhookEventContext {
   data: unknown;
 }
 
+/**
+ * An item of a signed delivery that breaks its schema in openapi.yaml. It is delivered rather than dropped (the
+ * delivery is still answered 200), so that a handler can act on it: `expected` is the event it would have been
+ * (`"unknown"` when even its kind cannot be told, such as an entry without `changes`), `path`/`pointer` say
+ * where it broke, `message` names the rule, and `data` is the raw item. `parseWebhook(body, { strict: true })`
+ * throws instead.
+ */
+export interface InvalidWebhookEvent extends WebhookEventContext {
+  type: "invalid";
+  expected: ExpectedWebhookEventType;
+  /** The change's `field` (`""` when the change has none). */
+  field: string;
+  /** Readable place in the delivery: `entry[0].changes[0].value.calls[1].session.sdp`. Map keys are shown as `*`. */
+  path: string;
+  /** The same place as a JSON pointer. */
+  pointer: string;
+  /** What is wrong there; names the path and the rule, never a value from the payload. */
+  message: string;
+  /** The raw item (a `calls[]` item, a value, a change or an entry), as received. */
+  data: unknown;
+}
+
 /** One update of a delivery, discriminated by `type`. */
 export type WebhookEvent =
   | CallConnectWebhookEvent
   | CallTerminateWebhookEvent
   | CallStatusWebhookEvent
+  | CallRecordingAvailableWebhookEvent
+  | CallTranscriptionAvailableWebhookEvent
+  | CallCreatedWebhookEvent
+  | CallVoicemailWebhookEvent
   | CallPermissionReplyWebhookEvent
   | AccountSettingsUpdateWebhookEvent
   | AccountUpdateWebhookEvent
-  | UnknownWebhookEvent;
+  | UnknownWebhookEvent
+  | InvalidWebhookEvent;
 
 export type WebhookEventType = WebhookEvent["type"];
+
+/** The event types an `invalid` event can say it was expected to be. */
+export type ExpectedWebhookEventType = Exclude<WebhookEventType, "invalid">;
 
 /** Every event type, e.g. to check the keys of a handler table read from configuration. */
 export const WEBHOOK_EVENT_TYPES = [
   "call.connect",
   "call.terminate",
   "call.status",
+  "call.recording_available",
+  "call.transcription_available",
+  "call.created",
+  "call.voicemail",
   "call_permission.reply",
   "account_settings.update",
   "account.update",
   "unknown",
+  "invalid",
 ] as const satisfies readonly WebhookEventType[];
 
 /** The event type for one `type`, e.g. `WebhookEventOf<"call.connect">`. */
 export type WebhookEventOf<Type extends WebhookEventType> = Extract<WebhookEvent, { type: Type }>;
 
+export interface ParseWebhookOptions {
+  /**
+   * Throw `WebhookPayloadError` at the first item that breaks its schema instead of delivering it as an
+   * `invalid` event: for checking your own fixtures. Default false.
+   */
+  strict?: boolean;
+}
+
 /**
  * Turns a delivery into events: one per item of every entry, change, `calls[]`, `messages[]` and `statuses[]`, in
  * delivery order. `body` is the raw body (string, `Uint8Array`, `ArrayBuffer`) or JSON already parsed.
  *
- * The payload is checked with the validator compiled from openapi.yaml; anything that breaks the schema, is not
- * JSON, is empty, or is not an object with `entry` throws `WebhookPayloadError` naming the first offending path.
+ * Liberal in what it accepts (a signed delivery is authentic): it throws `WebhookPayloadError` only when the
+ * body is not JSON or has no `entry` array. Each item is checked on its own against its schema in openapi.yaml;
+ * one that breaks it becomes an `invalid` event (with `{ strict: true }`: the error is thrown) and never hides
+ * its siblings. A body that is a JSON array of deliveries (as some of Meta's samples print) is read as each.
  * Parse only what `verifySignature` accepted.
  */
-export function parseWebhook(body: unknown): WebhookEvent[] {
+export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): WebhookEvent[] {
   const payload = isRawBody(body) ? parseJson(body) : body;
-  if (!validateWebhookNotification(payload)) {
-    throw schemaError(validateWebhookNotification.errors?.[0], payload);
+  const parser = new DeliveryParser(options.strict === true);
+  if (Array.isArray(payload)) {
+    if (!payload.some(hasEntries)) throw new WebhookPayloadError("Webhook payload has no entry array", { path: "entry", pointer: "/entry" });
+    payload.forEach((notification, index) => parser.notification(notification, [index]));
+  } else {
+    if (!isRecord(payload)) throw new WebhookPayloadError("Webhook payload does not match the schema at the top level: must be of type object");
+    if (!Array.isArray(payload["entry"])) {
+      const missing = payload["entry"] === undefined;
+      throw new WebhookPayloadError(
+        `Webhook payload does not match the schema at entry: ${missing ? "required property is missing" : "must be of type array"}`,
+        { path: "entry", pointer: "/entry" },
+      );
+    }
+    parser.notification(payload, []);
   }
-  return (payload as WebhookNotification).entry.flatMap(eventsOfEntry);
+  return parser.events;
 }
+
+const hasEntries = (value: unknown) => isRecord(value) && Array.isArray(value["entry"]);
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -137,6 +243,9 @@ function parseJson(body: string | Uint8Array | ArrayBuffer): unknown {
   } catch {
     throw new WebhookPayloadError("Webhook body is not valid UTF-8");
   }
+  // The decoder drops a UTF-8 byte order mark from bytes; a string that starts with one is read the same way,
+  // so the same delivery parses whichever form it is handed in.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) throw new WebhookPayloadError("Webhook body is empty");
   try {
     return JSON.parse(text);
@@ -146,185 +255,332 @@ function parseJson(body: string | Uint8Array | ArrayBuffer): unknown {
   }
 }
 
-function eventsOfEntry(entry: WebhookEntry): WebhookEvent[] {
-  return entry.changes.flatMap((change) => {
-    const value: unknown = change.value;
-    const events = eventsOfChange(entry, change.field, value);
-    return events.length > 0 ? events : [unknownEvent(entry, change.field, value, value)];
-  });
+type Path = readonly (string | number)[];
+type Item = Record<string, unknown>;
+
+/** The part of a change every event of it shares. */
+interface ChangeContext {
+  wabaId: string;
+  phoneNumberId: string | undefined;
+  /** `entry[].time` as seconds. */
+  time: number | undefined;
+  field: string;
+  path: Path;
 }
 
-function eventsOfChange(entry: WebhookEntry, field: string, value: unknown): WebhookEvent[] {
-  switch (field) {
-    case "calls":
-      return callsEvents(entry, value as CallsWebhookValue);
-    case "messages":
-      return messagesEvents(entry, value as MessagesWebhookValue);
-    case "account_settings_update": {
-      const data = value as AccountSettingsUpdateValue;
-      return [
-        {
-          type: "account_settings.update",
-          wabaId: entry.id,
-          phoneNumberId: data.phone_number_settings?.phone_number_id,
-          timestamp: seconds(data.timestamp ?? entry.time),
-          data,
-        },
-      ];
+/** How each `calls[]` event is checked and turned into an event: behaviour as data. */
+const CALL_ITEMS: Record<string, { type: ExpectedWebhookEventType; validate: SchemaValidator; media?: (item: Item) => unknown }> = {
+  connect: { type: "call.connect", validate: validateConnectCallWebhookItem },
+  terminate: { type: "call.terminate", validate: validateTerminateCallWebhookItem },
+  call_recording_available: {
+    type: "call.recording_available",
+    validate: validateCallRecordingWebhookItem,
+    media: (item) => (item["call_recording"] as Item)["audio"],
+  },
+  call_transcription_available: {
+    type: "call.transcription_available",
+    validate: validateCallTranscriptionWebhookItem,
+    media: (item) => (item["call_transcript"] as Item)["document"],
+  },
+  call_created: { type: "call.created", validate: validateCallCreatedWebhookItem },
+};
+
+class DeliveryParser {
+  readonly events: WebhookEvent[] = [];
+  constructor(private readonly strict: boolean) {}
+
+  notification(notification: unknown, path: Path): void {
+    if (!hasEntries(notification)) {
+      this.invalid("unknown", { wabaId: "", phoneNumberId: undefined, time: undefined, field: "", path }, path, notification, "must be an object with an entry array");
+      return;
     }
-    case "account_update":
-      return [{ type: "account.update", wabaId: entry.id, timestamp: seconds(entry.time), data: value as AccountUpdateValue }];
-    default:
-      return [];
+    const entries = (notification as Item)["entry"] as unknown[];
+    for (let index = 0; index < entries.length; index++) this.entry(entries[index], [...path, "entry", index]);
+  }
+
+  private entry(entry: unknown, path: Path): void {
+    const context: ChangeContext = { wabaId: "", phoneNumberId: undefined, time: undefined, field: "", path };
+    if (isRecord(entry) && typeof entry["id"] === "string") context.wabaId = entry["id"];
+    if (!isRecord(entry) || typeof entry["id"] !== "string" || !Array.isArray(entry["changes"])) {
+      const [where, reason] = !isRecord(entry)
+        ? [path, "must be of type object"]
+        : typeof entry["id"] !== "string"
+          ? [[...path, "id"], entry["id"] === undefined ? "required property is missing" : "must be of type string"]
+          : [[...path, "changes"], entry["changes"] === undefined ? "required property is missing" : "must be of type array"];
+      this.invalid("unknown", context, where, entry, reason);
+      return;
+    }
+    context.time = seconds(entry["time"]);
+    const changes = entry["changes"];
+    for (let index = 0; index < changes.length; index++) {
+      this.change(changes[index], { ...context, path: [...path, "changes", index] });
+    }
+  }
+
+  private change(change: unknown, context: ChangeContext): void {
+    if (!isRecord(change) || typeof change["field"] !== "string") {
+      const reason = !isRecord(change) ? "must be of type object" : change["field"] === undefined ? "required property is missing" : "must be of type string";
+      this.invalid("unknown", context, isRecord(change) ? [...context.path, "field"] : context.path, change, reason);
+      return;
+    }
+    const field = change["field"];
+    const value = change["value"];
+    context.field = field;
+    const valuePath = [...context.path, "value"];
+    const before = this.events.length;
+    switch (field) {
+      case "calls":
+      case "messages":
+        if (!isRecord(value)) {
+          this.invalid("unknown", context, valuePath, value, "must be of type object");
+          return;
+        }
+        context.path = valuePath;
+        context.phoneNumberId = phoneNumberIdOf(value);
+        // A broken metadata only costs the events their phoneNumberId; strict mode still refuses it.
+        if (this.strict && value["metadata"] !== undefined && context.phoneNumberId === undefined) {
+          this.invalid("unknown", context, [...valuePath, "metadata"], value["metadata"], isRecord(value["metadata"]) ? "phone_number_id must be a string" : "must be of type object");
+        }
+        if (field === "calls") this.calls(value, context);
+        else this.messages(value, context);
+        break;
+      case "account_settings_update":
+        this.value(value, { ...context, path: valuePath }, "account_settings.update", validateAccountSettingsUpdateValue, (data: AccountSettingsUpdateValue) => ({
+          type: "account_settings.update",
+          wabaId: context.wabaId,
+          phoneNumberId: data.phone_number_settings?.phone_number_id,
+          timestamp: seconds(data.timestamp) ?? context.time,
+          data,
+        }));
+        break;
+      case "account_update":
+        this.value(value, { ...context, path: valuePath }, "account.update", validateAccountUpdateValue, (data: AccountUpdateValue) => ({
+          type: "account.update",
+          wabaId: context.wabaId,
+          timestamp: context.time,
+          data,
+        }));
+        break;
+    }
+    // An unknown field, or a known one that yields no event at all (an empty `calls` list): the value whole.
+    if (this.events.length === before) this.events.push(unknownEvent(context, value, value));
+  }
+
+  private value<T>(value: unknown, context: ChangeContext, type: ExpectedWebhookEventType, validate: SchemaValidator, make: (data: T) => WebhookEvent) {
+    if (validate(value)) this.events.push(make(value as T));
+    else this.invalid(type, context, context.path, value, validate);
+  }
+
+  private calls(value: Item, context: ChangeContext): void {
+    const contacts = this.contacts(value, context);
+    const errors = this.list(value, "errors", context, "call.terminate");
+    let validErrors: WebhookError[] | undefined;
+    if (errors) {
+      validErrors = [];
+      for (let index = 0; index < errors.length; index++) {
+        const error = errors[index];
+        if (validateWebhookError(error)) validErrors.push(error as WebhookError);
+        else this.invalid("call.terminate", context, [...context.path, "errors", index], error, validateWebhookError);
+      }
+    }
+    const calls = this.list(value, "calls", context, "unknown");
+    if (calls) {
+      for (let index = 0; index < calls.length; index++) {
+        const item = calls[index];
+        const kind = isRecord(item) && typeof item["event"] === "string" ? CALL_ITEMS[item["event"]] : undefined;
+        if (!kind) {
+          if (isRecord(item) && typeof item["event"] === "string") this.events.push(unknownEvent(context, value, item));
+          else if (isRecord(item)) this.invalid("unknown", context, [...context.path, "calls", index, "event"], item, item["event"] === undefined ? "required property is missing" : "must be of type string");
+          else this.invalid("unknown", context, [...context.path, "calls", index], item, "must be of type object");
+          continue;
+        }
+        if (!kind.validate(item)) {
+          this.invalid(kind.type, context, [...context.path, "calls", index], item, kind.validate);
+          continue;
+        }
+        const call = item as Item & { id: string; timestamp?: string | number };
+        const event = {
+          type: kind.type,
+          wabaId: context.wabaId,
+          phoneNumberId: context.phoneNumberId,
+          timestamp: seconds(call.timestamp) ?? context.time,
+          callId: call.id,
+          data: call,
+          contact: contacts.find(call["from"], call["to"], call["from_user_id"], call["to_user_id"]),
+        } as CallEventContext & { type: string; data: unknown; errors?: WebhookError[]; media?: unknown };
+        if (kind.type === "call.terminate") event.errors = validErrors;
+        if (kind.media) event.media = kind.media(call);
+        this.events.push(event as WebhookEvent);
+      }
+    }
+    const statuses = this.list(value, "statuses", context, "call.status");
+    if (statuses) {
+      for (let index = 0; index < statuses.length; index++) {
+        const data = statuses[index];
+        if (!validateCallStatusWebhookItem(data)) {
+          this.invalid("call.status", context, [...context.path, "statuses", index], data, validateCallStatusWebhookItem);
+          continue;
+        }
+        const status = data as CallStatusWebhookItem;
+        this.events.push({
+          type: "call.status",
+          wabaId: context.wabaId,
+          phoneNumberId: context.phoneNumberId,
+          timestamp: seconds(status.timestamp) ?? context.time,
+          callId: status.id,
+          data: status,
+          contact: contacts.find(status.recipient_id, undefined, status.recipient_user_id, undefined),
+        });
+      }
+    }
+  }
+
+  private messages(value: Item, context: ChangeContext): void {
+    const contacts = this.contacts(value, context);
+    const messages = this.list(value, "messages", context, "unknown");
+    if (messages) {
+      for (let index = 0; index < messages.length; index++) {
+        const message = messages[index];
+        const interactive = isRecord(message) ? message["interactive"] : undefined;
+        if (isRecord(interactive) && interactive["type"] === "call_permission_reply") {
+          if (!validateCallPermissionReplyMessage(message)) {
+            this.invalid("call_permission.reply", context, [...context.path, "messages", index], message, validateCallPermissionReplyMessage);
+            continue;
+          }
+          const data = message as CallPermissionReplyMessage;
+          this.events.push({
+            type: "call_permission.reply",
+            wabaId: context.wabaId,
+            phoneNumberId: context.phoneNumberId,
+            timestamp: seconds(data.timestamp) ?? context.time,
+            data,
+            contact: contacts.find(data.from, undefined, data.from_user_id, undefined),
+          });
+        } else if (isVoicemail(message)) {
+          if (!validateVoicemailWebhookMessage(message)) {
+            this.invalid("call.voicemail", context, [...context.path, "messages", index], message, validateVoicemailWebhookMessage);
+            continue;
+          }
+          const data = message as VoicemailWebhookMessage;
+          this.events.push({
+            type: "call.voicemail",
+            wabaId: context.wabaId,
+            phoneNumberId: context.phoneNumberId,
+            timestamp: seconds(data.timestamp) ?? context.time,
+            callId: data.id,
+            data,
+            media: data.audio,
+            contact: contacts.find(data.from, undefined, data.from_user_id, undefined),
+          });
+        } else {
+          this.events.push(unknownEvent(context, value, message));
+        }
+      }
+    }
+    const statuses = this.list(value, "statuses", context, "unknown");
+    if (statuses) for (const status of statuses) this.events.push(unknownEvent(context, value, status));
+  }
+
+  /** `value[name]` when it is an array; undefined when absent; an `invalid` event when it is something else. */
+  private list(value: Item, name: string, context: ChangeContext, expected: ExpectedWebhookEventType): unknown[] | undefined {
+    const list = value[name];
+    if (list === undefined || Array.isArray(list)) return list;
+    this.invalid(expected, context, [...context.path, name], list, "must be of type array");
+    return undefined;
+  }
+
+  /** The contacts of a value, indexed once by `wa_id` and `user_id` (so a lookup costs the same for any number of them). */
+  private contacts(value: Item, context: ChangeContext): ContactIndex {
+    const list = this.list(value, "contacts", context, "unknown");
+    const index = new ContactIndex();
+    if (!list) return index;
+    for (let position = 0; position < list.length; position++) {
+      const contact = list[position];
+      if (validateWebhookContact(contact)) index.add(contact as WebhookContact);
+      else this.invalid("unknown", context, [...context.path, "contacts", position], contact, validateWebhookContact);
+    }
+    return index;
+  }
+
+  private invalid(expected: ExpectedWebhookEventType, context: ChangeContext, path: Path, data: unknown, reason: SchemaValidator | string): void {
+    const failure =
+      typeof reason === "string"
+        ? schemaFailure(path, data, { instancePath: "", schemaPath: "", keyword: "custom", params: {}, message: reason })
+        : schemaFailure(path, data, reason.errors?.[0]);
+    if (this.strict) throw new WebhookPayloadError(failure.message, { path: failure.path, pointer: failure.pointer });
+    this.events.push({
+      type: "invalid",
+      expected,
+      wabaId: context.wabaId,
+      phoneNumberId: context.phoneNumberId,
+      timestamp: context.time,
+      field: context.field,
+      path: failure.path,
+      pointer: failure.pointer,
+      message: failure.message,
+      data,
+    });
   }
 }
 
-function callsEvents(entry: WebhookEntry, value: CallsWebhookValue): WebhookEvent[] {
-  const context = (timestamp: UnixTimestamp | undefined) => ({
-    wabaId: entry.id,
-    phoneNumberId: value.metadata.phone_number_id,
-    timestamp: seconds(timestamp ?? entry.time),
-  });
-  const calls = (value.calls ?? []).map((item: CallWebhookEvent): WebhookEvent => {
-    if (item.event === "connect") {
-      const data = item as ConnectCallEvent;
-      return {
-        type: "call.connect",
-        ...context(data.timestamp),
-        callId: data.id,
-        data,
-        contact: contactOf(value.contacts, [data.from, data.to], [data.from_user_id, data.to_user_id]),
-      };
-    }
-    if (item.event === "terminate") {
-      const data = item as TerminateCallEvent;
-      return {
-        type: "call.terminate",
-        ...context(data.timestamp),
-        callId: data.id,
-        data,
-        errors: value.errors,
-        contact: contactOf(value.contacts, [data.from, data.to], [data.from_user_id, data.to_user_id]),
-      };
-    }
-    return unknownEvent(entry, "calls", value, item);
-  });
-  const statuses = (value.statuses ?? []).map(
-    (data): WebhookEvent => ({
-      type: "call.status",
-      ...context(data.timestamp),
-      callId: data.id,
-      data,
-      contact: contactOf(value.contacts, [data.recipient_id], [data.recipient_user_id]),
-    }),
-  );
-  return [...calls, ...statuses];
+/** A voicemail is an inbound audio message whose id is a call id; nothing else marks it. */
+function isVoicemail(message: unknown): boolean {
+  if (!isRecord(message) || message["type"] !== "audio") return false;
+  const id = message["id"];
+  return typeof id === "string" && id.startsWith("wacid.");
 }
 
-function messagesEvents(entry: WebhookEntry, value: MessagesWebhookValue): WebhookEvent[] {
-  const messages = (value.messages ?? []).map((message): WebhookEvent => {
-    if (message.type === "interactive" && message.interactive?.type === "call_permission_reply") {
-      // The validator checked this message against CallPermissionReplyMessage (the schema's if/then).
-      const data = message as CallPermissionReplyMessage;
-      return {
-        type: "call_permission.reply",
-        wabaId: entry.id,
-        phoneNumberId: value.metadata.phone_number_id,
-        timestamp: seconds(data.timestamp ?? entry.time),
-        data,
-        contact: contactOf(value.contacts, [data.from], [message.from_user_id]),
-      };
-    }
-    return unknownEvent(entry, "messages", value, message);
-  });
-  const statuses = (value.statuses ?? []).map((status) => unknownEvent(entry, "messages", value, status));
-  return [...messages, ...statuses];
+class ContactIndex {
+  private readonly byKey = new Map<string, WebhookContact>();
+  private count = 0;
+  private only: WebhookContact | undefined;
+
+  add(contact: WebhookContact): void {
+    this.count++;
+    this.only = this.count === 1 ? contact : undefined;
+    // Phone numbers come as strings or integers; they are compared as digits. The first contact of a key wins.
+    if (contact.wa_id !== undefined) this.keep(`p${String(contact.wa_id)}`, contact);
+    if (contact.user_id !== undefined) this.keep(`u${contact.user_id}`, contact);
+  }
+
+  private keep(key: string, contact: WebhookContact) {
+    if (!this.byKey.has(key)) this.byKey.set(key, contact);
+  }
+
+  /** The contact whose `wa_id` is one of the phone numbers or whose `user_id` is one of the BSUIDs; else the only one. */
+  find(phone: unknown, otherPhone: unknown, userId: unknown, otherUserId: unknown): WebhookContact | undefined {
+    if (this.count === 0) return undefined;
+    return (
+      this.lookup("p", phone) ?? this.lookup("p", otherPhone) ?? this.lookup("u", userId) ?? this.lookup("u", otherUserId) ?? this.only
+    );
+  }
+
+  private lookup(prefix: string, id: unknown): WebhookContact | undefined {
+    return typeof id === "string" || typeof id === "number" ? this.byKey.get(prefix + String(id)) : undefined;
+  }
 }
 
-function unknownEvent(entry: WebhookEntry, field: string, value: unknown, data: unknown): UnknownWebhookEvent {
-  const metadata = isObject(value) ? value["metadata"] : undefined;
-  const phoneNumberId = isObject(metadata) ? metadata["phone_number_id"] : undefined;
+function unknownEvent(context: ChangeContext, value: unknown, data: unknown): UnknownWebhookEvent {
   return {
     type: "unknown",
-    wabaId: entry.id,
-    phoneNumberId: typeof phoneNumberId === "string" ? phoneNumberId : undefined,
-    timestamp: seconds(entry.time),
-    field,
+    wabaId: context.wabaId,
+    phoneNumberId: isRecord(value) ? phoneNumberIdOf(value) : undefined,
+    timestamp: context.time,
+    field: context.field,
     data,
   };
 }
 
-/** The user's `contacts[]` entry: matched by phone number or BSUID, else the only contact there is. */
-function contactOf(
-  contacts: WebhookContact[] | undefined,
-  phoneNumbers: (WebhookPhoneNumber | undefined)[],
-  userIds: (string | undefined)[],
-): WebhookContact | undefined {
-  if (!contacts || contacts.length === 0) return undefined;
-  // Phone numbers come as strings or integers; compare their digits.
-  const matches = (id: WebhookPhoneNumber | undefined, candidates: (WebhookPhoneNumber | undefined)[]) =>
-    id !== undefined && candidates.some((candidate) => candidate !== undefined && String(candidate) === String(id));
-  return (
-    contacts.find((contact) => matches(contact.wa_id, phoneNumbers) || matches(contact.user_id, userIds)) ??
-    (contacts.length === 1 ? contacts[0] : undefined)
-  );
+function phoneNumberIdOf(value: Item): string | undefined {
+  const metadata = value["metadata"];
+  const id = isRecord(metadata) ? metadata["phone_number_id"] : undefined;
+  return typeof id === "string" ? id : undefined;
 }
 
-/** UnixTimestamp is validated as digits (string) or an integer, so the conversion cannot give NaN. */
-function seconds(timestamp: UnixTimestamp | undefined): number | undefined {
-  return timestamp === undefined ? undefined : Number(timestamp);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-// Property names of the schema are snake_case; a key of any other form on an error path came from the payload.
-const SCHEMA_NAME = /^([a-z][a-z0-9_]*|[0-9]+)$/;
-const HIDDEN_KEY = "*";
-
-function schemaError(error: SchemaError | undefined, payload: unknown): WebhookPayloadError {
-  if (!error) return new WebhookPayloadError("Webhook payload does not match the schema");
-  const segments = error.instancePath
-    .split("/")
-    .slice(1)
-    .map((segment) => segment.replaceAll("~1", "/").replaceAll("~0", "~"));
-  // Under `additionalProperties` (a map such as request_uri_user_params) the failing key is the payload's own.
-  const mapKey = /\/additionalProperties\/[^/]+$/.test(error.schemaPath) ? segments.length - 1 : -1;
-  const shown = segments.map((segment, index) => (index === mapKey || !SCHEMA_NAME.test(segment) ? HIDDEN_KEY : segment));
-  const missing = error.keyword === "required" ? error.params["missingProperty"] : undefined;
-  if (typeof missing === "string") {
-    segments.push(missing);
-    shown.push(missing);
-  }
-  const pointer = shown.map((segment) => `/${segment.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
-  const path = readablePath(segments, shown, payload);
-  const reason = typeof missing === "string" ? "required property is missing" : describeRule(error);
-  return new WebhookPayloadError(
-    `Webhook payload does not match the schema at ${path === "" ? "the top level" : path}: ${reason}`,
-    { path, pointer },
-  );
-}
-
-/**
- * `entry[0].changes[0].value.metadata`: walks the payload so that array indexes and object keys are told apart;
- * `shown` is what may be printed of each segment (map keys from the payload are hidden).
- */
-function readablePath(segments: string[], shown: string[], payload: unknown): string {
-  let node = payload;
-  let path = "";
-  segments.forEach((segment, index) => {
-    path += Array.isArray(node) ? `[${shown[index]}]` : `${path === "" ? "" : "."}${shown[index]}`;
-    node = Array.isArray(node) ? node[Number(segment)] : isObject(node) && Object.hasOwn(node, segment) ? node[segment] : undefined;
-  });
-  return path;
-}
-
-/** Ajv's wording, except where its parameters say more; only schema facts are used, never the payload's values. */
-function describeRule(error: SchemaError): string {
-  const allowed = error.params["allowedValues"];
-  if (error.keyword === "enum" && Array.isArray(allowed)) return `must be one of ${allowed.map((value) => JSON.stringify(value)).join(", ")}`;
-  if (error.keyword === "const") return `must be ${JSON.stringify(error.params["allowedValue"])}`;
-  if (error.keyword === "type") return `must be of type ${String(error.params["type"]).replaceAll(",", " or ")}`;
-  return error.message ?? `breaks the "${error.keyword}" rule`;
+/** Unix seconds from a string of digits or a number; anything else (an unchecked entry `time`) gives undefined. */
+function seconds(timestamp: unknown): number | undefined {
+  if (typeof timestamp === "number") return Number.isFinite(timestamp) ? timestamp : undefined;
+  if (typeof timestamp !== "string" || timestamp === "") return undefined;
+  const value = Number(timestamp);
+  return Number.isFinite(value) ? value : undefined;
 }

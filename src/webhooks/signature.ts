@@ -12,10 +12,25 @@ const SIGNATURE_PATTERN = /^sha256=([0-9a-f]{64})$/;
  * `verifySignature` and `signWebhookPayload`, so a test signature is made exactly the way it is checked.
  */
 export async function hmacSha256(rawBody: RawBody, appSecret: string): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", utf8Bytes(appSecret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, rawBodyBytes(rawBody)));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(appSecret), rawBodyBytes(rawBody)));
+}
+
+// Importing the key costs more than signing a small body, so each secret's key is imported once. The cache is
+// bounded (secrets are a handful per process; a test that makes thousands must not grow it without end), and the
+// keys are non-extractable CryptoKeys: the secret cannot be read back from them.
+const MAX_CACHED_KEYS = 16;
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(appSecret: string): Promise<CryptoKey> {
+  let key = keys.get(appSecret);
+  if (key === undefined) {
+    key = crypto.subtle.importKey("raw", utf8Bytes(appSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value!);
+    keys.set(appSecret, key);
+    // A failed import is not kept, so that the next call tries again.
+    key.catch(() => keys.delete(appSecret));
+  }
+  return key;
 }
 
 /** The `X-Hub-Signature-256` value Meta would send for these bytes: `sha256=<lowercase hex>`. */

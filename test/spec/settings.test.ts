@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { createSpecAjv, SPEC_SCHEMA_ID } from "../../scripts/generate.js";
 import { loadSpec } from "../../scripts/lib/spec.js";
-import { validateUpdateSettingsRequest } from "../../generated/validators.js";
+import { validateUpdateSettingsRequest } from "../../generated/request-validators.js";
 import type { CallingSettings, CallingSettingsUpdate } from "../../generated/openapi.js";
 
 const ajv = createSpecAjv(loadSpec());

@@ -22,7 +22,8 @@ describe("runtime code uses web-standard APIs only", () => {
   it("finds the runtime files", () => {
     expect(runtimeFiles).toContain("src/client.ts");
     expect(runtimeFiles).toContain("src/webhooks/signature.ts");
-    expect(runtimeFiles).toContain("generated/validators.ts");
+    expect(runtimeFiles).toContain("generated/request-validators.ts");
+    expect(runtimeFiles).toContain("generated/webhook-validators.ts");
   });
 
   it.each(runtimeFiles)("%s", (file) => {

@@ -1,7 +1,16 @@
 // Type-level tests: compiled by `npm run typecheck`, never run. Each `@ts-expect-error` proves that a wrong use
 // does not compile; the lines without it prove that the right use does.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ConnectCallEvent, TerminateCallEvent, WebhookContact, WebhookError } from "../../generated/openapi.js";
+import type {
+  CallsWebhookNotification,
+  ConnectCallEvent,
+  ConnectCallWebhookItem,
+  TerminateCallEvent,
+  TerminateCallWebhookItem,
+  WebhookContact,
+  WebhookError,
+  WebhookMedia,
+} from "../../generated/openapi.js";
 import { toNodeListener } from "../../src/node.js";
 import { signWebhookPayload } from "../../src/testing/index.js";
 import {
@@ -26,21 +35,64 @@ createWebhookHandler({
   on: {
     "call.connect": (event) => event.data.session,
     "call.terminate": (event) => {
-      // Open in the schema (a new status must not make Meta re-deliver a batch), so a plain string.
-      const status: string = event.data.status;
+      // Open in the schema (a new status must not make Meta re-deliver a batch), and optional.
+      const status: string | undefined = event.data.status;
       const errors: WebhookError[] | undefined = event.errors;
       return [status, errors];
     },
     "call.status": (event) => event.data.status === "RINGING",
     "call_permission.reply": async (event) => {
-      const response: "accept" | "reject" = event.data.interactive.call_permission_reply.response;
+      // An open enum: the known values and any other string.
+      const response: string = event.data.interactive.call_permission_reply.response;
       await Promise.resolve(response);
     },
     "account_settings.update": (event) => event.data.phone_number_settings?.calling,
     "account.update": (event) => event.data.violation_info?.violation_type,
     unknown: (event) => [event.field, event.data],
+    "call.recording_available": (event) => {
+      const media: WebhookMedia = event.media;
+      return [event.callId, media.id, event.data.call_recording.audio.sha256];
+    },
+    "call.transcription_available": (event) => [event.callId, event.media.url, event.data.call_transcript.document.mime_type],
+    "call.created": (event) => [event.callId, event.data.direction, event.contact?.user_id],
+    "call.voicemail": (event) => [event.callId, event.media.id, event.data.audio.mime_type],
+    invalid: (event) => {
+      const where: [string, string, string, string] = [event.expected, event.path, event.pointer, event.message];
+      // @ts-expect-error an invalid item's data is unknown until checked
+      void event.data.id;
+      return where;
+    },
   },
 });
+
+// The wire items have names of their own (the old ones stay as deprecated aliases of the same types).
+const wireConnect: ConnectCallWebhookItem = {} as ConnectCallEvent;
+const wireTerminate: TerminateCallEvent = {} as TerminateCallWebhookItem;
+void [wireConnect, wireTerminate];
+
+// A calls[] item of the notification is the union of the item kinds: a literal with a session compiles (TS2353 in 0.1.0).
+const notification: CallsWebhookNotification = {
+  object: "whatsapp_business_account",
+  entry: [
+    {
+      id: "1",
+      changes: [
+        {
+          field: "calls",
+          value: {
+            messaging_product: "whatsapp",
+            metadata: { phone_number_id: "2" },
+            calls: [
+              { id: "wacid.1", event: "connect", timestamp: "1", session: { sdp_type: "offer", sdp: "v=0" } },
+              { id: "wacid.1", event: "terminate", status: "COMPLETED", duration: 3 },
+            ],
+          },
+        },
+      ],
+    },
+  ],
+};
+void notification;
 
 createWebhookHandler({
   appSecret: "secret",
@@ -98,11 +150,16 @@ createWebhookHandler({
 // @ts-expect-error the verify token is required
 createWebhookHandler({ appSecret: "secret" });
 
-// @ts-expect-error dedupe takes a store with has/add, not a number
+// @ts-expect-error dedupe takes a store, not a number
 createWebhookHandler({ appSecret: "s", verifyToken: "t", dedupe: 10_000 });
 
-const store: WebhookDedupeStore = { has: async (key: string) => key === "", add: async () => {} };
-void store;
+const store: WebhookDedupeStore = { claim: async () => "claimed" as const, markDone: async () => {}, release: () => {} };
+// A 0.1.0 store (has/add) is still accepted.
+createWebhookHandler({ appSecret: "s", verifyToken: "t", dedupe: store });
+createWebhookHandler({ appSecret: "s", verifyToken: "t", dedupe: { has: async (key: string) => key === "", add: async () => {} } });
+// @ts-expect-error a claim is "claimed", "done" or "busy"
+const badStore: WebhookDedupeStore = { claim: () => "maybe", markDone: () => {}, release: () => {} };
+void badStore;
 
 // The handler is a web-standard function, and the node listener is (req, res) => void.
 const handle: (request: Request) => Promise<Response> = createWebhookHandler({ appSecret: "s", verifyToken: "t" });
@@ -113,6 +170,8 @@ async function typedReturns() {
   const valid: boolean = await verifySignature(await request.arrayBuffer(), request.headers.get("x-hub-signature-256"), ["a", "b"]);
   const challenge: string = verifySubscription(new URL(request.url), "token");
   const events: WebhookEvent[] = parseWebhook(await request.text());
+  const strict: WebhookEvent[] = parseWebhook(await request.text(), { strict: true });
+  void strict;
   const header: string = await signWebhookPayload("{}", "secret");
   // @ts-expect-error verifySignature is asynchronous (WebCrypto)
   const notAwaited: boolean = verifySignature("{}", header, "secret");

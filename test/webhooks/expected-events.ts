@@ -196,7 +196,13 @@ export function describeEvent(event: WebhookEvent): [string, string] {
       return [event.type, `${event.callId}:${event.data.status}`];
     case "call.connect":
     case "call.terminate":
+    case "call.recording_available":
+    case "call.transcription_available":
+    case "call.created":
+    case "call.voicemail":
       return [event.type, event.callId];
+    case "invalid":
+      return [event.type, `${event.expected}:${event.path}`];
     case "call_permission.reply":
       return [event.type, event.data.id];
     case "account_settings.update":

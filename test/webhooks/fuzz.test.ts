@@ -3,7 +3,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { signWebhookPayload } from "../../src/testing/index.js";
-import { parseWebhook, verifySignature, WEBHOOK_EVENT_TYPES, WebhookPayloadError, type WebhookEvent } from "../../src/webhooks/index.js";
+import {
+  createWebhookHandler,
+  parseWebhook,
+  verifySignature,
+  WEBHOOK_EVENT_TYPES,
+  WebhookPayloadError,
+  type WebhookEvent,
+} from "../../src/webhooks/index.js";
 import { deliveryFixtures, fixtureAppSecret, fixtureBytes, fixtureJson, signatureCases } from "./helpers.js";
 
 const numRuns = Number(process.env["FUZZ_RUNS"] ?? 10_000);
@@ -130,18 +137,18 @@ function retyped(value: unknown): unknown {
 
 const mutation = fc.record({ at: fc.nat(), kind: fc.constantFrom("delete", "replace", "retype"), replacement: anyJson });
 
-/** Deletes, replaces or retypes the value at a randomly chosen nested key. */
-function mutate(payload: unknown, { at, kind, replacement }: { at: number; kind: string; replacement: unknown }) {
-  const paths = pathsOf(payload);
+/** Deletes, replaces or retypes the value at a randomly chosen place below `entry[i]` (the envelope and the entry list are left alone). */
+function mutateBelowEntry(payload: unknown, change: { at: number; kind: string; replacement: unknown }) {
+  const paths = pathsOf(payload).filter((path) => path[0] === "entry" && path.length >= 3);
   if (paths.length === 0) return;
-  const path = paths[at % paths.length]!;
+  const path = paths[change.at % paths.length]!;
   const parent = path.slice(0, -1).reduce<any>((node, key) => node[key], payload);
   const key = path.at(-1)!;
-  if (kind === "delete") {
+  if (change.kind === "delete") {
     if (Array.isArray(parent)) parent.splice(key as number, 1);
     else delete parent[key];
   } else {
-    parent[key] = kind === "replace" ? replacement : retyped(parent[key]);
+    parent[key] = change.kind === "replace" ? change.replacement : retyped(parent[key]);
   }
 }
 
@@ -165,45 +172,92 @@ describe(`fuzzing (${numRuns} runs per property)`, () => {
     );
   }, timeout);
 
-  it("parseWebhook on objects shaped like deliveries returns one event or more per change, or WebhookPayloadError", () => {
+  it("parseWebhook on objects shaped like deliveries refuses only a missing entry array, and gives one event or more per change", () => {
     let accepted = 0;
     fc.assert(
       fc.property(envelope, (payload) => {
         const outcome = parseOutcome(payload);
-        if ("error" in outcome) return expectPathInPayload(outcome.error, payload);
+        if ("error" in outcome) {
+          // The one shape refused: no entry array.
+          expect(Array.isArray(payload.entry)).toBe(false);
+          return expectPathInPayload(outcome.error, payload);
+        }
         accepted++;
-        const entries = payload.entry as { id: string; changes: unknown[] }[];
+        const entries = (payload.entry as unknown[]).filter(
+          (entry): entry is { id: string; changes: unknown[] } =>
+            typeof entry === "object" && entry !== null && typeof (entry as { id?: unknown }).id === "string" && Array.isArray((entry as { changes?: unknown }).changes),
+        );
         expect(outcome.events.length).toBeGreaterThanOrEqual(entries.reduce((sum, entry) => sum + entry.changes.length, 0));
-        const ids = new Set(entries.map((entry) => entry.id));
+        const ids = new Set(["", ...(payload.entry as { id?: unknown }[]).map((entry) => entry?.id)]);
         for (const event of outcome.events) expect(ids.has(event.wabaId)).toBe(true);
       }),
       { numRuns },
     );
-    // The generator must reach valid deliveries too, or the property proves little.
-    expect(accepted).toBeGreaterThan(numRuns / 50);
+    // The generator must reach deliveries with an entry array most of the time, or the property proves little.
+    expect(accepted).toBeGreaterThan(numRuns / 2);
   }, timeout);
 
   it.each(deliveryFixtures)(
-    "parseWebhook on random mutations of %s returns events or throws WebhookPayloadError",
+    "parseWebhook on random mutations below the entry level of %s never throws, and gives the same events from text",
     (file) => {
       const original = fixtureJson(file);
-      const outcomes = { events: 0, error: 0 };
+      const kinds = { valid: 0, invalid: 0 };
       fc.assert(
         fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (mutations) => {
           const payload = structuredClone(original);
-          for (const change of mutations) mutate(payload, change);
+          for (const change of mutations) mutateBelowEntry(payload, change);
           const outcome = parseOutcome(payload);
-          outcomes["error" in outcome ? "error" : "events"]++;
-          if ("error" in outcome) expectPathInPayload(outcome.error, payload);
+          if ("error" in outcome) throw new Error(`refused: ${outcome.error.message}`);
+          for (const event of outcome.events) kinds[event.type === "invalid" ? "invalid" : "valid"]++;
           const fromText = parseOutcome(JSON.stringify(payload));
-          expect("error" in fromText ? fromText.error.message : fromText.events.length).toEqual(
-            "error" in outcome ? outcome.error.message : outcome.events.length,
-          );
+          // Compared through JSON: a -0 from the generator reads back as 0.
+          expect(fromText).toEqual(JSON.parse(JSON.stringify(outcome)));
         }),
         { numRuns },
       );
-      // Mutations must lead both to accepted payloads and to rejected ones, or they test one side only.
-      expect(Math.min(outcomes.events, outcomes.error)).toBeGreaterThan(numRuns / 20);
+      // Mutations must lead both to events and to invalid items, or they test one side only.
+      expect(Math.min(kinds.valid, kinds.invalid)).toBeGreaterThan(numRuns / 20);
+    },
+    timeout,
+  );
+
+  it(
+    "createWebhookHandler answers any signed mutation below the entry level with 200, or 500 when a handler throws; never 400",
+    async () => {
+      const runs = Math.max(200, Math.floor(numRuns / 10));
+      const originals = deliveryFixtures.map((file) => fixtureJson(file));
+      const statuses = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.nat(originals.length - 1),
+          fc.array(mutation, { minLength: 1, maxLength: 3 }),
+          fc.constantFrom(undefined, ...WEBHOOK_EVENT_TYPES),
+          async (which, mutations, throwingType) => {
+            const payload = structuredClone(originals[which]);
+            for (const change of mutations) mutateBelowEntry(payload, change);
+            let threw = false;
+            const handler = createWebhookHandler({
+              appSecret: fixtureAppSecret,
+              verifyToken: "token",
+              onEvent: (event) => {
+                if (event.type === throwingType) {
+                  threw = true;
+                  throw new Error("handler failed");
+                }
+              },
+            });
+            const body = JSON.stringify(payload);
+            const response = await handler(
+              new Request("http://127.0.0.1/webhooks", { method: "POST", headers: { "x-hub-signature-256": await signWebhookPayload(body, fixtureAppSecret) }, body }),
+            );
+            statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+            expect(response.status).toBe(threw ? 500 : 200);
+          },
+        ),
+        { numRuns: runs },
+      );
+      expect(statuses.get(200)).toBeGreaterThan(runs / 10);
+      expect(statuses.get(500)).toBeGreaterThan(runs / 20);
     },
     timeout,
   );

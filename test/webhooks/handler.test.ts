@@ -268,16 +268,35 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       return JSON.stringify(payload);
     };
     it.each([
-      ["missing metadata", withoutMetadata(), "Webhook payload does not match the schema at entry[0].changes[0].value.metadata: required property is missing"],
-      ["a wrong type", withWrongTypes(), "Webhook payload does not match the schema at entry[0].changes[0].value.statuses[0].status: must be of type string"],
       ["bad JSON", '{"object":"whatsapp_business_account",', "Webhook body is not valid JSON"],
       ["an empty body", "", "Webhook body is empty"],
-      ["a JSON array", "[]", "Webhook payload does not match the schema at the top level: must be of type object"],
+      ["a JSON array without deliveries", "[]", "Webhook payload has no entry array"],
+      ["JSON null", "null", "Webhook payload does not match the schema at the top level: must be of type object"],
       ["an object without entry", '{"object":"whatsapp_business_account"}', "Webhook payload does not match the schema at entry: required property is missing"],
-    ])("answers 400 naming the path to a signed body with %s", async (_label, body, message) => {
+    ])("answers 400 naming the path to a signed body with %s (the only shapes refused)", async (_label, body, message) => {
       const { url, events } = await startEndpoint();
       expect(await deliver(url, body)).toEqual({ status: 400, contentType: TEXT, body: message });
       expect(events).toEqual([]);
+    });
+
+    it("answers 200 to a signed delivery that breaks the schemas: the event without metadata, the broken item as invalid, logged at warn by path", async () => {
+      const warnings: [string, unknown][] = [];
+      const invalid: unknown[] = [];
+      const { url, events } = await startEndpoint({
+        logger: { warn: (message, details) => void warnings.push([message, details]) },
+        on: { invalid: (event) => void invalid.push([event.expected, event.path, event.data]) },
+      });
+      expect(await deliver(url, withoutMetadata())).toEqual({ status: 200, contentType: TEXT, body: "OK" });
+      expect(events.map((event) => [event.type, event.phoneNumberId])).toEqual([["call.connect", undefined]]);
+      expect(await deliver(url, withWrongTypes())).toEqual({ status: 200, contentType: TEXT, body: "OK" });
+      const broken = fixtureJson("webhooks/calls.status.ringing.json").entry[0].changes[0].value.statuses[0];
+      expect(invalid).toEqual([["call.status", "entry[0].changes[0].value.statuses[0].status", { ...broken, status: 3 }]]);
+      expect(warnings).toEqual([
+        [
+          "webhook item does not match its schema; delivered as an invalid event",
+          { expected: "call.status", field: "calls", path: "entry[0].changes[0].value.statuses[0].status" },
+        ],
+      ]);
     });
 
     it("answers 500 when a handler throws, passes the error to onError, and handles the event again on re-delivery", async () => {
@@ -357,7 +376,25 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       expect(events.map((event) => event.type)).toEqual(["call.connect", "call.status"]);
     });
 
-    it("does not dispatch a re-delivery that arrives while the first is still being handled", async () => {
+    it.each([
+      ["call hours written HH:MM", { call_hours: { status: "ENABLED", weekly_operating_hours: [{ day_of_week: "MONDAY", open_time: "04:00", close_time: "10:20" }] } }],
+      ["a call icon visibility the enum does not list", { call_icon_visibility: "DISABLE ALL" }],
+      ["calling null", null],
+    ])("answers 200 to an account_settings_update with %s (0.1.0: 400) and delivers its value", async (_label, calling) => {
+      const delivered: unknown[] = [];
+      const { url } = await startEndpoint({
+        onEvent: (event) => {
+          if (event.type === "account_settings.update") delivered.push(event.data);
+          if (event.type === "invalid" && event.expected === "account_settings.update") delivered.push(event.data);
+        },
+      });
+      const value = { messaging_product: "whatsapp", timestamp: "1671644824", type: "phone_number_settings", phone_number_settings: { phone_number_id: "117823401562387", calling } };
+      const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "104996122399160", changes: [{ field: "account_settings_update", value }] }] });
+      expect(await deliver(url, body)).toEqual({ status: 200, contentType: TEXT, body: "OK" });
+      expect(delivered).toEqual([value]);
+    });
+
+    it("makes a re-delivery that arrives while the first attempt runs wait for it: a duplicate once it succeeded", async () => {
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
       let entered!: () => void;
@@ -372,24 +409,97 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       });
       const first = deliver(url, connectBody);
       await inHandler;
-      expect((await deliver(url, connectBody)).status).toBe(200);
+      let secondAnswered = false;
+      const second = deliver(url, connectBody).then((answer) => ((secondAnswered = true), answer));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Not acknowledged while the first attempt has not succeeded.
+      expect(secondAnswered).toBe(false);
       release();
       expect((await first).status).toBe(200);
+      expect((await second).status).toBe(200);
       expect(calls).toBe(1);
     });
 
-    it("dispatches every delivery with dedupe: false, and uses a store given as dedupe", async () => {
+    it("handles the event in the waiting re-delivery when the first attempt fails", async () => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      const attempts: string[] = [];
+      const { url } = await startEndpoint({
+        onEvent: async () => {
+          attempts.push(attempts.length === 0 ? "first" : "again");
+          if (attempts.length === 1) {
+            entered();
+            await released;
+            throw new Error("first attempt failed");
+          }
+        },
+      });
+      const first = deliver(url, connectBody);
+      await inHandler;
+      const second = deliver(url, connectBody);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      expect((await first).status).toBe(500);
+      expect((await second).status).toBe(200);
+      expect(attempts).toEqual(["first", "again"]);
+    });
+
+    it("answers 409 (Meta delivers again) when the first attempt is still running after inFlightWaitMs, and handles it later", async () => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      let calls = 0;
+      const { url } = await startEndpoint({
+        inFlightWaitMs: 30,
+        onEvent: async () => {
+          calls++;
+          entered();
+          await released;
+          throw new Error("failed after all");
+        },
+      });
+      const first = deliver(url, connectBody);
+      await inHandler;
+      expect(await deliver(url, connectBody)).toEqual({
+        status: 409,
+        contentType: TEXT,
+        body: "Some events are still being handled by an earlier delivery; deliver again later",
+      });
+      release();
+      expect((await first).status).toBe(500);
+      expect(calls).toBe(1);
+      // Meta's next re-delivery finds the claim released and handles the event.
+      expect((await deliver(url, connectBody)).status).toBe(500);
+      expect(calls).toBe(2);
+    });
+
+    it("dispatches every delivery with dedupe: false, and uses a store given as dedupe (a 0.1.0 has/add store too)", async () => {
       const plain = await startEndpoint({ dedupe: false });
       await deliver(plain.url, connectBody);
       await deliver(plain.url, connectBody);
       expect(plain.events).toHaveLength(2);
 
-      const seen = new Set<string>([`${BUSINESS_CALL_ID}:status:RINGING`]);
+      const seen = new Set<string>([`call.status:RINGING:${BUSINESS_CALL_ID}`]);
       const custom = await startEndpoint({ dedupe: seen });
       await deliver(custom.url, fixtureBytes("webhooks/calls.status.ringing.json"));
       await deliver(custom.url, connectBody);
+      await deliver(custom.url, connectBody);
       expect(custom.events.map((event) => event.type)).toEqual(["call.connect"]);
-      expect([...seen]).toEqual([`${BUSINESS_CALL_ID}:status:RINGING`, `${USER_CALL_ID}:connect`]);
+      expect([...seen]).toEqual([`call.status:RINGING:${BUSINESS_CALL_ID}`, `call.connect:${USER_CALL_ID}`]);
+    });
+
+    it("bounds an onError that never settles (onErrorTimeoutMs): the delivery is still answered 500", async () => {
+      const { url } = await startEndpoint({
+        onErrorTimeoutMs: 50,
+        onEvent: () => {
+          throw new Error("handler failed");
+        },
+        onError: () => new Promise(() => {}),
+      });
+      expect(await deliver(url, connectBody)).toEqual({ status: 500, contentType: TEXT, body: "Webhook handler failed" });
     });
 
     it("answers 413 to a Content-Length above the cap without reading the body, and closes the connection", async () => {
@@ -443,11 +553,22 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
           request.on("error", reject);
           request.end(body);
         });
-      expect(await send({}, connectBody)).toBe(401);
       expect(await send({ "x-hub-signature-256": "sha256=" + "0".repeat(64) }, connectBody)).toBe(401);
       expect(await send({ "x-hub-signature-256": connectSignature }, connectBody)).toBe(200);
       expect(sockets.size).toBe(1);
+      // An unsigned body is not read at all, so its connection is closed rather than drained (see the next test).
+      expect(await send({}, connectBody)).toBe(401);
+      expect(await send({ "x-hub-signature-256": connectSignature }, connectBody)).toBe(200);
+      expect(sockets.size).toBe(2);
       expect(events).toHaveLength(1);
+    });
+
+    it("answers an unsigned body with 401 and Connection: close, without draining it (a body of any size)", async () => {
+      const { url, events } = await startEndpoint();
+      // Headers and a first MiB of a chunked body that never ends: 0.1.0 drained such a body for keep-alive.
+      const answer = await rawRequest(url, { headers: { "content-type": "application/json" }, chunks: [new Uint8Array(1024 * 1024).fill(0x20)], endBody: false });
+      expect([answer.status, answer.headers["connection"], answer.body]).toEqual([401, "close", "Missing X-Hub-Signature-256 header"]);
+      expect(events).toEqual([]);
     });
 
     it("answers 405 with an Allow header to other methods", async () => {
@@ -459,8 +580,9 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       const head = await fetch(url, { method: "HEAD" });
       expect([head.status, head.headers.get("allow")]).toEqual([405, "GET, POST"]);
       // TRACE reaches node:http but not the fetch API's Request; the adapter answers it itself.
+      // Decision (issue 11): answered like any other method the endpoint does not serve, 405 with Allow (0.1.0: 400).
       const trace = await rawRequest(url, { method: "TRACE" });
-      expect([trace.status, trace.body]).toEqual([400, "Request not supported"]);
+      expect([trace.status, trace.headers["allow"], trace.body]).toEqual([405, "GET, POST", "Method not allowed"]);
     });
   });
 });
@@ -492,6 +614,19 @@ describe("createWebhookHandler as a web-standard handler", () => {
     expect(response.headers.get("connection")).toBe("close");
     expect(pulledBytes).toBeLessThanOrEqual(256 * 1024 + 3 * 64 * 1024);
     expect(cancelled).toBe(true);
+  });
+
+  it("toNodeListener serves any other web handler through Request and Response (streamed body, headers, status)", async () => {
+    const seen: string[] = [];
+    const echo = async (request: Request) => {
+      seen.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("x-test")}`);
+      return new Response(`got ${(await request.text()).length} bytes`, { status: 202, headers: { "x-echo": "yes" } });
+    };
+    const server = await listen(toNodeListener(echo));
+    cleanups.push(server.close);
+    const response = await fetch(`${server.url}/hook`, { method: "POST", headers: { "x-test": "1" }, body: "x".repeat(70_000) });
+    expect([response.status, response.headers.get("x-echo"), await response.text()]).toEqual([202, "yes", "got 70000 bytes"]);
+    expect(seen).toEqual(["POST /hook 1"]);
   });
 
   it("answers a web Request as it does over HTTP", async () => {
@@ -552,8 +687,8 @@ describe("secrets stay out of answers, errors and logs", () => {
     await keep(await post(terminate, await signWebhookPayload(terminate, appSecret)));
     await keep(await fetch(url, { method: "PUT", body: appSecret }));
 
-    expect(answers.map((answer) => answer.split(" ")[0])).toEqual(["200", "403", "400", "200", "200", "401", "401", "400", "400", "500", "405"]);
-    expect(events.map((event) => event.type)).toEqual(["call.connect", "call.terminate"]);
+    expect(answers.map((answer) => answer.split(" ")[0])).toEqual(["200", "403", "400", "200", "200", "401", "401", "200", "400", "500", "405"]);
+    expect(events.map((event) => event.type)).toEqual(["call.connect", "invalid", "call.terminate"]);
     expect(logged.length).toBeGreaterThanOrEqual(10);
     expect(hookErrors).toEqual(["Error: terminate handler failed"]);
     const everything = [...answers, ...logged, ...hookErrors].join("\n");

@@ -1,12 +1,13 @@
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { WhatsAppError } from "../../src/errors.js";
 import { parseWebhook, WebhookPayloadError } from "../../src/webhooks/index.js";
 import { batchDelivery, describeEvent, expectedBatchOrder, expectedFixtureEvents, valueOf } from "./expected-events.js";
 import { deliveryFixtures, encode, fixtureBytes, fixtureJson, PHONE_NUMBER_ID, WABA_ID } from "./helpers.js";
 
-function payloadError(body: unknown): WebhookPayloadError {
+function payloadError(body: unknown, options: { strict?: boolean } = {}): WebhookPayloadError {
   try {
-    parseWebhook(body);
+    parseWebhook(body, options);
   } catch (error) {
     if (error instanceof WebhookPayloadError) return error;
     throw error;
@@ -78,18 +79,20 @@ describe("parseWebhook", () => {
 
   it.each([
     [
-      "a change without metadata",
-      (payload: any) => delete payload.entry[0].changes[0].value.metadata,
-      "entry[0].changes[0].value.metadata",
-      "/entry/0/changes/0/value/metadata",
+      "a call without id",
+      (payload: any) => delete payload.entry[0].changes[0].value.calls[0].id,
+      "entry[0].changes[0].value.calls[0].id",
+      "/entry/0/changes/0/value/calls/0/id",
       "required property is missing",
+      "call.connect",
     ],
     [
       "a timestamp of the wrong type",
       (payload: any) => (payload.entry[0].changes[0].value.calls[0].timestamp = true),
       "entry[0].changes[0].value.calls[0].timestamp",
       "/entry/0/changes/0/value/calls/0/timestamp",
-      "must be of type string or integer",
+      "must be of type string or number",
+      "call.connect",
     ],
     [
       "an SDP type that is not a string",
@@ -97,6 +100,7 @@ describe("parseWebhook", () => {
       "entry[0].changes[0].value.calls[0].session.sdp_type",
       "/entry/0/changes/0/value/calls/0/session/sdp_type",
       "must be of type string",
+      "call.connect",
     ],
     [
       "an SDP that is not a string",
@@ -104,6 +108,7 @@ describe("parseWebhook", () => {
       "entry[0].changes[0].value.calls[0].session.sdp",
       "/entry/0/changes/0/value/calls/0/session/sdp",
       "must be of type string",
+      "call.connect",
     ],
     [
       "changes that are not an array",
@@ -111,6 +116,7 @@ describe("parseWebhook", () => {
       "entry[0].changes",
       "/entry/0/changes",
       "must be of type array",
+      "unknown",
     ],
     [
       "a value that is not an object",
@@ -118,25 +124,47 @@ describe("parseWebhook", () => {
       "entry[0].changes[0].value",
       "/entry/0/changes/0/value",
       "must be of type object",
+      "unknown",
     ],
-    [
-      "an object without entry",
-      (payload: any) => delete payload.entry,
-      "entry",
-      "/entry",
-      "required property is missing",
-    ],
-  ])("throws WebhookPayloadError naming the path for %s", (_label, breakPayload, path, pointer, reason) => {
+  ])("with strict: true, throws WebhookPayloadError naming the path for %s; by default, delivers it as an invalid event", (_label, breakPayload, path, pointer, reason, expected) => {
     const payload = fixtureJson("webhooks/calls.connect.user-initiated.json");
     breakPayload(payload);
-    const error = payloadError(JSON.stringify(payload));
+    const error = payloadError(JSON.stringify(payload), { strict: true });
     expect(error).toBeInstanceOf(WhatsAppError);
     expect(error.name).toBe("WebhookPayloadError");
     expect(error.status).toBe(400);
     expect(error.path).toBe(path);
     expect(error.pointer).toBe(pointer);
-    expect(error.message).toBe(`Webhook payload does not match the schema at ${path}: ${reason}`);
+    const message = `Webhook payload does not match the schema at ${path}: ${reason}`;
+    expect(error.message).toBe(message);
     expect(error.message).not.toMatch(/v=0|a=ice|a=fingerprint/);
+    const events = parseWebhook(JSON.stringify(payload));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: "invalid", expected, wabaId: WABA_ID, path, pointer, message });
+    expect(events[0]!.type === "invalid" && events[0]!.message).not.toMatch(/v=0|a=ice|a=fingerprint/);
+  });
+
+  it("delivers a broken item as an invalid event with the raw item, and its siblings as usual", () => {
+    const payload = fixtureJson("webhooks/calls.connect.user-initiated.json");
+    const value = payload.entry[0].changes[0].value;
+    const good = value.calls[0];
+    const broken = { ...good, id: "wacid.broken", session: { sdp_type: "offer", sdp: 42 } };
+    const other = { ...good, id: "wacid.second" };
+    value.calls = [good, broken, other];
+    const events = parseWebhook(payload);
+    expect(events.map((event) => event.type)).toEqual(["call.connect", "invalid", "call.connect"]);
+    expect(events[1]).toEqual({
+      type: "invalid",
+      expected: "call.connect",
+      wabaId: WABA_ID,
+      phoneNumberId: PHONE_NUMBER_ID,
+      field: "calls",
+      path: "entry[0].changes[0].value.calls[1].session.sdp",
+      pointer: "/entry/0/changes/0/value/calls/1/session/sdp",
+      message: "Webhook payload does not match the schema at entry[0].changes[0].value.calls[1].session.sdp: must be of type string",
+      data: broken,
+    });
+    expect(events[2]).toMatchObject({ type: "call.connect", callId: "wacid.second" });
   });
 
   it.each(["a=ice-pwd:A0q/VFrQEZRqLbgxWKzJxMrkN8EU297q", "plain_snake_case_secret"])(
@@ -147,11 +175,14 @@ describe("parseWebhook", () => {
         object: "whatsapp_business_account",
         entry: [{ id: WABA_ID, changes: [{ field: "account_settings_update", value: { type: "phone_number_settings", phone_number_settings: { calling: { sip } } } }] }],
       };
-      const error = payloadError(payload);
+      const error = payloadError(payload, { strict: true });
       expect(error.path).toBe("entry[0].changes[0].value.phone_number_settings.calling.sip.servers[0].request_uri_user_params.*");
       expect(error.pointer).toBe("/entry/0/changes/0/value/phone_number_settings/calling/sip/servers/0/request_uri_user_params/*");
       expect(error.message).toBe(`Webhook payload does not match the schema at ${error.path}: must be of type string`);
       expect(`${error.message} ${error.stack}`).not.toContain(key);
+      const [event] = parseWebhook(payload);
+      expect(event).toMatchObject({ type: "invalid", expected: "account_settings.update", path: error.path, pointer: error.pointer });
+      expect(event!.type === "invalid" && event!.message).not.toContain(key);
     },
   );
 
@@ -160,7 +191,8 @@ describe("parseWebhook", () => {
     ["an empty body", "", "Webhook body is empty", ""],
     ["empty bytes", new Uint8Array(0), "Webhook body is empty", ""],
     ["invalid UTF-8", new Uint8Array([0x7b, 0xff, 0x7d]), "Webhook body is not valid UTF-8", ""],
-    ["a JSON array", "[]", "Webhook payload does not match the schema at the top level: must be of type object", ""],
+    ["a JSON array without deliveries", "[]", "Webhook payload has no entry array", "entry"],
+    ["a JSON array of objects without entry", '[{"object":"x"}]', "Webhook payload has no entry array", "entry"],
     ["JSON null", "null", "Webhook payload does not match the schema at the top level: must be of type object", ""],
     ["a JSON string", '"entry"', "Webhook payload does not match the schema at the top level: must be of type object", ""],
     [
@@ -169,7 +201,13 @@ describe("parseWebhook", () => {
       "Webhook payload does not match the schema at entry: required property is missing",
       "entry",
     ],
-  ])("throws WebhookPayloadError for %s", (_label, body, message, path) => {
+    [
+      "an entry that is not an array",
+      '{"object":"whatsapp_business_account","entry":{}}',
+      "Webhook payload does not match the schema at entry: must be of type array",
+      "entry",
+    ],
+  ])("throws WebhookPayloadError for %s (the only shapes refused)", (_label, body, message, path) => {
     const error = payloadError(body);
     expect([error.message, error.path]).toEqual([message, path]);
   });
@@ -186,6 +224,38 @@ describe("parseWebhook", () => {
       encode('{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"security","value":{"x":[1,2]}}]}]}'),
     );
     expect(events).toEqual([{ type: "unknown", wabaId: "1", field: "security", data: { x: [1, 2] } }]);
+  });
+});
+
+// Row 3 of issue 11: contactOf was O(items × contacts); one signed 4 MiB delivery (41k calls, 694k empty contacts)
+// blocked the event loop for minutes. The contacts are indexed once now. Bounded by the test timeout, not timed:
+// 20,000 calls × 200,000 contacts was 4·10⁹ comparisons that way.
+it("matches contacts in time linear in calls plus contacts: 20,000 calls and 200,000 contacts", { timeout: 10_000 }, () => {
+  const value = valueOf("webhooks/calls.connect.user-initiated.json");
+  const calls = Array.from({ length: 20_000 }, (_, index) => ({ ...value.calls[0], id: `wacid.${index}`, from: `1555${index}` }));
+  const contacts: object[] = Array.from({ length: 200_000 }, () => ({}));
+  contacts.push({ wa_id: "155519999", profile: { name: "Last" } });
+  const events = parseWebhook({ object: "whatsapp_business_account", entry: [{ id: WABA_ID, changes: [{ field: "calls", value: { ...value, calls, contacts } }] }] });
+  expect(events).toHaveLength(20_000);
+  expect(events.filter((event) => event.type === "call.connect" && event.contact !== undefined).map((event) => "callId" in event && event.callId)).toEqual(["wacid.19999"]);
+});
+
+describe("bytes and strings read alike (issue 11 decisions)", () => {
+  it("accepts a UTF-8 byte order mark in a string as it does in bytes", () => {
+    const text = new TextDecoder().decode(fixtureBytes("webhooks/calls.status.ringing.json"));
+    const expected = parseWebhook(text);
+    expect(parseWebhook(`\uFEFF${text}`)).toEqual(expected);
+    expect(parseWebhook(new Uint8Array([0xef, 0xbb, 0xbf, ...encode(text)]))).toEqual(expected);
+  });
+
+  it("reads a Uint8Array and an ArrayBuffer made in another realm (vm context)", () => {
+    const bytes = fixtureBytes("webhooks/calls.status.ringing.json");
+    const foreign = runInNewContext("(source) => { const view = new Uint8Array(source.length); for (let i = 0; i < source.length; i++) view[i] = source[i]; return view; }")(
+      Array.from(bytes),
+    ) as Uint8Array;
+    expect(foreign instanceof Uint8Array).toBe(false);
+    expect(parseWebhook(foreign)).toEqual(parseWebhook(bytes));
+    expect(parseWebhook(foreign.buffer)).toEqual(parseWebhook(bytes));
   });
 });
 

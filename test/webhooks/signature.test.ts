@@ -1,4 +1,5 @@
 import { WhatsAppValidationError } from "../../src/index.js";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { signWebhookPayload } from "../../src/testing/index.js";
 import { verifySignature } from "../../src/webhooks/index.js";
@@ -24,6 +25,21 @@ describe("verifySignature", () => {
     expect(await verifySignature(asArrayBuffer, connectSignature, fixtureAppSecret)).toBe(true);
     expect(await verifySignature(asString, connectSignature, fixtureAppSecret)).toBe(true);
     expect(await verifySignature(Buffer.from(connectBody), connectSignature, fixtureAppSecret)).toBe(true);
+  });
+
+  it("accepts a Uint8Array or ArrayBuffer made in another realm (decision of issue 11: 0.1.0 threw)", async () => {
+    const foreign = runInNewContext("(source) => Uint8Array.from(source)")(Array.from(connectBody)) as Uint8Array;
+    expect(foreign instanceof Uint8Array).toBe(false);
+    expect(await verifySignature(foreign, connectSignature, fixtureAppSecret)).toBe(true);
+    expect(await verifySignature(foreign.buffer as ArrayBuffer, connectSignature, fixtureAppSecret)).toBe(true);
+    expect(await verifySignature(foreign, connectSignature.replace(/.$/, "0"), fixtureAppSecret)).toBe(connectSignature.endsWith("0"));
+  });
+
+  it("keeps verifying with a cached key: many secrets, and the same secret again", async () => {
+    for (let index = 0; index < 40; index++) expect(await verifySignature(connectBody, connectSignature, `other-${index}`)).toBe(false);
+    expect(await verifySignature(connectBody, connectSignature, fixtureAppSecret)).toBe(true);
+    expect(await verifySignature(connectBody, connectSignature, fixtureAppSecret)).toBe(true);
+    expect(await verifySignature(connectBody, connectSignature, `${fixtureAppSecret}x`)).toBe(false);
   });
 
   it("accepts any secret of a list, so a secret can be rotated", async () => {
