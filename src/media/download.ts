@@ -155,7 +155,8 @@ async function fetchMedia(
 ): Promise<{ response: Response; token: string }> {
   const token = await raceAbort(context.transport.tokens.read(), deadline.signal);
   try {
-    const init = { method: "GET", headers: { authorization: `Bearer ${token}` }, signal: deadline.signal };
+    // Not followed, as on the Graph calls: a redirect would carry the token to wherever it points.
+    const init = { method: "GET", headers: { authorization: `Bearer ${token}` }, signal: deadline.signal, redirect: "manual" as const };
     return { response: await raceAbort(context.transport.fetch(url, init), deadline.signal), token };
   } catch (error) {
     if (deadline.signal.aborted) throw deadline.signal.reason;

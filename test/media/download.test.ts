@@ -318,6 +318,14 @@ describe("downloadMedia", () => {
     expect((await server.streams[0]!).closedEarly).toBe(true);
   });
 
+  it("a redirect is not followed (it would carry the token): a WhatsAppApiError with the 3xx", async () => {
+    route(() => mediaUrlAnswer(1), () => ({ status: 302, headers: { location: mediaUrl(2) } }));
+    const error = await rejection(client().downloadMedia(mediaUrl(1)));
+    expect(error).toBeInstanceOf(WhatsAppApiError);
+    expect(error).toMatchObject({ status: 302, action: "downloadMedia" });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("never sends the token over plain http to another host", async () => {
     const error = await rejection(client().downloadMedia("http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"));
     expect(error).toBeInstanceOf(WhatsAppValidationError);
