@@ -1,6 +1,6 @@
 // The client figures: terminate() against the loopback Graph stand-in of bench/server.ts, sequential and 50 in
 // flight, over the floor `fetch(url, init)` + JSON of the answer; and the client's own work per call with a stub
-// fetch (no network), as µs over the same floor on the same stub.
+// fetch (no network), as CPU µs over the same floor on the same stub.
 //
 // Each contender makes its nearest equivalent of a `terminate` calls action:
 // - whatsapp-calling: `calls.terminate(callId)` (createCallingClient with baseUrl; default deadline and retries);
@@ -8,10 +8,10 @@
 //   `https://graph.facebook.com/{phone}/calls` (no version in the path), so its `ponyfill.fetch` is given a
 //   fetch that swaps that origin for the loopback one (one string replace per call);
 // - Kapso: `client.calls.terminate({ phoneNumberId, callId })` (WhatsAppClient with baseUrl and fetch options).
-import { ratioFigure, microsecondsFigure, type Figure, type Settings } from "./figure.js";
+import { microsecondsFigure, plan, ratioFigure, type Figure, type Settings } from "./figure.js";
 import { CALL_ID, PHONE_NUMBER_ID } from "./fixtures.js";
 import { importFromPackage } from "./package.js";
-import { concurrent, runRounds, sequential, type Contender } from "./rounds.js";
+import { cpuSamples, inFlight, runRounds, sequentialCpu, type Contender } from "./rounds.js";
 
 type Calling = typeof import("../src/index.js");
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -21,7 +21,7 @@ const GRAPH_ORIGIN = "https://graph.facebook.com";
 const ANSWER = '{"success":true}';
 
 /** The four ways of sending one terminate, each over the given fetch. */
-async function terminators(baseUrl: string, fetchImpl: Fetch): Promise<Record<string, () => Promise<unknown>>> {
+export async function terminators(baseUrl: string, fetchImpl: Fetch): Promise<Record<string, () => Promise<unknown>>> {
   const { createCallingClient, DEFAULT_API_VERSION } = await importFromPackage<Calling>("whatsapp-calling");
   const { WhatsAppAPI } = await importFromPackage("whatsapp-api-js");
   const { WhatsAppClient } = await importFromPackage("@kapso/whatsapp-cloud-api");
@@ -56,37 +56,44 @@ async function terminators(baseUrl: string, fetchImpl: Fetch): Promise<Record<st
 }
 
 /** A fetch that answers at once without a network: what is left is the caller's own work. */
-const stubFetch: Fetch = async () => new Response(ANSWER, { status: 200, headers: { "content-type": "application/json" } });
+export const stubFetch: Fetch = async () => new Response(ANSWER, { status: 200, headers: { "content-type": "application/json" } });
 
 export async function clientFigures(graphBaseUrl: string, settings: Settings, log: (line: string) => void): Promise<Figure[]> {
-  const count = settings.quick ? 60 : 3_000;
-  const stubCount = settings.quick ? 200 : 5_000;
   const overLoopback = await terminators(graphBaseUrl, (input, init) => fetch(input, init));
   const overStub = await terminators("http://127.0.0.1:9", stubFetch);
-  for (const [name, send] of Object.entries({ ...overLoopback })) {
+  for (const [name, send] of Object.entries(overLoopback)) {
     const answer = await send();
     if (JSON.stringify(answer) !== ANSWER) throw new Error(`${name}: unexpected answer ${JSON.stringify(answer)}`);
   }
-  const contenders = (batch: (send: () => Promise<unknown>) => Promise<number>, senders: Record<string, () => Promise<unknown>>): Contender[] =>
-    Object.entries(senders).map(([name, send]) => ({ name, measure: () => batch(send) }));
+  type Batch = (count: number, send: () => Promise<unknown>) => ReturnType<Contender["measure"]>;
+  const contenders = (batch: Batch, senders: Record<string, () => Promise<unknown>>): Contender[] =>
+    Object.entries(senders).map(([name, send]) => ({ name, measure: (count) => batch(count, send) }));
 
-  log(`terminate() × ${count}, sequential`);
-  const sequentialSamples = await runRounds(contenders((send) => sequential(count, send), overLoopback), settings.rounds, settings.warmup);
-  log(`terminate() × ${count}, 50 in flight`);
-  const concurrentSamples = await runRounds(contenders((send) => concurrent(count, 50, send), overLoopback), settings.rounds, settings.warmup);
-  log(`terminate() × ${stubCount} over a stub fetch`);
-  const stubSamples = await runRounds(contenders((send) => sequential(stubCount, send), overStub), settings.rounds, settings.warmup);
+  const loopback = plan(settings, 3_000, 60);
+  log(`terminate() × ${loopback.count}, sequential`);
+  const sequentialSamples = await runRounds(contenders((count, send) => inFlight(count, 1, send), overLoopback), loopback);
+  log(`terminate() × ${loopback.count}, 50 in flight`);
+  const concurrentSamples = await runRounds(contenders((count, send) => inFlight(count, 50, send), overLoopback), loopback);
+  const stub = plan(settings, 2_000, 200);
+  log(`terminate() × ${stub.count} over a stub fetch`);
+  const stubSamples = await runRounds(contenders((count, send) => sequentialCpu(count, send), overStub), stub);
   return [
     ratioFigure(
       "terminate-sequential",
-      `terminate() × ${count.toLocaleString("en-US")} sequential, wall / hand-written fetch(url, init) on loopback`,
+      `terminate() × ${loopback.count.toLocaleString("en-US")} sequential, wall / hand-written fetch(url, init) on loopback`,
       sequentialSamples,
       1.1,
     ),
+    ratioFigure(
+      "terminate-sequential-cpu",
+      "(the same, client process CPU per call / the floor's: steadier than wall time on a shared machine)",
+      cpuSamples(sequentialSamples),
+    ),
     ratioFigure("terminate-concurrent", "the same at concurrency 50", concurrentSamples, 1.1),
+    ratioFigure("terminate-concurrent-cpu", "(the same, client process CPU per call / the floor's)", cpuSamples(concurrentSamples)),
     microsecondsFigure(
       "client-own-work",
-      "the client's own work per call (a stub fetch, no network), µs over fetch(url, init) + JSON on the same stub",
+      "the client's own work per call (a stub fetch, no network), CPU µs over fetch(url, init) + JSON on the same stub",
       stubSamples,
       10,
     ),

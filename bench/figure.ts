@@ -1,6 +1,6 @@
 // One row of the table: a figure, its value for each column (whatsapp-calling and the peers), the target the
 // package must meet, and the absolute medians behind a ratio (this machine's, for context only).
-import { differences, ratios, summarize, type Samples, type Summary } from "./rounds.js";
+import { differences, ratios, summarize, type Plan, type Samples, type Summary } from "./rounds.js";
 
 export const COLUMNS = ["whatsapp-calling", "whatsapp-api-js", "kapso"] as const;
 export type Column = (typeof COLUMNS)[number];
@@ -21,7 +21,12 @@ export interface Figure {
 export interface Settings {
   quick: boolean;
   rounds: number;
-  warmup: number;
+}
+
+/** The rounds of one figure: `full` operations per round (`quick` in quick mode), a tenth of that to warm up. */
+export function plan(settings: Settings, full: number, quick: number): Plan {
+  const count = settings.quick ? quick : full;
+  return { rounds: settings.rounds, count, warmup: Math.max(1, Math.round(count / 10)) };
 }
 
 function absolute(samples: Samples): Record<string, number> {

@@ -1,30 +1,40 @@
-// What is measured is what users install: dist/ built from this checkout, packed with `npm pack` and installed
-// from the tarball into a folder of its own (test-results/bench-package, with its own package.json). The peers
-// resolve from the repository's node_modules (pinned devDependencies), one folder up the same lookup path.
+// What is measured is what users install: dist/ compiled from this checkout, packed with `npm pack` and installed
+// from the tarball into a folder of its own with its own package.json (test-results/bench-package). The peers
+// resolve from the repository's node_modules (pinned devDependencies), further up the same lookup path.
+// Nothing of the repository is written: dist/ is compiled into a staging copy, so that the bench can run while
+// the package tests rebuild the repository's dist/.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export const repoRoot = join(import.meta.dirname, "..");
-export const packageDir = join(repoRoot, "test-results", "bench-package");
+/** Where the bench writes: bench.json, the staging copy and the consumer folder. Default test-results/. */
+export const outputDir = process.env.BENCH_OUTPUT_DIR ?? join(repoRoot, "test-results");
+export const packageDir = join(outputDir, "bench-package");
+const stagingDir = join(outputDir, "bench-staging");
 
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /**
- * Builds dist/ (tsc, as `npm run build` does after generating: generated/ is committed and drift-checked), packs
- * it and installs the tarball. Returns the installed version.
+ * Compiles dist/ (tsc, as `npm run build` does after generate and lint: generated/ is committed and
+ * drift-checked) into a staging copy of the package's files, packs it and installs the tarball. Returns the
+ * installed version.
  */
 export function installPackedPackage(log: (line: string) => void): string {
-  log("building dist/ (tsc -p tsconfig.build.json)");
-  rmSync(join(repoRoot, "dist"), { recursive: true, force: true });
-  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: repoRoot, stdio: "inherit" });
+  rmSync(stagingDir, { recursive: true, force: true });
   rmSync(packageDir, { recursive: true, force: true });
   mkdirSync(packageDir, { recursive: true });
-  log("packing (npm pack) and installing the tarball into test-results/bench-package");
-  // prepack would rebuild dist/ a second time (generate + lint + tsc); dist/ was just built.
+  log("compiling dist/ (tsc -p tsconfig.build.json) into a staging copy of the package");
+  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(stagingDir, "dist")], {
+    cwd: repoRoot,
+    stdio: "inherit",
+  });
+  for (const file of ["package.json", "openapi.yaml", "README.md", "LICENSE"]) cpSync(join(repoRoot, file), join(stagingDir, file));
+  log("packing (npm pack) and installing the tarball into the consumer folder");
+  // prepack would compile a second time (generate + lint + tsc) into the staging copy's own dist/.
   const packed = JSON.parse(
-    execFileSync(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", packageDir], { cwd: repoRoot, encoding: "utf8" }),
+    execFileSync(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", packageDir], { cwd: stagingDir, encoding: "utf8" }),
   ) as { filename: string; version: string }[];
   const tarball = packed[0]!.filename.replace(/^.*\//, "");
   writeFileSync(
@@ -39,7 +49,7 @@ export function installPackedPackage(log: (line: string) => void): string {
   writeFileSync(join(packageDir, "trivial.mjs"), "export const trivial = 1;\n");
   // Resolves specifiers from the consumer folder, as a user's module there would.
   writeFileSync(join(packageDir, "resolve.mjs"), "export const resolve = (specifier) => import.meta.resolve(specifier);\n");
-  if (!readdirSync(join(packageDir, "node_modules", "whatsapp-calling")).includes("dist")) throw new Error("the packed package has no dist/");
+  if (!existsSync(join(packageDir, "node_modules", "whatsapp-calling", "dist", "src", "index.js"))) throw new Error("the packed package has no dist/");
   return packed[0]!.version;
 }
 

@@ -6,44 +6,21 @@
 //   npm run bench                   full counts, 7 rounds (about 2–3 minutes on 2 cores)
 //   BENCH_QUICK=1 npm run bench     tiny counts, 2 rounds: proves the harness works (CI runs it once)
 //   BENCH_ONLY=client,webhooks,size,cold npm run bench   some groups only
-import { fork } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clientFigures } from "./client.js";
 import { COLUMNS, formatTarget, formatValue, met, type Figure, type Settings } from "./figure.js";
-import { installPackedPackage, repoRoot } from "./package.js";
+import { installPackedPackage, outputDir } from "./package.js";
 import { coldImportFigures, sizeFigures } from "./size.js";
-import { webhookFigures, type CpuServer } from "./webhooks.js";
+import { startServer } from "./remote.js";
+import { webhookFigures } from "./webhooks.js";
 
 const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
-const settings: Settings = { quick, rounds: quick ? 2 : Number(process.env.BENCH_ROUNDS ?? 7), warmup: 1 };
+const settings: Settings = { quick, rounds: quick ? 2 : Number(process.env.BENCH_ROUNDS ?? 7) };
 const groups = new Set((process.env.BENCH_ONLY ?? "client,webhooks,size,cold").split(","));
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
-
-async function startServer(): Promise<CpuServer & { close: () => void }> {
-  const child = fork(join(import.meta.dirname, "server.ts"), { execArgv: ["--import", "tsx"], cwd: repoRoot });
-  const pending = new Map<number, (cpu: number) => void>();
-  let nextId = 0;
-  const ports = await new Promise<Record<string, number>>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-    child.on("message", (message: { ready?: Record<string, number>; id?: number; cpu?: number }) => {
-      if (message.ready) resolve(message.ready);
-      else pending.get(message.id!)?.(message.cpu!), pending.delete(message.id!);
-    });
-  });
-  return {
-    ports,
-    ask: (type) =>
-      new Promise((resolve) => {
-        const id = nextId++;
-        pending.set(id, resolve);
-        child.send({ id, type });
-      }),
-    close: () => child.disconnect(),
-  };
-}
 
 function printTable(figures: Figure[]) {
   const header = ["figure", "whatsapp-calling", "whatsapp-api-js", "Kapso", "target", "met"];
@@ -75,14 +52,13 @@ const cpu = cpus();
 const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cores: cpu.length, cpu: cpu[0]?.model ?? "unknown", memoryGB: Math.round(totalmem() / 2 ** 30) };
 console.log(
   `\nwhatsapp-calling ${version} (packed) · Node ${machine.node} · ${machine.cores} × ${machine.cpu} · ` +
-    `${quick ? "QUICK (counts too small to mean anything)" : `${settings.rounds} rounds after ${settings.warmup} warm-up`} · ${seconds.toFixed(0)} s\n` +
+    `${quick ? "QUICK (counts too small to mean anything)" : `${settings.rounds} rounds after a warm-up`} · ${seconds.toFixed(0)} s\n` +
     "ratios: median [min–max] of per-round contender / floor; µs: over the floor where there is one\n",
 );
 printTable(figures);
-const outputDir = join(repoRoot, "test-results");
 mkdirSync(outputDir, { recursive: true });
 writeFileSync(
   join(outputDir, "bench.json"),
   `${JSON.stringify({ package: { name: "whatsapp-calling", version }, machine, ...settings, seconds, figures }, null, 2)}\n`,
 );
-console.log("\nwrote test-results/bench.json");
+console.log(`\nwrote ${join(outputDir, "bench.json")}`);

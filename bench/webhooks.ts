@@ -9,10 +9,11 @@
 //   code, wrapped here in a Response) and its node-http middleware;
 // - Kapso: `verifySignature({ appSecret, rawBody, signatureHeader })` (node:crypto) + `normalizeWebhook(JSON.parse(text))`;
 //   it has no request handler.
-import { COLUMNS, microsecondsFigure, ratioFigure, type Figure, type Settings } from "./figure.js";
+import { COLUMNS, microsecondsFigure, plan, ratioFigure, type Figure, type Settings } from "./figure.js";
 import { APP_SECRET, batchPool, connectPool, hexToBytes, SIGNATURE_HEADER, VERIFY_TOKEN, type Delivery } from "./fixtures.js";
 import { importFromPackage } from "./package.js";
-import { loop, runRounds, sequential, type Contender } from "./rounds.js";
+import type { CpuServer } from "./remote.js";
+import { runRounds, sequential, sequentialCpu, type Contender } from "./rounds.js";
 
 type Webhooks = typeof import("../src/webhooks/index.js");
 type Operation = (delivery: Delivery) => Promise<unknown> | unknown;
@@ -20,7 +21,7 @@ type Operation = (delivery: Delivery) => Promise<unknown> | unknown;
 const decoder = new TextDecoder();
 const WEBHOOK_URL = "http://127.0.0.1/webhooks/whatsapp";
 
-async function verifiers(webhooks: Webhooks): Promise<Record<string, Operation>> {
+export async function verifiers(webhooks: Webhooks): Promise<Record<string, Operation>> {
   const { WhatsAppAPI } = await importFromPackage("whatsapp-api-js");
   const kapso = await importFromPackage("@kapso/whatsapp-cloud-api/server");
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(APP_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
@@ -47,7 +48,7 @@ async function verifiers(webhooks: Webhooks): Promise<Record<string, Operation>>
 }
 
 /** Each contender gets a fresh handler per batch: an empty default dedupe store that every delivery is new to. */
-async function handlers(webhooks: Webhooks): Promise<Record<string, () => (request: Request) => Promise<Response>>> {
+export async function handlers(webhooks: Webhooks): Promise<Record<string, () => (request: Request) => Promise<Response>>> {
   const { WhatsAppAPI } = await importFromPackage("whatsapp-api-js/middleware/web-standard");
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(APP_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
   const waapi = new WhatsAppAPI({ token: "bench-token", appSecret: APP_SECRET, webhookVerifyToken: VERIFY_TOKEN, v: "v23.0" });
@@ -66,7 +67,7 @@ async function handlers(webhooks: Webhooks): Promise<Record<string, () => (reque
   };
 }
 
-function toRequest({ bytes, signature }: Delivery): Request {
+export function toRequest({ bytes, signature }: Delivery): Request {
   return new Request(WEBHOOK_URL, {
     method: "POST",
     headers: { "content-type": "application/json", "content-length": String(bytes.byteLength), [SIGNATURE_HEADER]: signature },
@@ -74,29 +75,25 @@ function toRequest({ bytes, signature }: Delivery): Request {
   });
 }
 
-export interface CpuServer {
-  ports: Record<string, number>;
-  ask: (type: "cpu" | "reset") => Promise<number>;
-}
-
 export async function webhookFigures(server: CpuServer, settings: Settings, log: (line: string) => void): Promise<Figure[]> {
   const webhooks = await importFromPackage<Webhooks>("whatsapp-calling/webhooks");
-  const connects = connectPool(settings.quick ? 50 : 2_000);
-  const batches = batchPool(settings.quick ? 3 : 40);
+  // Pools at least as large as a round: a handler with dedupe on must see every delivery of a round as new.
+  const connects = connectPool(settings.quick ? 50 : 1_000);
+  const batches = batchPool(settings.quick ? 3 : 30);
   const figures: Figure[] = [];
 
   const verify = await verifiers(webhooks);
   for (const [id, title, pool, target] of [
-    ["verify-parse-connect", `verify + parse of a ${(connects[0]!.bytes.byteLength / 1024).toFixed(1)} KB connect delivery / WebCrypto HMAC (key imported once) + JSON.parse`, connects, 1.3],
+    ["verify-parse-connect", `verify + parse of a ${(connects[0]!.bytes.byteLength / 1000).toFixed(1)} KB connect delivery / WebCrypto HMAC (key imported once) + JSON.parse`, connects, 1.3],
     ["verify-parse-batch", `the same on a 100-call batch (${Math.round(batches[0]!.bytes.byteLength / 1000)} KB)`, batches, 1.2],
   ] as const) {
     log(title);
-    for (const [name, operation] of Object.entries(verify)) await operation(pool[0]!); // each one accepts the delivery
+    for (const operation of Object.values(verify)) await operation(pool[0]!); // each one accepts the delivery
     const contenders: Contender[] = Object.entries(verify).map(([name, operation]) => ({
       name,
-      measure: () => sequential(pool.length, async (index) => operation(pool[index]!)),
+      measure: (count) => sequential(count, async (index) => operation(pool[index % pool.length]!)),
     }));
-    figures.push(ratioFigure(id, title, await runRounds(contenders, settings.rounds, settings.warmup), target));
+    figures.push(ratioFigure(id, title, await runRounds(contenders, plan(settings, 2 * pool.length, pool.length)), target));
   }
 
   const handlerMakers = await handlers(webhooks);
@@ -107,26 +104,26 @@ export async function webhookFigures(server: CpuServer, settings: Settings, log:
     log(title);
     const contenders: Contender[] = Object.entries(handlerMakers).map(([name, make]) => ({
       name,
-      measure: async () => {
+      measure: async (count) => {
         const handle = make();
-        const requests = pool.map(toRequest); // made before the clock starts
+        const requests = pool.slice(0, count).map(toRequest); // made before the clock starts
         return sequential(requests.length, async (index) => {
           const response = await handle(requests[index]!);
           if (response.status !== 200) throw new Error(`${name}: HTTP ${response.status}`);
         });
       },
     }));
-    figures.push(ratioFigure(id, title, await runRounds(contenders, settings.rounds, settings.warmup), 1.15));
+    figures.push(ratioFigure(id, title, await runRounds(contenders, plan(settings, pool.length, pool.length)), 1.15));
   }
 
   log("node:http server CPU per connect delivery");
   const cpuContenders: Contender[] = ["floor", "whatsapp-calling", "whatsapp-api-js"].map((name) => ({
     name,
-    measure: async () => {
+    measure: async (count) => {
       const url = `http://127.0.0.1:${server.ports[name]}/webhooks/whatsapp`;
       await server.ask("reset");
       const before = await server.ask("cpu");
-      for (const { bytes, signature } of connects) {
+      for (const { bytes, signature } of connects.slice(0, count)) {
         const response = await fetch(url, {
           method: "POST",
           headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
@@ -135,14 +132,14 @@ export async function webhookFigures(server: CpuServer, settings: Settings, log:
         await response.arrayBuffer();
         if (response.status !== 200) throw new Error(`${name} server: HTTP ${response.status}`);
       }
-      return ((await server.ask("cpu")) - before) / connects.length;
+      return ((await server.ask("cpu")) - before) / count;
     },
   }));
   figures.push(
     ratioFigure(
-      "node-server-cpu",
+      "node-server",
       "node:http server CPU per delivery (toNodeListener) / a node:crypto floor, connect",
-      await runRounds(cpuContenders, settings.rounds, settings.warmup),
+      await runRounds(cpuContenders, plan(settings, 400, 30)),
       1.3,
       "process.cpuUsage() (user + system) of the server process over the deliveries of a round",
     ),
@@ -150,15 +147,14 @@ export async function webhookFigures(server: CpuServer, settings: Settings, log:
 
   log("default dedupe store, full");
   const maxKeys = webhooks.DEFAULT_DEDUPE_MAX_KEYS;
-  const perRound = settings.quick ? 2_000 : 50_000;
   let serial = 0;
   const dedupe: Contender = {
     name: "whatsapp-calling",
-    measure: async () => {
+    measure: async (count) => {
       const store = webhooks.createMemoryDedupeStore();
       for (let index = 0; index < maxKeys; index += 1) store.add(`wacid.fill-${index}:connect`);
-      const keys = Array.from({ length: perRound }, () => `wacid.bench-${serial++}:connect`);
-      return loop(perRound, (index) => {
+      const keys = Array.from({ length: count }, () => `wacid.bench-${serial++}:connect`);
+      return sequentialCpu(count, (index) => {
         const key = keys[index]!;
         if (!store.has(key)) store.add(key);
       });
@@ -167,8 +163,8 @@ export async function webhookFigures(server: CpuServer, settings: Settings, log:
   figures.push(
     microsecondsFigure(
       "dedupe-full",
-      `default dedupe store, full (${maxKeys.toLocaleString("en-US")} keys), per new event (has + add)`,
-      await runRounds([dedupe], settings.rounds, settings.warmup),
+      `default dedupe store, full (${maxKeys.toLocaleString("en-US")} keys), CPU per new event (has + add)`,
+      await runRounds([dedupe], plan(settings, 50_000, 2_000)),
       1,
     ),
   );
