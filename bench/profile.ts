@@ -4,58 +4,80 @@
 //   npx tsx bench/profile.ts <loop> [--install]   loops: terminate, stub, verify-connect, verify-batch,
 //                                                  handler-connect, handler-batch, node-server, dedupe
 //
-// It re-runs itself under `node --cpu-prof` (for node-server, the profiled process is bench/server.ts), writes the
-// .cpuprofile to test-results/profiles/ and prints the top frames by self time and the share of each part
-// (package, openapi-fetch, undici, web streams, other node internals, GC, V8/native).
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+// It profiles the loop alone (after the modules are loaded and the inputs made: the V8 CPU profiler that
+// `node --cpu-prof` uses, started and stopped through node:inspector around the loop; for node-server, in the
+// bench/server.ts process), writes the .cpuprofile to test-results/profiles/ (open it in Chrome DevTools) and
+// prints the share of each part (package, openapi-fetch, undici, web streams, AbortSignal and events, timers,
+// other node internals, GC, V8/native) and the top frames by self time.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { basename, join } from "node:path";
 import { stubFetch, terminators } from "./client.js";
 import { batchPool, connectPool, SIGNATURE_HEADER } from "./fixtures.js";
-import { importFromPackage, installPackedPackage, outputDir, repoRoot } from "./package.js";
+import { importFromPackage, installPackedPackage, outputDir } from "./package.js";
 import { startServer } from "./remote.js";
-import { handlers, toRequest, verifiers } from "./webhooks.js";
+import { eventHandled, handlers, toRequest, verifiers, type StoreOfAnyVersion } from "./webhooks.js";
 
 const LOOPS = ["terminate", "stub", "verify-connect", "verify-batch", "handler-connect", "handler-batch", "node-server", "dedupe"];
 const profilesDir = join(outputDir, "profiles");
 
-async function runLoop(loop: string): Promise<void> {
+/** The V8 CPU profiler of this process, as `node --cpu-prof` runs it, around `body` only. */
+export async function profiled(file: string, body: () => Promise<void>): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 1000 });
+  await session.post("Profiler.start");
+  try {
+    await body();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+/** Profiles `loop`; returns the .cpuprofile written. */
+async function runLoop(loop: string): Promise<string> {
+  const file = join(profilesDir, `${loop}.cpuprofile`);
   const webhooks = await importFromPackage("whatsapp-calling/webhooks");
-  const repeat = async (count: number, operation: (index: number) => unknown) => {
-    for (let index = 0; index < count; index += 1) await operation(index);
-  };
+  const repeat = (count: number, operation: (index: number) => unknown) =>
+    profiled(file, async () => {
+      for (let index = 0; index < count; index += 1) await operation(index);
+    });
   switch (loop) {
     case "terminate":
     case "stub": {
       const server = loop === "terminate" ? await startServer() : undefined;
       const send = (await terminators(server ? `http://127.0.0.1:${server.ports.graph}` : "http://127.0.0.1:9", server ? fetch : stubFetch))["whatsapp-calling"]!;
+      await send();
       await repeat(loop === "terminate" ? 6_000 : 10_000, send);
       server?.close();
-      return;
+      return file;
     }
     case "verify-connect":
     case "verify-batch": {
       const pool = loop === "verify-connect" ? connectPool(2_000) : batchPool(30);
       const verify = (await verifiers(webhooks))["whatsapp-calling"]!;
       await repeat(loop === "verify-connect" ? 20_000 : 300, (index) => verify(pool[index % pool.length]!));
-      return;
+      return file;
     }
     case "handler-connect":
     case "handler-batch": {
       const pool = loop === "handler-connect" ? connectPool(2_000) : batchPool(30);
       const make = (await handlers(webhooks))["whatsapp-calling"]!;
-      for (let round = 0; round < 10; round += 1) {
-        const handle = make();
-        const requests = pool.map(toRequest);
-        await repeat(requests.length, (index) => handle(requests[index]!));
-      }
-      return;
+      const rounds = Array.from({ length: 10 }, () => ({ handle: make(), requests: pool.map(toRequest) }));
+      await repeat(rounds.length * pool.length, (index) => {
+        const { handle, requests } = rounds[Math.floor(index / pool.length)]!;
+        return handle(requests[index % pool.length]!);
+      });
+      return file;
     }
     case "node-server": {
-      mkdirSync(profilesDir, { recursive: true });
-      const server = await startServer(["--cpu-prof", "--cpu-prof-dir", profilesDir]);
+      const server = await startServer([], file);
       const pool = connectPool(2_000);
       const url = `http://127.0.0.1:${server.ports["whatsapp-calling"]}/webhooks/whatsapp`;
+      await server.ask("profile-start");
       for (let round = 0; round < 3; round += 1) {
         await server.ask("reset");
         for (const { bytes, signature } of pool) {
@@ -63,19 +85,18 @@ async function runLoop(loop: string): Promise<void> {
           await response.arrayBuffer();
         }
       }
+      await server.ask("profile-stop");
       server.close();
-      await new Promise((resolve) => setTimeout(resolve, 1_000)); // the server writes its profile as it exits
-      return;
+      return file;
     }
     case "dedupe": {
-      for (let round = 0; round < 10; round += 1) {
-        const store = webhooks.createMemoryDedupeStore();
-        for (let index = 0; index < 60_000; index += 1) {
-          const key = `wacid.${round}-${index}:connect`;
-          if (!store.has(key)) store.add(key);
-        }
-      }
-      return;
+      const handled = eventHandled(webhooks.createMemoryDedupeStore() as StoreOfAnyVersion);
+      for (let index = 0; index < webhooks.DEFAULT_DEDUPE_MAX_KEYS; index += 1) handled(`wacid.fill-${index}:connect`);
+      const keys = Array.from({ length: 500_000 }, (_, index) => `wacid.${index}:connect`);
+      await profiled(file, async () => {
+        for (const key of keys) handled(key);
+      });
+      return file;
     }
     default:
       throw new Error(`unknown loop ${loop}; one of ${LOOPS.join(", ")}`);
@@ -95,6 +116,8 @@ function part(url: string, functionName: string): string {
   if (url.includes("/openapi-fetch/")) return "openapi-fetch";
   if (url.includes("undici")) return "undici";
   if (url.includes("webstreams")) return "web streams";
+  if (/abort_controller|js_transferable|event_target|node:events/.test(url)) return "AbortSignal, events";
+  if (url.includes("node:internal/timers")) return "timers";
   if (url.startsWith("node:")) return "other node internals";
   if (url === "") return "V8 / native";
   if (url.includes("/bench/")) return "bench harness";
@@ -120,7 +143,8 @@ export function summarizeProfile(file: string, top = 15): string {
     byFrame.set(frame, (byFrame.get(frame) ?? 0) + hits);
   }
   const percent = (hits: number) => `${((100 * hits) / busy).toFixed(1).padStart(5)} %`;
-  const lines = [`${basename(file)}: ${total} samples, ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s, ${busy} not idle`, "self time by part (of the non-idle samples):"];
+  const seconds = ((profile.endTime - profile.startTime) / 1e6).toFixed(1);
+  const lines = [`${basename(file)}: ${seconds} s, ${total} samples (${busy} not idle)`, "self time by part (of the non-idle samples):"];
   for (const [group, hits] of [...byPart].filter(([group]) => group !== "(idle)").sort((a, b) => b[1] - a[1])) lines.push(`  ${percent(hits)}  ${group}`);
   lines.push(`top ${top} frames by self time:`);
   for (const [frame, hits] of [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${percent(hits)}  ${frame}`);
@@ -128,19 +152,7 @@ export function summarizeProfile(file: string, top = 15): string {
 }
 
 const [loop, ...flags] = process.argv.slice(2);
-if (flags.includes("--child")) {
-  await runLoop(loop!);
-} else {
-  if (!loop || !LOOPS.includes(loop)) throw new Error(`usage: npx tsx bench/profile.ts <${LOOPS.join("|")}> [--install]`);
-  if (flags.includes("--install")) installPackedPackage(console.log);
-  rmSync(profilesDir, { recursive: true, force: true });
-  mkdirSync(profilesDir, { recursive: true });
-  const profiled = loop === "node-server" ? [] : ["--cpu-prof", "--cpu-prof-dir", profilesDir];
-  execFileSync(process.execPath, [...profiled, "--import", "tsx", join(import.meta.dirname, "profile.ts"), loop, "--child"], { cwd: repoRoot, stdio: "inherit" });
-  const files = readdirSync(profilesDir)
-    .filter((name) => name.endsWith(".cpuprofile"))
-    .map((name) => join(profilesDir, name))
-    .sort((a, b) => statSync(b).size - statSync(a).size);
-  // The largest profile is the loop's process (tsx's loader thread writes a small one of its own).
-  console.log(summarizeProfile(files[0]!));
-}
+if (!loop || !LOOPS.includes(loop)) throw new Error(`usage: npx tsx bench/profile.ts <${LOOPS.join("|")}> [--install]`);
+if (flags.includes("--install")) installPackedPackage(console.log);
+mkdirSync(profilesDir, { recursive: true });
+console.log(summarizeProfile(await runLoop(loop)));

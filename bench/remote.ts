@@ -5,14 +5,20 @@ import { repoRoot } from "./package.js";
 
 export interface CpuServer {
   ports: Record<string, number>;
-  /** "cpu": the server's process.cpuUsage(), user + system µs; "reset": the same after making a fresh handler. */
-  ask: (type: "cpu" | "reset") => Promise<number>;
+  /**
+   * "cpu": the server's process.cpuUsage(), user + system µs; "reset": the same after making a fresh handler;
+   * "profile-start" / "profile-stop": the V8 CPU profiler of the server, written to the file given to startServer.
+   */
+  ask: (type: "cpu" | "reset" | "profile-start" | "profile-stop") => Promise<number>;
   close: () => void;
 }
 
-/** `nodeOptions` go before the script (`--cpu-prof` to profile the server). */
-export async function startServer(nodeOptions: string[] = []): Promise<CpuServer> {
-  const child = fork(join(import.meta.dirname, "server.ts"), { execArgv: ["--import", "tsx", ...nodeOptions], cwd: repoRoot });
+/** `nodeOptions` go before the script; `profileFile` is where the server writes its CPU profile. */
+export async function startServer(nodeOptions: string[] = [], profileFile?: string): Promise<CpuServer> {
+  const child = fork(join(import.meta.dirname, "server.ts"), profileFile ? [profileFile] : [], {
+    execArgv: ["--import", "tsx", ...nodeOptions],
+    cwd: repoRoot,
+  });
   const pending = new Map<number, (cpu: number) => void>();
   let nextId = 0;
   const ports = await new Promise<Record<string, number>>((resolve, reject) => {

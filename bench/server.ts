@@ -4,8 +4,11 @@
 // - floor / whatsapp-calling / whatsapp-api-js: the same signed webhook delivery received three ways (the
 //   node:http CPU figure), each answering 200.
 // Over IPC it answers "cpu" with process.cpuUsage() (user + system, µs) and "reset" by making a fresh handler
-// (an empty default dedupe store), so that the deliveries of a round are all new.
+// (an empty default dedupe store), so that the deliveries of a round are all new; "profile-start" and
+// "profile-stop" are for bench/profile.ts.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { APP_SECRET, SIGNATURE_HEADER, VERIFY_TOKEN } from "./fixtures.js";
@@ -64,8 +67,22 @@ const ports = {
   "whatsapp-api-js": await listen(peer),
 };
 
-process.on("message", (message: { id: number; type: "cpu" | "reset" }) => {
+// bench/profile.ts: the V8 CPU profiler (as `node --cpu-prof` runs it) around the deliveries only.
+const profileFile = process.argv[2];
+const session = new Session();
+process.on("message", async (message: { id: number; type: "cpu" | "reset" | "profile-start" | "profile-stop" }) => {
   if (message.type === "reset") reset();
+  if (message.type === "profile-start") {
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 1000 });
+    await session.post("Profiler.start");
+  }
+  if (message.type === "profile-stop") {
+    const { profile } = await session.post("Profiler.stop");
+    writeFileSync(profileFile!, JSON.stringify(profile));
+    session.disconnect();
+  }
   const usage = process.cpuUsage();
   process.send!({ id: message.id, cpu: usage.user + usage.system });
 });
