@@ -74,7 +74,7 @@ export async function clientFigures(graphBaseUrl: string, settings: Settings, lo
   const sequentialSamples = await runRounds(contenders((count, send) => inFlight(count, 1, send), overLoopback), loopback);
   log(`terminate() × ${loopback.count}, 50 in flight`);
   const concurrentSamples = await runRounds(contenders((count, send) => inFlight(count, 50, send), overLoopback), loopback);
-  const stub = plan(settings, 2_000, 200);
+  const stub = plan(settings, 5_000, 200);
   log(`terminate() × ${stub.count} over a stub fetch`);
   const stubSamples = await runRounds(contenders((count, send) => sequentialCpu(count, send), overStub), stub);
   return [
