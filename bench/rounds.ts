@@ -3,6 +3,14 @@
 // figure is then the per-round ratio (or difference) to the floor measured in the same round: its median and
 // [min–max] over the rounds. A shorter warm-up pass of every contender runs first and is discarded.
 
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+// A full collection before every batch, outside the clock: each batch then starts with an empty heap debt and
+// pays for its own garbage only, not for the previous contender's.
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+
 export interface Contender {
   /** Key of the column: "floor", "whatsapp-calling", "whatsapp-api-js", "kapso". */
   name: string;
@@ -31,11 +39,15 @@ export type Samples = Record<string, number[]>;
 
 export async function runRounds(contenders: Contender[], plan: Plan): Promise<Samples> {
   const samples: Samples = Object.fromEntries(contenders.map((contender) => [contender.name, []]));
-  for (const contender of contenders) await contender.measure(plan.warmup);
+  for (const contender of contenders) {
+    collectGarbage();
+    await contender.measure(plan.warmup);
+  }
   for (let round = 0; round < plan.rounds; round += 1) {
     const rotated = contenders.map((_, index) => contenders[(index + round) % contenders.length]!);
     if (round % 2 === 1) rotated.reverse();
     for (const contender of rotated) {
+      collectGarbage();
       const value = await contender.measure(plan.count);
       if (typeof value === "number") samples[contender.name]!.push(value);
       else {
