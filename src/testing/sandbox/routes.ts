@@ -54,7 +54,13 @@ function invalid(validate: SchemaValidator, body: unknown): Refusal | undefined 
   const first = validate.errors?.[0];
   const missing = first?.keyword === "required" ? String((first.params as { missingProperty?: unknown }).missingProperty) : undefined;
   const pointer = missing === undefined ? (first?.instancePath ?? "") : `${first?.instancePath ?? ""}/${missing}`;
-  const problem = missing === undefined ? (first?.message ?? "is not valid") : "is required";
+  // The one `not` of the request schemas is AnswerSdp's: an SDP saying a=setup:actpass is an offer.
+  const problem =
+    missing !== undefined
+      ? "is required"
+      : first?.keyword === "not" && pointer.endsWith("/sdp")
+        ? "is an SDP offer (a=setup:actpass), not an answer: send the answer your WebRTC stack made for the caller's offer"
+        : (first?.message ?? "is not valid");
   return invalidParameter(dottedPath(pointer), problem);
 }
 
