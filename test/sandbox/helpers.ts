@@ -144,12 +144,14 @@ export function botPeer(options: { iceLite?: boolean; echo?: boolean } = {}): Bo
 }
 
 /** The bot's answer to the user's offer (user-initiated call). */
-export async function answerOffer(peer: BotPeer, offer: string): Promise<string> {
+export async function answerOffer(peer: BotPeer, offer: string, munge: (sdp: string) => string = (sdp) => sdp): Promise<string> {
   await peer.pc.setRemoteDescription({ type: "offer", sdp: offer });
   const transceiver = peer.pc.getTransceivers()[0]!;
   transceiver.setDirection("sendrecv");
   await transceiver.sender.replaceTrack((peer.pc as any).__track);
-  await peer.pc.setLocalDescription(await peer.pc.createAnswer());
+  const answer = await peer.pc.createAnswer();
+  // The bot applies what it sends (a passive answer makes the bot a DTLS server).
+  await peer.pc.setLocalDescription({ type: "answer", sdp: munge(answer.sdp) });
   return peer.pc.localDescription!.sdp;
 }
 
