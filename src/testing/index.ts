@@ -4,6 +4,8 @@ import type { RawBody } from "../webhooks/bytes.js";
 import { signatureHeaderFor } from "../webhooks/signature.js";
 import type { Sandbox, SandboxOptions } from "./sandbox/index.js";
 
+/** One readable line for a sandbox event (what the CLI and `npm start` print). */
+export { describeEvent as describeSandboxEvent } from "./sandbox/events.js";
 export { SandboxMediaUnavailableError, MEDIA_PACKAGE, MEDIA_PACKAGE_VERSION } from "./sandbox/errors.js";
 
 export type {
@@ -41,7 +43,3 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   return sandbox.startSandbox(options);
 }
 
-/** One readable line for a sandbox event (what the CLI and `npm start` print). */
-export async function describeSandboxEvent(event: import("./sandbox/index.js").SandboxEvent): Promise<string> {
-  return (await import("./sandbox/index.js")).describeEvent(event);
-}
