@@ -93,7 +93,8 @@ suite("werift is an optional peer dependency", () => {
     const script = `
       import { register } from "node:module";
       register("data:text/javascript," + encodeURIComponent('export async function resolve(s, c, n) { if (s === "werift") { const e = new Error("Cannot find package werift"); e.code = "ERR_MODULE_NOT_FOUND"; throw e; } return n(s, c); }'));
-      const { startSandbox, SandboxMediaUnavailableError } = await import("./src/testing/index.ts");
+      const { startSandbox, SandboxMediaUnavailableError, signWebhookPayload } = await import("./src/testing/index.ts");
+      console.log(JSON.stringify({ signature: await signWebhookPayload("{}", "s") }));
       try { await startSandbox({ webhookUrl: "http://127.0.0.1:9/", appSecret: "s", media: true }); console.log("started"); }
       catch (error) { console.log(JSON.stringify({ isClass: error instanceof SandboxMediaUnavailableError, name: error.name, packageName: error.packageName, message: error.message })); }
       const auto = await startSandbox({ webhookUrl: "http://127.0.0.1:9/", appSecret: "s" });
@@ -101,7 +102,9 @@ suite("werift is an optional peer dependency", () => {
       await auto.close();
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: process.cwd(), timeout: 25_000 });
-    const [failure, auto] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const [signed, failure, auto] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+    // The signing helper works without werift (the sandbox is loaded only by startSandbox).
+    expect(signed).toEqual({ signature: expect.stringMatching(/^sha256=[0-9a-f]{64}$/) });
     expect(failure).toEqual({
       isClass: true,
       name: "SandboxMediaUnavailableError",
