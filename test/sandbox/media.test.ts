@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
 import { createCallingClient, type CallingClient } from "../../src/index.js";
 import { SandboxMediaUnavailableError, startSandbox, type Sandbox } from "../../src/testing/index.js";
-import { APP_SECRET, answerOffer, botPeer, isEvent, schemaErrors, startReceiver, type BotPeer, type Receiver } from "./helpers.js";
+import { APP_SECRET, answerOffer, botPeer, isEvent, schemaErrors, startReceiver, until, type BotPeer, type Receiver } from "./helpers.js";
 
 let receiver: Receiver;
 let sandbox: Sandbox;
@@ -72,6 +72,20 @@ suite("the user's peer is Meta's side, not a friendly one", () => {
     expect(stats.connected).toBe(true);
     expect(stats.sent.packets).toBeGreaterThan(0);
     expect(peer.received.packets).toBeGreaterThan(0);
+  });
+
+  it("a bot that sends its answer seconds after making it still connects: ICE is answered at once, DTLS waits for the answer", async () => {
+    const peer = botPeer();
+    peers.push(peer);
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    const connect = await receiver.next(isEvent("connect", callId));
+    const answer = await answerOffer(peer, connect.item.session.sdp);
+    // The bot's checks and ClientHellos start now; the user's side gets the answer 2 s later.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await sandbox.mediaStats(callId)).connected).toBe(false);
+    await calls.answer(callId, answer);
+    await until(async () => (await sandbox.mediaStats(callId)).received.packets >= 10 && peer.received.packets >= 10, "audio both ways");
+    expect((await sandbox.mediaStats(callId)).connected).toBe(true);
   });
 
   it("the caller's offer sent back as the answer is refused at signalling (code 100)", async () => {

@@ -60,10 +60,6 @@ export class UserMediaPeer {
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ["127.0.0.1"],
       iceInterfaceAddresses: { udp4: "127.0.0.1" },
-      // Meta's relay can check nothing before it has the answer's fingerprint ("the ICE process will only
-      // converge after Meta processes the SDP answer"): the bot's checks go unanswered until then, and the
-      // bot retransmits them as it would against Meta.
-      iceFilterStunResponse: () => this.ready !== 0,
       codecs: {
         audio: [
           new RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48_000, channels: 2, payloadType: OPUS_PT }),
@@ -99,6 +95,7 @@ export class UserMediaPeer {
     this.pc.addTransceiver(this.track, { direction: "sendrecv" }).mid = META_MID;
     await this.pc.setLocalDescription(await this.pc.createOffer());
     const local = this.pc.localDescription!.sdp;
+    this.holdDtlsUntilAnswer();
     const candidate = /^a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/m.exec(local);
     if (!candidate) throw new WhatsAppError("the sandbox's WebRTC peer has no candidate on 127.0.0.1");
     return userSdp({
@@ -113,6 +110,26 @@ export class UserMediaPeer {
       setup: "actpass",
       streamId: crypto.randomUUID(),
     });
+  }
+
+  /**
+   * Meta's relay answers the bot's ICE checks at once, but cannot finish DTLS before it has the answer's
+   * fingerprint ("the ICE process will only converge after Meta processes the SDP answer"): a ClientHello that
+   * arrives earlier is dropped, and the bot's DTLS retransmits it (webrtc.md §5.3). werift has no option for
+   * this, so the user's ICE data event is wrapped; without that hook werift would run the handshake before it
+   * knows the fingerprint and never deliver media.
+   */
+  private holdDtlsUntilAnswer(): void {
+    type DataEvent = { execute: (data: Uint8Array, ...rest: unknown[]) => void };
+    const transports = (this.pc as unknown as { iceTransports?: { connection?: { onData?: DataEvent } }[] }).iceTransports;
+    const event = transports?.[0]?.connection?.onData;
+    if (!event) throw new WhatsAppError("the sandbox cannot hold DTLS on this werift version (no ICE data event)");
+    const deliver = event.execute;
+    event.execute = (data, ...rest) => {
+      const dtls = data[0] !== undefined && data[0] > 19 && data[0] < 64;
+      if (dtls && this.ready === 0) return;
+      deliver(data, ...rest);
+    };
   }
 
   /**
