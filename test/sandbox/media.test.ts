@@ -88,6 +88,23 @@ suite("the user's peer is Meta's side, not a friendly one", () => {
     expect((await sandbox.mediaStats(callId)).connected).toBe(true);
   });
 
+  it("flags a bot that sends media between pre_accept and accept (the caller's timer starts at the first packet)", async () => {
+    const peer = botPeer();
+    peers.push(peer);
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    const answer = await answerOffer(peer, (await receiver.next(isEvent("connect", callId))).item.session.sdp);
+    await calls.preAccept(callId, answer);
+    await until(async () => (await sandbox.mediaStats(callId)).connected, "ICE + DTLS");
+    const { RtpHeader, RtpPacket } = await import("werift");
+    const track = (peer.pc as any).__track;
+    await until(async () => {
+      track.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: 1, timestamp: 960, ssrc: 1 }), Buffer.from([0xf8, 0xff, 0xfe])));
+      return (await sandbox.mediaStats(callId)).received.packets > 0;
+    }, "the bot's early packet");
+    await calls.accept(callId, answer);
+    expect(sandbox.call(callId)?.warnings).toContain("the bot sent media before accept: the caller's timer started at its first packet");
+  });
+
   it("the caller's offer sent back as the answer is refused at signalling (code 100)", async () => {
     const { callId } = await sandbox.simulateInboundCall({ from: USER });
     const offer = (await receiver.next(isEvent("connect", callId))).item.session.sdp;

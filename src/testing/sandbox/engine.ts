@@ -244,6 +244,12 @@ export class SandboxEngine {
       call.bizOpaqueCallbackData = body.biz_opaque_callback_data;
     }
     if (call.state !== "accepted") {
+      if ((this.peers.get(call.id)?.stats().received.packets ?? 0) > 0) {
+        // WhatsApp treats the call as answered on the first media packet or on accept, whichever comes first.
+        const warning = "the bot sent media before accept: the caller's timer started at its first packet";
+        call.warnings.push(warning);
+        this.emit({ kind: "media", callId: call.id, detail: `warning: ${warning}` });
+      }
       call.acceptedAt = Date.now();
       this.callState(call, "accepted", "the call is live");
       this.startMedia(call);
