@@ -117,6 +117,15 @@ suite("authentication, paths and bodies", () => {
     expect((await graph("GET", "/settings")).body).toEqual({ calling: { status: "ENABLED", call_icon_visibility: "DEFAULT", callback_permission_status: "ENABLED" } });
     expect(await graph("POST", "/settings", { calling: { status: "DISABLED" } })).toEqual({ status: 200, body: { success: true } });
     expect((await graph("GET", "/settings")).body.calling.status).toBe("DISABLED");
+    const update = await receiver.next((d) => d.field === "account_settings_update");
+    expect(update.json.entry[0].changes[0].value).toEqual({
+      messaging_product: "whatsapp",
+      timestamp: expect.stringMatching(/^\d+$/),
+      type: "phone_number_settings",
+      phone_number_settings: { phone_number_id: sandbox.phoneNumberId, calling: { status: "DISABLED", call_icon_visibility: "DEFAULT", callback_permission_status: "ENABLED" } },
+    });
+    expect(signatureValid(update.rawBody, update.headers["x-hub-signature-256"] as string)).toBe(true);
+    expect(schemaErrors(update.json)).toBeNull();
     const { callId, offer } = await inboundCall();
     const refused = await graph("POST", "/calls", action("accept", callId, answerTo(offer)));
     expect(refused.status).toBe(401);

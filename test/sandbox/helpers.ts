@@ -13,7 +13,11 @@ const ajv = createSpecAjv(loadSpec());
 /** The webhook schema of openapi.yaml for a delivery's field. */
 export function schemaErrors(payload: any): unknown {
   const field = payload?.entry?.[0]?.changes?.[0]?.field;
-  const name = field === "calls" ? "CallsWebhookNotification" : field === "messages" ? "MessagesWebhookNotification" : "WebhookNotification";
+  const name =
+    field === "calls" ? "CallsWebhookNotification"
+    : field === "messages" ? "MessagesWebhookNotification"
+    : field === "account_settings_update" ? "AccountSettingsUpdateWebhookNotification"
+    : "WebhookNotification";
   const validate = ajv.getSchema(`${SPEC_SCHEMA_ID}#/components/schemas/${name}`)!;
   return validate(payload) ? null : validate.errors;
 }

@@ -17,7 +17,7 @@ import type { SandboxEvent } from "./events.js";
 import { UserMediaPeer } from "./media.js";
 import type { MediaStats } from "./media-stats.js";
 import { DEFAULT_USER, type ResolvedOptions, type SandboxUser } from "./options.js";
-import { connectWebhook, permissionReplyWebhook, statusWebhook, terminateWebhook, type BusinessIdentity } from "./payloads.js";
+import { connectWebhook, permissionReplyWebhook, settingsUpdateWebhook, statusWebhook, terminateWebhook, type BusinessIdentity } from "./payloads.js";
 import { refusal, type Refusal } from "./refusals.js";
 import { answerWarnings, audioCodecs, attributes, checkAnswer, checkOffer, userSdp } from "./sdp.js";
 
@@ -437,8 +437,10 @@ export class SandboxEngine {
     return structuredClone(this.settings);
   }
 
-  updateSettings(calling: CallingSettings): void {
+  /** Meta reports every change of the calling settings, the business's own included. */
+  async updateSettings(calling: CallingSettings): Promise<void> {
     this.settings = { ...this.settings, ...structuredClone(calling) };
+    await this.deliverer.send("account_settings_update", undefined, settingsUpdateWebhook(this.business, this.getSettings(), Date.now()));
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,9 @@
 // every field Meta fills in on a real delivery is filled in here too (timestamps, durations, contacts,
 // biz_opaque_callback_data, errors at the value level as in Meta's real 138021 delivery).
 import type {
+  AccountSettingsUpdateWebhookNotification,
   CallPermissionReply,
+  CallingSettings,
   CallStatusEvent,
   CallsWebhookNotification,
   CallsWebhookValue,
@@ -169,6 +171,29 @@ export function permissionReplyWebhook(
                   interactive: { type: "call_permission_reply", call_permission_reply: reply },
                 },
               ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Sent when the calling settings change, the business's own changes included. */
+export function settingsUpdateWebhook(business: BusinessIdentity, calling: CallingSettings, now: number): AccountSettingsUpdateWebhookNotification {
+  return {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: business.wabaId,
+        changes: [
+          {
+            field: "account_settings_update",
+            value: {
+              messaging_product: "whatsapp",
+              timestamp: seconds(now),
+              type: "phone_number_settings",
+              phone_number_settings: { phone_number_id: business.phoneNumberId, calling },
             },
           },
         ],

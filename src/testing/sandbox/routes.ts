@@ -82,7 +82,7 @@ export async function route(engine: SandboxEngine, request: RouteRequest): Promi
     case "POST settings": {
       const problem = invalid(validateUpdateSettingsRequest, request.body);
       if (problem) return refused(problem);
-      engine.updateSettings((request.body as UpdateSettingsRequest).calling);
+      await engine.updateSettings((request.body as UpdateSettingsRequest).calling);
       return answer(200, { success: true });
     }
     case "POST messages":
