@@ -92,6 +92,23 @@ suite("scene 1: the user calls, the bot pre-accepts and accepts, audio both ways
   });
 });
 
+suite("the older offer format of Meta's documentation", () => {
+  it("connects and echoes the same way", async () => {
+    const { callId } = await sandbox.simulateInboundCall({ from: USER, offerFormat: "docs" });
+    const offer: string = (await receiver.next(isEvent("connect", callId))).item.session.sdp;
+    expect(offer).toMatch(/^a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r$/m);
+    expect(offer).toMatch(/^a=candidate:\S+ 1 udp 2113937151 127\.0\.0\.1 \d+ typ host generation 0 network-cost 50 ufrag \S+\r$/m);
+    expect(offer).not.toContain("a=ptime");
+    const peer = botPeer();
+    peers.push(peer);
+    await calls.answer(callId, await answerOffer(peer, offer));
+    await until(async () => (await sandbox.mediaStats(callId)).received.packets >= 10 && peer.received.packets >= 10, "audio both ways");
+    await sandbox.hangUp(callId);
+    await receiver.next(isEvent("terminate", callId));
+    expectEveryDeliveryValid();
+  });
+});
+
 suite("scene 2: permission, a business-initiated call, audio, the bot hangs up", () => {
   it("grants permission on request, rings, sends RINGING and ACCEPTED, connects media, ends on terminate", async () => {
     await expect(calls.getCallPermissions(USER)).resolves.toMatchObject({ permission: { status: "no_permission" } });

@@ -33,6 +33,11 @@ export interface InboundCallOptions {
    * connect. A bot must end the call, not answer the late connect.
    */
   readonly terminateBeforeConnect?: boolean;
+  /**
+   * The offer's structure: `2025` (default), as real offers were captured in 2025, or `docs`, the older one of
+   * Meta's documentation (extmap lines, `ufrag` on the candidate), so that a bot's SDP handling meets both.
+   */
+  readonly offerFormat?: "2025" | "docs";
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -112,9 +117,9 @@ export class SandboxEngine {
     if (this.media) {
       const peer = await UserMediaPeer.create();
       this.peers.set(call.id, peer);
-      offer = await peer.createOffer();
+      offer = await peer.createOffer(options.offerFormat);
     } else {
-      offer = madeUpSdp("actpass", "audio", 111, 126);
+      offer = madeUpSdp("actpass", "audio", 111, 126, options.offerFormat);
     }
     call.offerSdp = offer;
     this.calls.set(call.id, call);
@@ -471,7 +476,7 @@ function mediaTimeoutEnd(): CallEnd {
 }
 
 /** An SDP in Meta's format with made-up credentials, for a sandbox without media. */
-function madeUpSdp(setup: "actpass" | "active", mid: string, opus: number, telephoneEvent: number | undefined): string {
+function madeUpSdp(setup: "actpass" | "active", mid: string, opus: number, telephoneEvent: number | undefined, format?: "2025" | "docs"): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32 + 12 + 16 + 4));
   const hex = Array.from(bytes.subarray(0, 32), (byte) => byte.toString(16).padStart(2, "0").toUpperCase());
   const base64 = (part: Uint8Array) => btoa(String.fromCharCode(...part));
@@ -486,5 +491,6 @@ function madeUpSdp(setup: "actpass" | "active", mid: string, opus: number, telep
     telephoneEvent,
     setup,
     streamId: crypto.randomUUID(),
+    ...(format === undefined ? {} : { format }),
   });
 }

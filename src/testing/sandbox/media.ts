@@ -90,7 +90,7 @@ export class UserMediaPeer {
   }
 
   /** A user-initiated call: the user's offer, in the structure of Meta's. */
-  async createOffer(): Promise<string> {
+  async createOffer(format: "2025" | "docs" = "2025"): Promise<string> {
     // Meta's offers name the audio mid `audio`; werift keeps a mid set before its first offer.
     this.pc.addTransceiver(this.track, { direction: "sendrecv" }).mid = META_MID;
     await this.pc.setLocalDescription(await this.pc.createOffer());
@@ -109,6 +109,7 @@ export class UserMediaPeer {
       telephoneEvent: TELEPHONE_EVENT_PT,
       setup: "actpass",
       streamId: crypto.randomUUID(),
+      format,
     });
   }
 

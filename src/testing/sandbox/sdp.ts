@@ -18,6 +18,11 @@ export interface UserSdpParams {
   /** `actpass` in an offer; `active` in Meta's answers to a business's offer. */
   readonly setup: "actpass" | "active";
   readonly streamId: string;
+  /**
+   * `2025`: the structure of real offers captured in 2025 (webrtc.md §1.1). `docs`: the older one of Meta's
+   * documentation (§1.2): extmap lines, `ufrag` on the candidate, ssrc msid lines, no ptime.
+   */
+  readonly format?: "2025" | "docs";
 }
 
 const OPUS_FMTP = "maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1";
@@ -25,6 +30,7 @@ const OPUS_FMTP = "maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;spr
 /** The user's SDP in the structure of a real 2025 WhatsApp offer: ICE-lite, one host candidate on 127.0.0.1. */
 export function userSdp(params: UserSdpParams): string {
   const payloads = [params.opus, ...(params.telephoneEvent === undefined ? [] : [params.telephoneEvent])];
+  if (params.format === "docs") return docsSdp(params, payloads);
   const lines = [
     "v=0",
     `o=- ${Date.now()} 2 IN IP4 127.0.0.1`,
@@ -52,6 +58,39 @@ export function userSdp(params: UserSdpParams): string {
     "a=maxptime:20",
     "a=ptime:20",
     `a=ssrc:${params.ssrc} cname:WhatsAppAudioStream1`,
+  ];
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+function docsSdp(params: UserSdpParams, payloads: number[]): string {
+  const lines = [
+    "v=0",
+    `o=- ${Date.now()} 2 IN IP4 127.0.0.1`,
+    "s=-",
+    "t=0 0",
+    `a=group:BUNDLE ${params.mid}`,
+    `a=msid-semantic: WMS ${params.streamId}`,
+    "a=ice-lite",
+    `m=audio ${params.port} UDP/TLS/RTP/SAVPF ${payloads.join(" ")}`,
+    "c=IN IP4 127.0.0.1",
+    "a=rtcp:9 IN IP4 0.0.0.0",
+    `a=candidate:3024637769 1 udp 2113937151 127.0.0.1 ${params.port} typ host generation 0 network-cost 50 ufrag ${params.ufrag}`,
+    `a=ice-ufrag:${params.ufrag}`,
+    `a=ice-pwd:${params.pwd}`,
+    `a=fingerprint:${params.fingerprint}`,
+    `a=setup:${params.setup}`,
+    `a=mid:${params.mid}`,
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+    "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    "a=sendrecv",
+    "a=rtcp-mux",
+    `a=rtpmap:${params.opus} opus/48000/2`,
+    `a=rtcp-fb:${params.opus} transport-cc`,
+    `a=fmtp:${params.opus} minptime=10;useinbandfec=1`,
+    ...(params.telephoneEvent === undefined ? [] : [`a=rtpmap:${params.telephoneEvent} telephone-event/8000`]),
+    `a=ssrc:${params.ssrc} cname:WhatsAppAudioStream1`,
+    `a=ssrc:${params.ssrc} msid:${params.streamId} WhatsAppTrack1`,
   ];
   return `${lines.join("\r\n")}\r\n`;
 }
