@@ -1,7 +1,7 @@
-// Run by echo-bot.test.ts in a child process, with tsx and examples/echo-bot/tsconfig.json (so that the example's
+// Run by echo-bot.test.ts in a child process, with tsx and examples/tsconfig.json (so that the example's
 // `whatsapp-calling` imports resolve as in a user's project). Prints one JSON line per check. Plain JavaScript,
 // so that the repository's own type check (which does not map the package's name) leaves it alone; the example
-// itself is type-checked with its tsconfig.
+// itself is type-checked by `npm run typecheck` (examples/tsconfig.json).
 import { createServer } from "node:http";
 import { createCallingClient } from "whatsapp-calling";
 import { toNodeListener } from "whatsapp-calling/node";

@@ -27,7 +27,7 @@ describe("examples/echo-bot", () => {
   });
 
   it("ends a call whose terminate came first, and answers 200 to an offer WebRTC refuses", async () => {
-    const { stdout } = await run("npx", ["tsx", "--tsconfig", "examples/echo-bot/tsconfig.json", "test/sandbox/echo-bot-checks.mjs"], { cwd: process.cwd(), timeout: 25_000 });
+    const { stdout } = await run("npx", ["tsx", "--tsconfig", "examples/tsconfig.json", "test/sandbox/echo-bot-checks.mjs"], { cwd: process.cwd(), timeout: 25_000 });
     const results = Object.fromEntries(stdout.trim().split("\n").map((line) => { const { check, result } = JSON.parse(line); return [check, result]; }));
     expect(results["terminate-before-connect"]).toEqual({ steps: [], statuses: ["terminate:200", "connect:200"], logged: true });
     expect(results["refused-offer"]).toEqual({ status: 200, rejected: true, logged: true });
