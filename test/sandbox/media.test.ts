@@ -105,6 +105,19 @@ suite("the user's peer is Meta's side, not a friendly one", () => {
     expect(sandbox.call(callId)?.warnings).toContain("the bot sent media before accept: the caller's timer started at its first packet");
   });
 
+  it("a bot whose audio stops mid-call gets 138021 after the silence window", async () => {
+    await sandbox.close();
+    sandbox = await startSandbox({ webhookUrl: receiver.url, appSecret: APP_SECRET, media: true, silenceTimeoutMs: 1500 });
+    calls = createCallingClient({ baseUrl: sandbox.url, accessToken: sandbox.accessToken, phoneNumberId: sandbox.phoneNumberId, retry: false });
+    const peer = botPeer();
+    const callId = await callWith(peer);
+    await until(async () => (await sandbox.mediaStats(callId)).received.packets >= 10, "the bot's audio");
+    await peer.close();
+    const terminate = await receiver.next(isEvent("terminate", callId));
+    expect(terminate.item).toMatchObject({ status: "FAILED", errors: [{ code: 138021 }] });
+    expect(sandbox.call(callId)?.end?.reason).toMatch(/^no media from the bot for \d+ s mid-call$/);
+  });
+
   it("the caller's offer sent back as the answer is refused at signalling (code 100)", async () => {
     const { callId } = await sandbox.simulateInboundCall({ from: USER });
     const offer = (await receiver.next(isEvent("connect", callId))).item.session.sdp;

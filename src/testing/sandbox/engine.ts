@@ -191,11 +191,26 @@ export class SandboxEngine {
     let received = false;
     void peer.firstPacketReceived.then(() => {
       received = true;
-      if (call.state !== "ended") this.emit({ kind: "media", callId: call.id, detail: "first audio packet from the bot" });
+      if (call.state === "ended") return;
+      this.emit({ kind: "media", callId: call.id, detail: "first audio packet from the bot" });
+      this.watchSilence(call, peer);
     });
     this.later(call.id, this.options.mediaTimeoutMs, () => {
       if (!received && call.state !== "ended") return this.end(call, mediaTimeoutEnd());
     });
+  }
+
+  /** Mid-call, the user's client hangs up after `silenceTimeoutMs` without a packet from the bot (Meta: 30 s). */
+  private watchSilence(call: SandboxCall, peer: UserMediaPeer): void {
+    const check = () => {
+      if (call.state === "ended") return;
+      const silentFor = Date.now() - peer.lastReceivedAt;
+      if (silentFor >= this.options.silenceTimeoutMs) {
+        return this.end(call, { ...mediaTimeoutEnd(), reason: `no media from the bot for ${Math.round(silentFor / 1000)} s mid-call` });
+      }
+      this.later(call.id, Math.min(1000, this.options.silenceTimeoutMs - silentFor + 10), check);
+    };
+    this.later(call.id, this.options.silenceTimeoutMs, check);
   }
 
   // ---- the business's steps (Graph API) ---------------------------------------------------------------

@@ -43,6 +43,8 @@ export class UserMediaPeer {
   private connectedAt: number | undefined;
   private sending: NodeJS.Timeout | undefined;
   private readonly counts = { sentPackets: 0, sentBytes: 0, receivedPackets: 0, receivedBytes: 0 };
+  /** When the last RTP packet from the bot arrived (0: none yet). */
+  lastReceivedAt = 0;
   private firstPacket!: () => void;
   /** Settles when the first RTP packet from the bot arrives. */
   readonly firstPacketReceived = new Promise<void>((resolve) => (this.firstPacket = resolve));
@@ -79,6 +81,7 @@ export class UserMediaPeer {
     this.pc.onTrack.subscribe((remote) => {
       remote.onReceiveRtp.subscribe((rtp) => {
         this.counts.receivedPackets += 1;
+        this.lastReceivedAt = Date.now();
         this.counts.receivedBytes += rtp.payload.length;
         this.firstPacket();
       });

@@ -47,6 +47,8 @@ export interface SandboxOptions {
   readonly ringingTimeoutMs?: number;
   /** How long after the answer the user waits for the bot's first RTP packet before ending with 138021 (Meta: 20 s). */
   readonly mediaTimeoutMs?: number;
+  /** How long the user's client bears silence from the bot mid-call before it ends the call with 138021 (Meta: 30 s). */
+  readonly silenceTimeoutMs?: number;
   /** Retries of a failed webhook delivery, and the delay before the first (doubled each time). Default 3 and 250 ms. */
   readonly webhookRetries?: number;
   readonly webhookRetryDelayMs?: number;
@@ -86,6 +88,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     media: options.media ?? "auto",
     ringingTimeoutMs: options.ringingTimeoutMs ?? 45_000,
     mediaTimeoutMs: options.mediaTimeoutMs ?? 20_000,
+    silenceTimeoutMs: options.silenceTimeoutMs ?? 30_000,
     webhookRetries: options.webhookRetries ?? 3,
     webhookRetryDelayMs: options.webhookRetryDelayMs ?? 250,
     webhookTimeoutMs: options.webhookTimeoutMs ?? 20_000,
