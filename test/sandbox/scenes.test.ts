@@ -86,6 +86,7 @@ suite("scene 1: the user calls, the bot pre-accepts and accepts, audio both ways
     expect(Number(terminate.item.end_time)).toBeGreaterThanOrEqual(Number(terminate.item.start_time));
     expect(terminate.item.duration).toBe(Number(terminate.item.end_time) - Number(terminate.item.start_time));
     expect(terminate.item.errors).toBeUndefined();
+    expect(terminate.json.entry[0].changes[0].value.contacts).toEqual([{ profile: { name: "Dana Okafor" }, wa_id: USER }]);
     // The call has ended: the bot's terminate is a step out of order.
     await expect(calls.terminate(callId)).rejects.toMatchObject({ status: 400, code: 100 });
     expectEveryDeliveryValid();

@@ -24,8 +24,9 @@ export interface CallEnd {
 export interface SandboxCall {
   readonly id: string;
   readonly direction: CallDirection;
-  /** The user's phone number (wa_id). */
+  /** The user's phone number (wa_id), and the profile name the webhooks' contacts give. */
   readonly user: string;
+  readonly userName?: string;
   state: CallState;
   readonly createdAt: number;
   acceptedAt?: number;

@@ -107,6 +107,7 @@ export class SandboxEngine {
       id: newCallId(from),
       direction: "USER_INITIATED",
       user: from,
+      ...((options.name ?? this.user(from).name) === undefined ? {} : { userName: options.name ?? this.user(from).name }),
       state: "ringing",
       createdAt: Date.now(),
       warnings: [],
@@ -124,8 +125,7 @@ export class SandboxEngine {
     call.offerSdp = offer;
     this.calls.set(call.id, call);
     this.callState(call, "ringing", `${from} calls ${this.business.displayPhoneNumber}`);
-    const name = options.name ?? this.user(from).name;
-    const connect = connectWebhook(this.business, call, { sdp_type: "offer", sdp: offer }, name, Date.now());
+    const connect = connectWebhook(this.business, call, { sdp_type: "offer", sdp: offer }, call.userName, Date.now());
     if (options.terminateBeforeConnect) {
       await this.end(call, { status: "COMPLETED", reason: "the user hung up before the connect was delivered" });
       await this.deliverer.send("connect", call.id, connect);
@@ -176,7 +176,7 @@ export class SandboxEngine {
       this.peers.delete(call.id);
       await peer.close();
     }
-    await this.deliverer.send("terminate", call.id, terminateWebhook(this.business, call, end, this.user(call.user).name, call.endedAt));
+    await this.deliverer.send("terminate", call.id, terminateWebhook(this.business, call, end, call.userName, call.endedAt));
   }
 
   /** After the answer: the user talks, and ends the call with 138021 if the bot's media never arrives. */
@@ -329,6 +329,7 @@ export class SandboxEngine {
       id: newCallId(user),
       direction: "BUSINESS_INITIATED",
       user,
+      ...(this.user(user).name === undefined ? {} : { userName: this.user(user).name }),
       state: "ringing",
       createdAt: Date.now(),
       offerSdp: body.session.sdp,
@@ -363,7 +364,7 @@ export class SandboxEngine {
     }
     if (call.state === "ended") return;
     call.answerSdp = answer;
-    await this.deliverer.send("connect", call.id, connectWebhook(this.business, call, { sdp_type: "answer", sdp: answer }, scene.name, Date.now()));
+    await this.deliverer.send("connect", call.id, connectWebhook(this.business, call, { sdp_type: "answer", sdp: answer }, call.userName, Date.now()));
     await this.deliverer.send("status RINGING", call.id, statusWebhook(this.business, call, "RINGING", Date.now()));
     this.later(call.id, this.options.ringingTimeoutMs, () => {
       if (call.state === "ringing") return this.end(call, { status: "FAILED", reason: "not answered: the ringing window ended" });
