@@ -5,7 +5,8 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/lib/spec.js";
 
-const NODE_ONLY = new Set(["src/node.ts"]);
+// The sandbox is a Node program (node:http, werift), loaded by /testing only when a sandbox is started.
+const NODE_ONLY = new Set(["src/node.ts", "src/testing/sandbox/server.ts", "src/testing/sandbox/media.ts", "src/testing/cli.ts"]);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

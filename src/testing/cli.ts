@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/// <reference types="node" />
+// `npx whatsapp-calling sandbox --webhook-url URL --app-secret S [--port N]`: the sandbox as a program. It
+// prints each step (requests, webhooks, calls, media) and reads commands from stdin to play the user's side.
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { describeEvent } from "./sandbox/events.js";
+import { startSandbox, type Sandbox } from "./sandbox/index.js";
+
+const USAGE = `Usage: whatsapp-calling sandbox --webhook-url URL --app-secret SECRET [options]
+
+Starts a local WhatsApp Calling API on 127.0.0.1 that sends signed webhooks to your bot.
+
+Options:
+  --webhook-url URL       your bot's webhook endpoint (required)
+  --app-secret SECRET     the app secret webhooks are signed with (required)
+  --port N                port on 127.0.0.1 (default: a free one)
+  --access-token TOKEN    the bearer token the sandbox requires (default: sandbox-access-token)
+  --phone-number-id ID    the business number's id in the paths
+  --no-media              no WebRTC peer (SDPs in Meta's format, no audio)
+  --help                  this text
+
+Commands (type them while it runs):
+  call NUMBER             the user NUMBER calls your bot (a connect webhook with an SDP offer)
+  late-call NUMBER        the same, but the user hangs up at once and the terminate arrives before the connect
+  hangup CALL_ID          the user hangs up
+  media-timeout CALL_ID   the user's client gives up on media (terminate FAILED, 138021)
+  stats CALL_ID           what the user's WebRTC peer sent and received
+  redeliver               send the last webhook again, byte for byte
+  quit                    stop`;
+
+const COMMANDS: Record<string, (sandbox: Sandbox, argument: string) => Promise<string | undefined>> = {
+  call: async (sandbox, from) => `call ${(await sandbox.simulateInboundCall({ from })).callId}`,
+  "late-call": async (sandbox, from) => `call ${(await sandbox.simulateInboundCall({ from, terminateBeforeConnect: true })).callId}`,
+  hangup: async (sandbox, callId) => void (await sandbox.hangUp(callId)),
+  "media-timeout": async (sandbox, callId) => void (await sandbox.simulateMediaTimeout(callId)),
+  stats: async (sandbox, callId) => JSON.stringify(await sandbox.mediaStats(callId)),
+  redeliver: async (sandbox) => `re-delivering #${sandbox.redeliver().redeliveryOf}`,
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== "sandbox") {
+    console.error(command === undefined || command === "--help" ? USAGE : `Unknown command ${command}\n\n${USAGE}`);
+    return command === "--help" ? 0 : 2;
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...rest],
+      options: {
+        "webhook-url": { type: "string" },
+        "app-secret": { type: "string" },
+        port: { type: "string" },
+        "access-token": { type: "string" },
+        "phone-number-id": { type: "string" },
+        "no-media": { type: "boolean" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!values["webhook-url"] || !values["app-secret"] || !Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--webhook-url and --app-secret are required, and --port must be a port number\n\n${USAGE}`);
+    return 2;
+  }
+  const sandbox = await startSandbox({
+    webhookUrl: values["webhook-url"],
+    appSecret: values["app-secret"],
+    port,
+    media: values["no-media"] ? false : "auto",
+    ...(values["access-token"] === undefined ? {} : { accessToken: values["access-token"] }),
+    ...(values["phone-number-id"] === undefined ? {} : { phoneNumberId: values["phone-number-id"] }),
+    onEvent: (event) => console.log(describeEvent(event)),
+  });
+  console.log(`sandbox point your client here: baseUrl ${sandbox.url}, phoneNumberId ${sandbox.phoneNumberId}, accessToken ${values["access-token"] === undefined ? sandbox.accessToken : "(the one you gave)"}`);
+  console.log(`sandbox webhooks go to ${values["webhook-url"]}, signed with your app secret; type "call 15550123456" to place a call, "quit" to stop`);
+
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  const stop = async () => {
+    lines.close();
+    await sandbox.close();
+  };
+  process.once("SIGINT", () => void stop().then(() => process.exit(0)));
+  for await (const line of lines) {
+    const [name = "", argument = ""] = line.trim().split(/\s+/);
+    if (name === "") continue;
+    if (name === "quit" || name === "exit") break;
+    const run = COMMANDS[name];
+    if (!run) {
+      console.log(`sandbox unknown command "${name}" (call, late-call, hangup, media-timeout, stats, redeliver, quit)`);
+      continue;
+    }
+    try {
+      const said = await run(sandbox, argument);
+      if (said) console.log(`sandbox ${said}`);
+    } catch (error) {
+      console.log(`sandbox ${name} failed: ${(error as Error).message}`);
+    }
+  }
+  await stop();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`whatsapp-calling: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

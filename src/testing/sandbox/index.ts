@@ -1,0 +1,170 @@
+/// <reference types="node" />
+// startSandbox: a local stand-in for the WhatsApp Cloud API Calling feature and for the WhatsApp user on the
+// other end, so that a bot can be developed and tested on one machine. Loaded by `whatsapp-calling/testing`
+// only when a sandbox is started (node:http and, for media, werift stay out of the signing helpers).
+import type { CallState, SandboxCall } from "./calls.js";
+import { Deliverer, type Delivery } from "./delivery.js";
+import { SandboxEngine, type InboundCallOptions } from "./engine.js";
+import type { SandboxEvent } from "./events.js";
+import { loadWerift } from "./media.js";
+import type { MediaStats } from "./media-stats.js";
+import { resolveOptions, type SandboxOptions } from "./options.js";
+import { listen } from "./server.js";
+
+export type { SandboxCall, CallState, CallEnd, CallDirection } from "./calls.js";
+export type { Delivery, DeliveryAttempt } from "./delivery.js";
+export type { InboundCallOptions } from "./engine.js";
+export type { SandboxEvent } from "./events.js";
+export { describeEvent } from "./events.js";
+export type { MediaStats } from "./media-stats.js";
+export { SandboxMediaUnavailableError } from "./errors.js";
+export type { SandboxOptions, SandboxUser } from "./options.js";
+
+export interface Sandbox {
+  /** `http://127.0.0.1:<port>`: pass it as `baseUrl` to createCallingClient. */
+  readonly url: string;
+  /** The bearer token the sandbox requires. */
+  readonly accessToken: string;
+  readonly phoneNumberId: string;
+  /** The business number the calls are to and from. */
+  readonly displayPhoneNumber: string;
+  /** Whether the user has a real WebRTC peer. */
+  readonly media: boolean;
+  /** A user calls the business: a signed connect webhook with the user's SDP offer. */
+  simulateInboundCall(options: InboundCallOptions): Promise<{ callId: string }>;
+  /** The user hangs up: a signed terminate webhook. */
+  hangUp(callId: string): Promise<void>;
+  /** The user's client gives up waiting for media: terminate FAILED with error 138021. */
+  simulateMediaTimeout(callId: string): Promise<void>;
+  /** What the user's WebRTC peer sent and received on this call. */
+  mediaStats(callId: string): Promise<MediaStats>;
+  /** The call as the sandbox sees it (a copy), or undefined. */
+  call(callId: string): SandboxCall | undefined;
+  /** Resolves when the call reaches `state` (rejects after `timeoutMs`, default 15 s). */
+  waitForCall(callId: string, state: CallState, options?: { timeoutMs?: number }): Promise<SandboxCall>;
+  /** Every webhook sent so far, with its exact bytes, signature and attempts. */
+  readonly deliveries: readonly Delivery[];
+  /** Resolves when every webhook sent so far is delivered or has failed for good. */
+  deliveriesSettled(): Promise<void>;
+  /**
+   * Sends a delivery again on purpose, byte for byte (Meta delivers at least once): the one given, or the last
+   * one matching `callId` and `event`, or the last one.
+   */
+  redeliver(which?: Delivery | { callId?: string; event?: string }): Delivery;
+  /** The transcript so far. */
+  readonly events: readonly SandboxEvent[];
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const resolved = resolveOptions(options);
+  const events: SandboxEvent[] = [];
+  const listeners = new Set<(event: SandboxEvent) => void>();
+  const emit = (event: SandboxEvent) => {
+    events.push(event);
+    for (const listener of listeners) listener(event);
+    resolved.onEvent?.(event);
+  };
+
+  let media = false;
+  if (resolved.media === true) {
+    await loadWerift();
+    media = true;
+  } else if (resolved.media === "auto") {
+    media = await loadWerift().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  const deliverer = new Deliverer(
+    {
+      webhookUrl: resolved.webhookUrl,
+      appSecret: resolved.appSecret,
+      retries: resolved.webhookRetries,
+      retryDelayMs: resolved.webhookRetryDelayMs,
+      timeoutMs: resolved.webhookTimeoutMs,
+    },
+    (delivery, attempt, final) =>
+      emit({
+        kind: "webhook",
+        deliveryId: delivery.id,
+        event: delivery.event,
+        ...(delivery.callId === undefined ? {} : { callId: delivery.callId }),
+        attempt: delivery.attempts.length,
+        ...(attempt.status === undefined ? {} : { status: attempt.status }),
+        ...(attempt.error === undefined ? {} : { error: attempt.error }),
+        final,
+        ...(delivery.redeliveryOf === undefined ? {} : { redeliveryOf: delivery.redeliveryOf }),
+      }),
+  );
+  const engine = new SandboxEngine(resolved, deliverer, media, emit);
+  const { server, url } = await listen({
+    port: resolved.port,
+    accessToken: resolved.accessToken,
+    phoneNumberId: resolved.phoneNumberId,
+    engine,
+    emit,
+  });
+  emit({ kind: "info", detail: `listening on ${url} (${media ? "real WebRTC media" : "no media"})` });
+
+  const copy = (call: SandboxCall): SandboxCall => ({ ...call, warnings: [...call.warnings] });
+  let closed: Promise<void> | undefined;
+
+  return {
+    url,
+    accessToken: resolved.accessToken,
+    phoneNumberId: resolved.phoneNumberId,
+    displayPhoneNumber: resolved.displayPhoneNumber,
+    media,
+    simulateInboundCall: (inbound) => engine.simulateInboundCall(inbound),
+    hangUp: (callId) => engine.hangUp(callId),
+    simulateMediaTimeout: (callId) => engine.simulateMediaTimeout(callId),
+    mediaStats: async (callId) => engine.mediaStats(callId),
+    call: (callId) => {
+      const call = engine.calls.get(callId);
+      return call && copy(call);
+    },
+    waitForCall(callId, state, { timeoutMs = 15_000 } = {}) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const call = engine.calls.get(callId);
+          if (call?.state !== state) return false;
+          listeners.delete(listener);
+          clearTimeout(timer);
+          resolve(copy(call));
+          return true;
+        };
+        const listener = () => void check();
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          const now = engine.calls.get(callId)?.state ?? "unknown";
+          reject(new Error(`call ${callId} did not reach ${state} within ${timeoutMs} ms (it is ${now})`));
+        }, timeoutMs);
+        listeners.add(listener);
+        check();
+      });
+    },
+    deliveries: deliverer.deliveries,
+    deliveriesSettled: () => deliverer.settled(),
+    redeliver(which) {
+      const list = deliverer.deliveries;
+      const found =
+        which && "body" in which
+          ? which
+          : [...list].reverse().find((delivery) => (!which?.callId || delivery.callId === which.callId) && (!which?.event || delivery.event === which.event));
+      if (!found) throw new TypeError("redeliver: no delivery matches");
+      return deliverer.redeliver(found);
+    },
+    events,
+    close() {
+      closed ??= (async () => {
+        await engine.close();
+        deliverer.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closed;
+    },
+  };
+}

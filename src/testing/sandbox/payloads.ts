@@ -1,0 +1,203 @@
+// The webhooks the sandbox sends, in the shapes of openapi.yaml (types from generated/, nothing written again):
+// every field Meta fills in on a real delivery is filled in here too (timestamps, durations, contacts,
+// biz_opaque_callback_data, errors at the value level as in Meta's real 138021 delivery).
+import type {
+  AccountSettingsUpdateWebhookNotification,
+  CallPermissionReply,
+  CallingSettings,
+  CallStatusEvent,
+  CallsWebhookNotification,
+  CallsWebhookValue,
+  ConnectCallEvent,
+  MessagesWebhookNotification,
+  TerminateCallEvent,
+  WebhookContact,
+  WebhookError,
+} from "../../../generated/openapi.js";
+import { ERROR_CATALOGUE } from "../../../generated/error-catalogue.js";
+import type { CallEnd, SandboxCall } from "./calls.js";
+
+/** The business side of every delivery. */
+export interface BusinessIdentity {
+  readonly wabaId: string;
+  readonly phoneNumberId: string;
+  readonly displayPhoneNumber: string;
+}
+
+const seconds = (ms: number) => String(Math.floor(ms / 1000));
+
+function callsEnvelope(business: BusinessIdentity, value: Omit<CallsWebhookValue, "messaging_product" | "metadata">): CallsWebhookNotification {
+  return {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: business.wabaId,
+        changes: [
+          {
+            field: "calls",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: { display_phone_number: business.displayPhoneNumber, phone_number_id: business.phoneNumberId },
+              ...value,
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function contactOf(call: SandboxCall, name: string | undefined): WebhookContact {
+  return name === undefined ? { wa_id: call.user } : { profile: { name }, wa_id: call.user };
+}
+
+/** `from` and `to` of a call item: the user calls the business, or the business calls the user. */
+function parties(call: SandboxCall, business: BusinessIdentity) {
+  return call.direction === "USER_INITIATED"
+    ? { from: call.user, to: business.displayPhoneNumber }
+    : { from: business.displayPhoneNumber, to: call.user };
+}
+
+export function connectWebhook(
+  business: BusinessIdentity,
+  call: SandboxCall,
+  session: { sdp_type: "offer" | "answer"; sdp: string },
+  userName: string | undefined,
+  now: number,
+): CallsWebhookNotification {
+  const item: ConnectCallEvent = {
+    id: call.id,
+    ...parties(call, business),
+    event: "connect",
+    timestamp: seconds(now),
+    direction: call.direction,
+    ...(call.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: call.bizOpaqueCallbackData }),
+    ...(call.deeplinkPayload === undefined ? {} : { deeplink_payload: call.deeplinkPayload }),
+    ...(call.ctaPayload === undefined ? {} : { cta_payload: call.ctaPayload }),
+    session,
+  };
+  return callsEnvelope(business, { contacts: [contactOf(call, userName)], calls: [item] });
+}
+
+/** The webhook error object for a code of the catalogue, as Meta's real 138021 delivery had it. */
+export function webhookError(code: number, details: string | undefined): WebhookError {
+  const title = ERROR_CATALOGUE[code]?.title ?? "Calling error";
+  return {
+    code,
+    title,
+    message: title,
+    href: "https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/troubleshooting",
+    error_data: { details: details ?? ERROR_CATALOGUE[code]?.description ?? title },
+  };
+}
+
+export function terminateWebhook(
+  business: BusinessIdentity,
+  call: SandboxCall,
+  end: CallEnd,
+  userName: string | undefined,
+  now: number,
+): CallsWebhookNotification {
+  const picked = call.acceptedAt;
+  const errors = end.errorCode === undefined ? undefined : [webhookError(end.errorCode, end.errorDetails)];
+  const item: TerminateCallEvent = {
+    id: call.id,
+    ...parties(call, business),
+    event: "terminate",
+    timestamp: seconds(now),
+    direction: call.direction,
+    status: end.status,
+    // Only a call that was picked up has a start, an end and a duration.
+    ...(picked === undefined
+      ? {}
+      : { start_time: seconds(picked), end_time: seconds(now), duration: Math.max(0, Math.floor(now / 1000) - Math.floor(picked / 1000)) }),
+    ...(call.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: call.bizOpaqueCallbackData }),
+    ...(call.deeplinkPayload === undefined ? {} : { deeplink_payload: call.deeplinkPayload }),
+    ...(call.ctaPayload === undefined ? {} : { cta_payload: call.ctaPayload }),
+    ...(errors === undefined ? {} : { errors }),
+  };
+  return callsEnvelope(business, {
+    contacts: [contactOf(call, userName)],
+    calls: [item],
+    ...(errors === undefined ? {} : { errors }),
+  });
+}
+
+export function statusWebhook(
+  business: BusinessIdentity,
+  call: SandboxCall,
+  status: "RINGING" | "ACCEPTED" | "REJECTED",
+  now: number,
+): CallsWebhookNotification {
+  const item: CallStatusEvent = {
+    id: call.id,
+    timestamp: seconds(now),
+    type: "call",
+    status,
+    recipient_id: call.user,
+    ...(call.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: call.bizOpaqueCallbackData }),
+  };
+  return callsEnvelope(business, { statuses: [item] });
+}
+
+export function permissionReplyWebhook(
+  business: BusinessIdentity,
+  user: string,
+  userName: string | undefined,
+  messageId: string,
+  requestId: string,
+  reply: CallPermissionReply,
+  now: number,
+): MessagesWebhookNotification {
+  return {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: business.wabaId,
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: { display_phone_number: business.displayPhoneNumber, phone_number_id: business.phoneNumberId },
+              contacts: [userName === undefined ? { wa_id: user } : { profile: { name: userName }, wa_id: user }],
+              messages: [
+                {
+                  from: user,
+                  id: messageId,
+                  timestamp: seconds(now),
+                  context: { from: business.displayPhoneNumber, id: requestId },
+                  type: "interactive",
+                  interactive: { type: "call_permission_reply", call_permission_reply: reply },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Sent when the calling settings change, the business's own changes included. */
+export function settingsUpdateWebhook(business: BusinessIdentity, calling: CallingSettings, now: number): AccountSettingsUpdateWebhookNotification {
+  return {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: business.wabaId,
+        changes: [
+          {
+            field: "account_settings_update",
+            value: {
+              messaging_product: "whatsapp",
+              timestamp: seconds(now),
+              type: "phone_number_settings",
+              phone_number_settings: { phone_number_id: business.phoneNumberId, calling },
+            },
+          },
+        ],
+      },
+    ],
+  };
+}

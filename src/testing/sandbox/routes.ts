@@ -1,0 +1,142 @@
+// The Graph endpoints of the sandbox's number: each request body checked with the validator generated from
+// openapi.yaml (code 100 naming the path of the first problem), then handed to the engine's step.
+import { CALL_ACTIONS } from "../../../generated/operations.js";
+import type {
+  AcceptCallRequest,
+  CallingMessageRequest,
+  ConnectCallRequest,
+  PreAcceptCallRequest,
+  RejectCallRequest,
+  TerminateCallRequest,
+  UpdateSettingsRequest,
+} from "../../../generated/openapi.js";
+import type { SandboxEngine } from "./engine.js";
+import { dottedPath, invalidParameter, refusal, type Refusal } from "./refusals.js";
+import {
+  validateAcceptCallRequest,
+  validateCallPermissionRequestMessage,
+  validateConnectCallRequest,
+  validatePreAcceptCallRequest,
+  validateRejectCallRequest,
+  validateTerminateCallRequest,
+  validateUpdateSettingsRequest,
+  validateVoiceCallButtonMessage,
+  type SchemaValidator,
+} from "./validators.js";
+
+export interface RouteRequest {
+  readonly method: string;
+  /** The endpoint after `/{version}/{phone-number-id}`: `calls`, `call_permissions`, `settings`, `messages`. */
+  readonly endpoint: string;
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+}
+
+export interface RouteAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  /** For the transcript. */
+  readonly action?: string;
+  readonly callId?: string;
+}
+
+const CALL_VALIDATORS: Readonly<Record<(typeof CALL_ACTIONS)[number], SchemaValidator>> = {
+  connect: validateConnectCallRequest,
+  pre_accept: validatePreAcceptCallRequest,
+  accept: validateAcceptCallRequest,
+  reject: validateRejectCallRequest,
+  terminate: validateTerminateCallRequest,
+};
+
+/** The first problem the validator found, as a code 100 refusal naming its path; undefined when valid. */
+function invalid(validate: SchemaValidator, body: unknown): Refusal | undefined {
+  if (validate(body)) return undefined;
+  const first = validate.errors?.[0];
+  const missing = first?.keyword === "required" ? String((first.params as { missingProperty?: unknown }).missingProperty) : undefined;
+  const pointer = missing === undefined ? (first?.instancePath ?? "") : `${first?.instancePath ?? ""}/${missing}`;
+  // The one `not` of the request schemas is AnswerSdp's: an SDP saying a=setup:actpass is an offer.
+  const problem =
+    missing !== undefined
+      ? "is required"
+      : first?.keyword === "not" && pointer.endsWith("/sdp")
+        ? "is an SDP offer (a=setup:actpass), not an answer: send the answer your WebRTC stack made for the caller's offer"
+        : (first?.message ?? "is not valid");
+  return invalidParameter(dottedPath(pointer), problem);
+}
+
+const answer = (status: number, body: unknown, extra: { action?: string; callId?: string } = {}): RouteAnswer => ({ status, body, ...extra });
+const refused = (refusal: Refusal, extra: { action?: string; callId?: string } = {}): RouteAnswer => answer(refusal.status, refusal.body, extra);
+
+export async function route(engine: SandboxEngine, request: RouteRequest): Promise<RouteAnswer> {
+  const key = `${request.method} ${request.endpoint}`;
+  switch (key) {
+    case "POST calls":
+      return calls(engine, request.body);
+    case "GET call_permissions": {
+      const user = request.query.get("user_wa_id") ?? request.query.get("recipient");
+      if (!user) return refused(invalidParameter("user_wa_id", "is required (or recipient)"));
+      return answer(200, engine.permissionOf(user));
+    }
+    case "GET settings":
+      return answer(200, { calling: engine.getSettings() });
+    case "POST settings": {
+      const problem = invalid(validateUpdateSettingsRequest, request.body);
+      if (problem) return refused(problem);
+      await engine.updateSettings((request.body as UpdateSettingsRequest).calling);
+      return answer(200, { success: true });
+    }
+    case "POST messages":
+      return messages(engine, request.body);
+    default:
+      return refused(refusal(100, `Unsupported ${request.method} request: /${request.endpoint} is not a calling endpoint of the sandbox`, "Unsupported request"));
+  }
+}
+
+async function calls(engine: SandboxEngine, body: unknown): Promise<RouteAnswer> {
+  const action = (body as { action?: unknown } | null)?.action;
+  const validate = typeof action === "string" ? CALL_VALIDATORS[action as keyof typeof CALL_VALIDATORS] : undefined;
+  if (!validate) return refused(invalidParameter("action", `must be one of ${CALL_ACTIONS.join(", ")}`));
+  const callId = typeof (body as { call_id?: unknown }).call_id === "string" ? (body as { call_id: string }).call_id : undefined;
+  const extra = { action: action as string, ...(callId === undefined ? {} : { callId }) };
+  const problem = invalid(validate, body);
+  if (problem) return refused(problem, extra);
+  let outcome: Refusal | { success: true } | { callId: string };
+  switch (action) {
+    case "connect":
+      outcome = await engine.connect(body as ConnectCallRequest);
+      if ("callId" in outcome) return answer(200, { messaging_product: "whatsapp", calls: [{ id: outcome.callId }] }, { action, callId: outcome.callId });
+      break;
+    case "pre_accept":
+      outcome = await engine.preAccept(body as PreAcceptCallRequest);
+      break;
+    case "accept":
+      outcome = await engine.accept(body as AcceptCallRequest);
+      break;
+    case "reject":
+      outcome = await engine.reject((body as RejectCallRequest).call_id);
+      break;
+    default:
+      outcome = await engine.terminate((body as TerminateCallRequest).call_id);
+  }
+  if ("success" in outcome) return answer(200, { messaging_product: "whatsapp", success: true }, extra);
+  return refused(outcome as Refusal, extra);
+}
+
+async function messages(engine: SandboxEngine, body: unknown): Promise<RouteAnswer> {
+  const type = (body as { interactive?: { type?: unknown } } | null)?.interactive?.type;
+  const validate = type === "voice_call" ? validateVoiceCallButtonMessage : validateCallPermissionRequestMessage;
+  const problem = invalid(validate, body);
+  if (problem) return refused(problem, { action: String(type ?? "message") });
+  const message = body as CallingMessageRequest;
+  if (message.interactive.type === "voice_call") {
+    const waId = message.to.replace(/\D/g, "");
+    return answer(200, { messaging_product: "whatsapp", contacts: [{ input: message.to, wa_id: waId }], messages: [{ id: `wamid.${crypto.randomUUID()}` }] }, { action: "voice_call" });
+  }
+  const outcome = await engine.permissionRequest(message.to);
+  if ("status" in outcome) return refused(outcome, { action: "call_permission_request" });
+  return answer(
+    200,
+    { messaging_product: "whatsapp", contacts: [{ input: message.to, wa_id: outcome.waId }], messages: [{ id: outcome.messageId }] },
+    { action: "call_permission_request" },
+  );
+}

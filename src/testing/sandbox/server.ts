@@ -1,0 +1,106 @@
+/// <reference types="node" />
+// The HTTP side of the sandbox: a node:http server on 127.0.0.1 only, with the Graph paths
+// `/{version}/{phone-number-id}/{endpoint}`, the bearer token check (401, code 190) and JSON bodies.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { API_VERSION_PATTERN } from "../../../generated/api-version.js";
+import type { SandboxEngine } from "./engine.js";
+import type { SandboxEvent } from "./events.js";
+import { refusal, type Refusal } from "./refusals.js";
+import { route, type RouteAnswer } from "./routes.js";
+
+const MAX_BODY_BYTES = 1_000_000;
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly accessToken: string;
+  readonly phoneNumberId: string;
+  readonly engine: SandboxEngine;
+  readonly emit: (event: SandboxEvent) => void;
+}
+
+export async function listen(config: ServerConfig): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    handle(config, req, res).catch((error: unknown) => {
+      config.emit({ kind: "info", detail: `internal error: ${String(error)}` });
+      if (!res.headersSent) send(res, refusal(1, "The sandbox failed while answering").status, refusal(1).body);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string | Refusal> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return refusal(100, `The request body is larger than ${MAX_BODY_BYTES} bytes`, "Invalid parameter");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function handle(config: ServerConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const method = req.method ?? "GET";
+  const [, version, phoneNumberId, endpoint, ...rest] = url.pathname.split("/");
+  const path = `/${endpoint ?? ""}`;
+  const report = (answer: RouteAnswer) => {
+    const error = (answer.body as { error?: { code?: number; error_data?: { details?: string } } }).error;
+    config.emit({
+      kind: "request",
+      method,
+      path,
+      ...(answer.action === undefined ? {} : { action: answer.action }),
+      ...(answer.callId === undefined ? {} : { callId: answer.callId }),
+      status: answer.status,
+      ...(error?.code === undefined ? {} : { code: error.code }),
+      ...(error?.error_data?.details === undefined ? {} : { details: error.error_data.details }),
+    });
+    send(res, answer.status, answer.body);
+  };
+  const refuse = (refused: Refusal) => report({ status: refused.status, body: refused.body });
+
+  const authorization = req.headers.authorization ?? "";
+  const token = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
+  if (token !== config.accessToken) {
+    req.resume();
+    return refuse(refusal(190, undefined, "Invalid OAuth access token - Cannot parse access token"));
+  }
+  if (!version || !API_VERSION_PATTERN.test(version) || !endpoint || rest.length > 0) {
+    req.resume();
+    return refuse(refusal(100, `Unknown path ${url.pathname}: expected /{version}/{phone-number-id}/{calls|call_permissions|settings|messages}`, "Unsupported request"));
+  }
+  if (phoneNumberId !== config.phoneNumberId) {
+    req.resume();
+    return refuse(refusal(100, `Object with ID '${phoneNumberId}' does not exist: the sandbox's phone-number id is ${config.phoneNumberId}`, "Unsupported request"));
+  }
+  let body: unknown;
+  if (method === "POST") {
+    const text = await readBody(req);
+    if (typeof text !== "string") return refuse(text);
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return refuse(refusal(100, "The request body is not JSON", "Invalid parameter"));
+    }
+  } else {
+    req.resume();
+  }
+  report(await route(config.engine, { method, endpoint, query: url.searchParams, body }));
+}

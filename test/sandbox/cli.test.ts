@@ -1,0 +1,57 @@
+// `whatsapp-calling sandbox …` as a program: it prints each step, serves the Graph endpoints on the port it
+// names, sends signed webhooks, takes the user's commands on stdin and exits 0 on quit; bad arguments exit 2.
+import { spawn } from "node:child_process";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { APP_SECRET, isEvent, signatureValid, startReceiver, type Receiver } from "./helpers.js";
+
+let receiver: Receiver;
+beforeEach(async () => {
+  receiver = await startReceiver();
+});
+afterEach(() => receiver.close());
+
+function cli(args: string[]) {
+  const child = spawn("npx", ["tsx", "src/testing/cli.ts", ...args], { cwd: process.cwd(), stdio: ["pipe", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(output)) {
+      if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return pattern.exec(output)!;
+  };
+  return { child, exited, waitFor, output: () => output };
+}
+
+describe("the sandbox command", () => {
+  it("runs the sandbox, plays the user's commands and prints each step", async () => {
+    const run = cli(["sandbox", "--webhook-url", receiver.url, "--app-secret", APP_SECRET, "--no-media"]);
+    const [, baseUrl, phoneNumberId, token] = await run.waitFor(/baseUrl (\S+), phoneNumberId (\d+), accessToken (\S+)/);
+    const settings = await fetch(`${baseUrl}/v23.0/${phoneNumberId}/settings`, { headers: { authorization: `Bearer ${token}` } });
+    expect(settings.status).toBe(200);
+    run.child.stdin.write("call 15550123456\n");
+    const connect = await receiver.next(isEvent("connect"));
+    expect(signatureValid(connect.rawBody, connect.headers["x-hub-signature-256"] as string)).toBe(true);
+    run.child.stdin.write(`hangup ${connect.item.id}\n`);
+    await receiver.next(isEvent("terminate", connect.item.id));
+    await run.waitFor(/webhook #2 terminate \S+ -> 200/);
+    run.child.stdin.write("quit\n");
+    expect(await run.exited).toBe(0);
+    const output = run.output();
+    expect(output).toContain("graph   GET /settings -> 200");
+    expect(output).toMatch(/call {4}wacid…\S+ ringing: 15550123456 calls/);
+    expect(output).toMatch(/webhook #1 connect \S+ -> 200/);
+    expect(output).not.toContain(APP_SECRET);
+  });
+
+  it("exits 2 with the usage when the webhook URL or the app secret is missing", async () => {
+    const run = cli(["sandbox", "--app-secret", APP_SECRET]);
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain("--webhook-url and --app-secret are required");
+    expect(run.output()).toContain("Usage: whatsapp-calling sandbox");
+  });
+});

@@ -1,0 +1,339 @@
+// The sandbox's Graph endpoints and webhooks without media: exact status codes and error envelopes (the
+// catalogue's codes, calling-api.md §4), the state machine's refusals, the permission flow, and delivery as
+// Meta does it (signatures, retries with backoff, deliberate re-delivery, terminate before connect).
+import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
+import { DEFAULT_API_VERSION } from "../../src/index.js";
+import { startSandbox, type Sandbox, type SandboxOptions } from "../../src/testing/index.js";
+import { APP_SECRET, isEvent, isStatus, schemaErrors, signatureValid, startReceiver, until, type Receiver } from "./helpers.js";
+
+let receiver: Receiver;
+let sandbox: Sandbox;
+const USER = "15550123456";
+const OTHER = "15550199999";
+
+async function start(options: Partial<SandboxOptions> = {}) {
+  sandbox = await startSandbox({
+    webhookUrl: receiver.url,
+    appSecret: APP_SECRET,
+    media: false,
+    webhookRetryDelayMs: 20,
+    users: {
+      [USER]: { name: "Dana Okafor", pickUpDelayMs: 50 },
+      [OTHER]: { permissionReply: "reject", pickUp: "decline", pickUpDelayMs: 50 },
+    },
+    ...options,
+  });
+}
+
+beforeEach(async () => {
+  receiver = await startReceiver();
+});
+
+afterEach(async () => {
+  await sandbox?.close();
+  await receiver.close();
+});
+
+async function graph(method: string, path: string, body?: unknown, token: string | null = sandbox.accessToken) {
+  const response = await fetch(`${sandbox.url}/${DEFAULT_API_VERSION}/${sandbox.phoneNumberId}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+const action = (name: string, callId: string, sdp?: string) => ({
+  messaging_product: "whatsapp",
+  call_id: callId,
+  action: name,
+  ...(sdp === undefined ? {} : { session: { sdp_type: "answer", sdp } }),
+});
+
+/** An answer a bot could send to the sandbox's offer: the offer's structure with its own credentials and a=setup:active. */
+function answerTo(offer: string, changes: (sdp: string) => string = (sdp) => sdp): string {
+  return changes(
+    offer
+      .replace(/^a=setup:actpass\r$/m, "a=setup:active\r")
+      .replace(/^a=ice-ufrag:.*\r$/m, "a=ice-ufrag:botUfrag1\r")
+      .replace(/^a=ice-pwd:.*\r$/m, "a=ice-pwd:botPasswordOfTwentyFourCh\r")
+      .replace(/^a=ice-lite\r\n/m, ""),
+  );
+}
+
+async function inboundCall() {
+  const { callId } = await sandbox.simulateInboundCall({ from: USER });
+  const connect = await receiver.next(isEvent("connect", callId));
+  return { callId, offer: connect.item.session.sdp as string };
+}
+
+const errorOf = (code: number, details?: string | RegExp) =>
+  expect.objectContaining({
+    error: expect.objectContaining({
+      code,
+      type: "OAuthException",
+      message: expect.any(String),
+      fbtrace_id: expect.any(String),
+      ...(details === undefined ? {} : { error_data: { messaging_product: "whatsapp", details: typeof details === "string" ? details : expect.stringMatching(details) } }),
+    }),
+  });
+
+suite("authentication, paths and bodies", () => {
+  beforeEach(() => start());
+
+  it("answers 401 code 190 without the bearer token or with another one, and never echoes the token", async () => {
+    for (const token of [null, "wrong-token"]) {
+      const answer = await graph("GET", "/settings", undefined, token);
+      expect(answer.status).toBe(401);
+      expect(answer.body).toEqual({ error: { message: "Invalid OAuth access token - Cannot parse access token", type: "OAuthException", code: 190, fbtrace_id: expect.any(String) } });
+      expect(JSON.stringify(answer.body)).not.toContain("wrong-token");
+    }
+  });
+
+  it("validates bodies with the generated validators: 400 code 100 naming the path of the problem", async () => {
+    const missing = await graph("POST", "/calls", { messaging_product: "whatsapp", action: "accept", session: { sdp_type: "answer", sdp: "v=0\r\n" } });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toEqual(errorOf(100, "Invalid parameter call_id: is required"));
+    const wrongType = await graph("POST", "/calls", { messaging_product: "whatsapp", call_id: "wacid.x", action: "pre_accept", session: { sdp_type: "answer", sdp: 42 } });
+    expect(wrongType.body).toEqual(errorOf(100, /^Invalid parameter session\.sdp: /));
+    const action = await graph("POST", "/calls", { messaging_product: "whatsapp", action: "hold" });
+    expect(action.body).toEqual(errorOf(100, "Invalid parameter action: must be one of connect, pre_accept, accept, reject, terminate"));
+    const notJson = await graph("POST", "/calls", "{not json");
+    expect(notJson.body).toEqual(errorOf(100, "The request body is not JSON"));
+    const settings = await graph("POST", "/settings", { calling: { status: "ON" } });
+    expect(settings.body).toEqual(errorOf(100, /^Invalid parameter calling\.status: /));
+  });
+
+  it("refuses another phone-number id, an unknown endpoint and a path without a version", async () => {
+    const other = await fetch(`${sandbox.url}/${DEFAULT_API_VERSION}/999/settings`, { headers: { authorization: `Bearer ${sandbox.accessToken}` } });
+    expect(other.status).toBe(400);
+    expect(await other.json()).toEqual(errorOf(100, /Object with ID '999' does not exist/));
+    expect((await graph("GET", "/media")).body).toEqual(errorOf(100, /not a calling endpoint/));
+    const noVersion = await fetch(`${sandbox.url}/${sandbox.phoneNumberId}/calls`, { headers: { authorization: `Bearer ${sandbox.accessToken}` } });
+    expect(noVersion.status).toBe(400);
+  });
+
+  it("keeps the calling settings, and refuses calls with 138000 while calling is disabled", async () => {
+    expect((await graph("GET", "/settings")).body).toEqual({ calling: { status: "ENABLED", call_icon_visibility: "DEFAULT", callback_permission_status: "ENABLED" } });
+    expect(await graph("POST", "/settings", { calling: { status: "DISABLED" } })).toEqual({ status: 200, body: { success: true } });
+    expect((await graph("GET", "/settings")).body.calling.status).toBe("DISABLED");
+    const update = await receiver.next((d) => d.field === "account_settings_update");
+    expect(update.json.entry[0].changes[0].value).toEqual({
+      messaging_product: "whatsapp",
+      timestamp: expect.stringMatching(/^\d+$/),
+      type: "phone_number_settings",
+      phone_number_settings: { phone_number_id: sandbox.phoneNumberId, calling: { status: "DISABLED", call_icon_visibility: "DEFAULT", callback_permission_status: "ENABLED" } },
+    });
+    expect(signatureValid(update.rawBody, update.headers["x-hub-signature-256"] as string)).toBe(true);
+    expect(schemaErrors(update.json)).toBeNull();
+    const { callId, offer } = await inboundCall();
+    const refused = await graph("POST", "/calls", action("accept", callId, answerTo(offer)));
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual(errorOf(138000));
+  });
+});
+
+suite("user-initiated calls", () => {
+  beforeEach(() => start({ ringingTimeoutMs: 800 }));
+
+  it("pre_accept then accept with the same answer; terminate ends the call COMPLETED with its times", async () => {
+    const { callId, offer } = await inboundCall();
+    const answer = answerTo(offer);
+    expect(await graph("POST", "/calls", action("pre_accept", callId, answer))).toEqual({ status: 200, body: { messaging_product: "whatsapp", success: true } });
+    expect(sandbox.call(callId)?.state).toBe("pre_accepted");
+    expect(await graph("POST", "/calls", action("accept", callId, answer))).toEqual({ status: 200, body: { messaging_product: "whatsapp", success: true } });
+    // A retried accept with the same SDP is not an error.
+    expect((await graph("POST", "/calls", action("accept", callId, answer))).status).toBe(200);
+    expect((await graph("POST", "/calls", action("terminate", callId))).status).toBe(200);
+    const terminate = await receiver.next(isEvent("terminate", callId));
+    expect(terminate.item).toMatchObject({ status: "COMPLETED", start_time: expect.stringMatching(/^\d+$/), end_time: expect.stringMatching(/^\d+$/), duration: expect.any(Number) });
+    expect(schemaErrors(terminate.json)).toBeNull();
+  });
+
+  it("refuses an accept whose SDP differs from pre_accept's, an SDP without a=fingerprint, the offer sent back, and an unknown call id", async () => {
+    const { callId, offer } = await inboundCall();
+    const answer = answerTo(offer);
+    const noFingerprint = await graph("POST", "/calls", action("pre_accept", callId, answerTo(offer, (sdp) => sdp.replace(/^a=fingerprint:.*\r\n/m, ""))));
+    expect(noFingerprint.status).toBe(400);
+    expect(noFingerprint.body).toEqual(errorOf(100, "No fingerprint found in SDP"));
+    const echoed = await graph("POST", "/calls", action("pre_accept", callId, offer));
+    expect(echoed.body).toEqual(errorOf(100, /^Invalid parameter session\.sdp: is an SDP offer \(a=setup:actpass\)/));
+    expect((await graph("POST", "/calls", action("pre_accept", callId, answer))).status).toBe(200);
+    const differs = await graph("POST", "/calls", action("accept", callId, answerTo(offer, (sdp) => sdp.replace("botUfrag1", "botUfrag2"))));
+    expect(differs.body).toEqual(errorOf(100, "SDP answer provided in accept does not match the SDP answer given in the Pre-Accept endpoint"));
+    const other = await inboundCall();
+    const noCodec2 = answerTo(other.offer, (sdp) => sdp.replace(/111 126/, "0").replace(/^a=rtpmap:111 .*\r\n/m, "a=rtpmap:0 PCMU/8000\r\n").replace(/^a=rtpmap:126 .*\r\n/m, ""));
+    expect((await graph("POST", "/calls", action("pre_accept", other.callId, noCodec2))).body).toEqual(errorOf(100, /the answer has no codec of the offer/));
+    const unknown = await graph("POST", "/calls", action("accept", "wacid.UNKNOWN", answer));
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toEqual(errorOf(100, "Invalid call_id: no call wacid.UNKNOWN on this phone number"));
+    const noCodec = await graph("POST", "/calls", action("accept", callId, answerTo(offer, (sdp) => sdp.replace(/111 126/, "0").replace(/^a=rtpmap:111 .*\r\n/m, "a=rtpmap:0 PCMU/8000\r\n").replace(/^a=rtpmap:126 .*\r\n/m, ""))));
+    expect(noCodec.body).toEqual(errorOf(100, "SDP answer provided in accept does not match the SDP answer given in the Pre-Accept endpoint"));
+  });
+
+  it("refuses steps out of order: accept after reject, reject after accept, terminate after the end", async () => {
+    const first = await inboundCall();
+    expect((await graph("POST", "/calls", action("reject", first.callId))).status).toBe(200);
+    const rejected = await receiver.next(isEvent("terminate", first.callId));
+    expect(rejected.item.status).toBe("REJECTED");
+    expect(rejected.item.start_time).toBeUndefined();
+    const late = await graph("POST", "/calls", action("accept", first.callId, answerTo(first.offer)));
+    expect(late.body).toEqual(errorOf(100, "accept is out of order: the call has already ended (rejected by the business)"));
+    expect((await graph("POST", "/calls", action("terminate", first.callId))).body).toEqual(errorOf(100, /terminate is out of order/));
+
+    const second = await inboundCall();
+    expect((await graph("POST", "/calls", action("accept", second.callId, answerTo(second.offer)))).status).toBe(200);
+    expect((await graph("POST", "/calls", action("reject", second.callId))).body).toEqual(errorOf(100, "reject is out of order: the call is accepted"));
+    expect((await graph("POST", "/calls", action("pre_accept", second.callId, answerTo(second.offer)))).body).toEqual(errorOf(100, "pre_accept is out of order: the call is accepted"));
+  });
+
+  it("ends a call nobody answers FAILED when the ringing window ends", async () => {
+    const { callId } = await inboundCall();
+    const terminate = await receiver.next(isEvent("terminate", callId));
+    expect(terminate.item).toMatchObject({ status: "FAILED", direction: "USER_INITIATED" });
+    expect(terminate.item.duration).toBeUndefined();
+    expect(sandbox.call(callId)?.end?.reason).toMatch(/not answered/);
+  });
+
+  it("ends a call with 138021 when the user's client times out on media, the error at both levels as Meta sends it", async () => {
+    const { callId, offer } = await inboundCall();
+    await graph("POST", "/calls", action("accept", callId, answerTo(offer)));
+    await sandbox.simulateMediaTimeout(callId);
+    const terminate = await receiver.next(isEvent("terminate", callId));
+    const error = { code: 138021, title: "Media receive timeout", message: "Media receive timeout", href: expect.any(String), error_data: { details: expect.stringContaining("not receiving any media") } };
+    expect(terminate.item).toMatchObject({ status: "FAILED", errors: [error], start_time: expect.any(String) });
+    expect(terminate.json.entry[0].changes[0].value.errors).toEqual([error]);
+    expect(schemaErrors(terminate.json)).toBeNull();
+  });
+
+  it("can deliver the terminate before its connect, as Meta may", async () => {
+    const { callId } = await sandbox.simulateInboundCall({ from: USER, terminateBeforeConnect: true });
+    await receiver.next(isEvent("connect", callId));
+    const order = receiver.received.filter((d) => d.item?.id === callId).map((d) => d.item.event);
+    expect(order).toEqual(["terminate", "connect"]);
+    const offer = receiver.received.find(isEvent("connect", callId))!.item.session.sdp;
+    expect((await graph("POST", "/calls", action("accept", callId, answerTo(offer)))).body).toEqual(errorOf(100, /accept is out of order: the call has already ended/));
+  });
+});
+
+suite("business-initiated calls and permissions", () => {
+  beforeEach(() => start({ businessInitiatedCallLimit: 1 }));
+  const connect = (to: string, extra: object = {}) =>
+    graph("POST", "/calls", { messaging_product: "whatsapp", to, action: "connect", session: { sdp_type: "offer", sdp: offerSdp }, ...extra });
+  let offerSdp = "";
+  beforeEach(async () => {
+    // A business's offer: the structure of a browser's, a=setup:actpass, its own credentials.
+    const { callId, offer } = await inboundCall();
+    await sandbox.hangUp(callId);
+    offerSdp = offer.replace(/^a=ice-lite\r\n/m, "").replace(/^a=ice-ufrag:.*\r$/m, "a=ice-ufrag:bizUfrag\r");
+  });
+  const permissionRequest = (to: string) =>
+    graph("POST", "/messages", { messaging_product: "whatsapp", recipient_type: "individual", to, type: "interactive", interactive: { type: "call_permission_request", action: { name: "call_permission_request" }, body: { text: "May we call?" } } });
+
+  it("refuses a call without permission (138006), grants one on request, then limits calls (138003, 138012)", async () => {
+    const refused = await connect(USER);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual(errorOf(138006));
+    expect((await graph("GET", `/call_permissions?user_wa_id=${USER}`)).body.permission).toEqual({ status: "no_permission" });
+
+    const sent = await permissionRequest(USER);
+    expect(sent).toEqual({ status: 200, body: { messaging_product: "whatsapp", contacts: [{ input: USER, wa_id: USER }], messages: [{ id: expect.stringMatching(/^wamid\./) }] } });
+    const reply = await receiver.next((d) => d.item?.interactive?.type === "call_permission_reply");
+    expect(reply.item.context.id).toBe(sent.body.messages[0].id);
+    expect(reply.json.entry[0].changes[0].value.contacts).toEqual([{ profile: { name: "Dana Okafor" }, wa_id: USER }]);
+    expect(schemaErrors(reply.json)).toBeNull();
+    const permission = (await graph("GET", `/call_permissions?user_wa_id=${USER}`)).body;
+    expect(permission.permission).toEqual({ status: "temporary", expiration_time: expect.any(Number) });
+    expect((await permissionRequest(USER)).body).toEqual(errorOf(138009));
+
+    const placed = await connect(USER, { biz_opaque_callback_data: "case-9" });
+    expect(placed).toEqual({ status: 200, body: { messaging_product: "whatsapp", calls: [{ id: expect.stringMatching(/^wacid\./) }] } });
+    const callId = placed.body.calls[0].id;
+    expect((await connect(USER)).body).toEqual(errorOf(138003));
+    await receiver.next(isStatus("ACCEPTED", callId));
+    expect((await graph("POST", "/calls", action("terminate", callId))).status).toBe(200);
+    await receiver.next(isEvent("terminate", callId));
+    const limited = await connect(USER);
+    expect(limited.status).toBe(400);
+    expect(limited.body).toEqual(errorOf(138012, /the next call is allowed at \d+/));
+    // pre_accept and accept are for user-initiated calls only.
+    const answer = offerSdp.replace(/^a=setup:actpass\r$/m, "a=setup:active\r");
+    expect((await graph("POST", "/calls", action("accept", callId, answer))).body).toEqual(errorOf(100, "accept is not possible on a business-initiated call"));
+  });
+
+  it("a user who refuses permission: a reject reply, and calls stay refused with 138006", async () => {
+    await permissionRequest(OTHER);
+    const reply = await receiver.next((d) => d.item?.interactive?.type === "call_permission_reply");
+    expect(reply.item.interactive.call_permission_reply).toEqual({ response: "reject", is_permanent: false, response_source: "user_action" });
+    expect((await connect(OTHER)).body).toEqual(errorOf(138006));
+  });
+
+  it("a user who declines the call: RINGING, REJECTED, then terminate REJECTED", async () => {
+    await sandbox.close();
+    await start({ users: { [OTHER]: { permission: "permanent", pickUp: "decline", pickUpDelayMs: 50 } } });
+    const placed = await connect(OTHER);
+    const callId = placed.body.calls[0].id;
+    const terminate = await receiver.next(isEvent("terminate", callId));
+    expect(terminate.item).toMatchObject({ status: "REJECTED", direction: "BUSINESS_INITIATED", from: sandbox.displayPhoneNumber, to: OTHER });
+    const order = receiver.received.filter((d) => d.item?.id === callId).map((d) => d.item.event ?? d.item.status);
+    expect(order).toEqual(["connect", "RINGING", "REJECTED", "terminate"]);
+    for (const delivery of receiver.received) expect(schemaErrors(delivery.json)).toBeNull();
+  });
+});
+
+suite("delivery", () => {
+  beforeEach(() => start());
+
+  it("retries a failed delivery with backoff, the same bytes and signature each time", async () => {
+    let answered = 0;
+    receiver.onDelivery = () => (++answered <= 2 ? 500 : 200);
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    await sandbox.deliveriesSettled();
+    const attempts = receiver.received.filter(isEvent("connect", callId));
+    expect(attempts).toHaveLength(3);
+    expect(new Set(attempts.map((a) => a.rawBody)).size).toBe(1);
+    expect(new Set(attempts.map((a) => a.headers["x-hub-signature-256"])).size).toBe(1);
+    for (const attempt of attempts) expect(signatureValid(attempt.rawBody, attempt.headers["x-hub-signature-256"] as string)).toBe(true);
+    const delivery = sandbox.deliveries.find((d) => d.callId === callId && d.event === "connect")!;
+    expect(delivery.state).toBe("delivered");
+    expect(delivery.attempts.map((a) => a.status)).toEqual([500, 500, 200]);
+    const events = sandbox.events.filter((e) => e.kind === "webhook" && e.callId === callId);
+    expect(events.map((e) => (e as { final: boolean }).final)).toEqual([false, false, true]);
+  });
+
+  it("gives up after the retries and says so", async () => {
+    receiver.onDelivery = () => 503;
+    await sandbox.simulateInboundCall({ from: USER });
+    await sandbox.deliveriesSettled();
+    expect(receiver.received).toHaveLength(4);
+    expect(sandbox.deliveries[0]!.state).toBe("failed");
+  });
+
+  it("re-delivers on purpose, byte for byte (a duplicate for the bot's dedupe)", async () => {
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    await receiver.next(isEvent("connect", callId));
+    const again = sandbox.redeliver({ callId, event: "connect" });
+    await again.done;
+    const both = receiver.received.filter(isEvent("connect", callId));
+    expect(both).toHaveLength(2);
+    expect(both[1]!.rawBody).toBe(both[0]!.rawBody);
+    expect(both[1]!.headers["x-hub-signature-256"]).toBe(both[0]!.headers["x-hub-signature-256"]);
+    expect(again.redeliveryOf).toBe(sandbox.deliveries[0]!.id);
+  });
+
+  it("signs with the app secret only, and never puts the token or the secret in a delivery or the transcript", async () => {
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    await receiver.next(isEvent("connect", callId));
+    await sandbox.hangUp(callId);
+    await until(() => receiver.received.length === 2, "two deliveries");
+    for (const delivery of receiver.received) {
+      expect(signatureValid(delivery.rawBody, delivery.headers["x-hub-signature-256"] as string)).toBe(true);
+      expect(signatureValid(delivery.rawBody, delivery.headers["x-hub-signature-256"] as string, "another-secret")).toBe(false);
+      expect(delivery.rawBody).not.toContain(APP_SECRET);
+      expect(delivery.rawBody).not.toContain(sandbox.accessToken);
+    }
+    const transcript = JSON.stringify(sandbox.events);
+    expect(transcript).not.toContain(APP_SECRET);
+    expect(transcript).not.toContain(sandbox.accessToken);
+  });
+});
