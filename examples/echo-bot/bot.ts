@@ -29,7 +29,7 @@ export interface EchoBot {
   /** The webhook endpoint (web-standard; mount it with toNodeListener from whatsapp-calling/node). */
   handler: WebhookRequestHandler;
   /** Asks a user for permission to call; resolves with their answer when it arrives. */
-  requestPermission(to: string): Promise<"accept" | "reject">;
+  requestPermission(to: string): Promise<string>;
   /** Places a call; resolves with the call id once the user picked up. */
   placeCall(to: string): Promise<string>;
   hangUp(callId: string): Promise<void>;
@@ -50,7 +50,7 @@ export function createEchoBot(options: EchoBotOptions): EchoBot {
   /** Calls whose terminate has been seen, so that a late connect is not answered. */
   const endedCalls = new Set<string>();
   const endWaiters = new Map<string, () => void>();
-  const permissionWaiters = new Map<string, (answer: "accept" | "reject") => void>();
+  const permissionWaiters = new Map<string, (answer: string) => void>();
   const pickUpWaiters = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
   /** Calls being placed: a connect webhook may come before calls.connect() has returned the id. */
   const placing = new Set<Promise<unknown>>();
@@ -167,7 +167,7 @@ export function createEchoBot(options: EchoBotOptions): EchoBot {
   return {
     handler,
     async requestPermission(to) {
-      const answer = new Promise<"accept" | "reject">((resolve) => permissionWaiters.set(to, resolve));
+      const answer = new Promise<string>((resolve) => permissionWaiters.set(to, resolve));
       log(`bot     asks ${to} for permission to call`);
       await calls.sendCallPermissionRequest(to, { bodyText: "May we call you about your order?" });
       return answer;

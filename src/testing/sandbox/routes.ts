@@ -129,14 +129,16 @@ async function messages(engine: SandboxEngine, body: unknown): Promise<RouteAnsw
   if (problem) return refused(problem, { action: String(type ?? "message") });
   const message = body as CallingMessageRequest;
   if (message.interactive.type === "voice_call") {
-    const waId = message.to.replace(/\D/g, "");
+    const waId = (message.to ?? "").replace(/\D/g, "");
     return answer(200, { messaging_product: "whatsapp", contacts: [{ input: message.to, wa_id: waId }], messages: [{ id: `wamid.${crypto.randomUUID()}` }] }, { action: "voice_call" });
   }
-  const outcome = await engine.permissionRequest(message.to);
+  // A permission request names the user by phone number (`to`) or by BSUID (`recipient`); the schema requires one.
+  const user = (message.to ?? (message as { recipient?: string }).recipient)!;
+  const outcome = await engine.permissionRequest(user);
   if ("status" in outcome) return refused(outcome, { action: "call_permission_request" });
   return answer(
     200,
-    { messaging_product: "whatsapp", contacts: [{ input: message.to, wa_id: outcome.waId }], messages: [{ id: outcome.messageId }] },
+    { messaging_product: "whatsapp", contacts: [{ input: user, wa_id: outcome.waId }], messages: [{ id: outcome.messageId }] },
     { action: "call_permission_request" },
   );
 }

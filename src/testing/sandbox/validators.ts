@@ -10,4 +10,4 @@ export {
   validateUpdateSettingsRequest,
   validateVoiceCallButtonMessage,
   type SchemaValidator,
-} from "../../../generated/validators.js";
+} from "../../../generated/request-validators.js";
