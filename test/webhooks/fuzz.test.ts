@@ -155,7 +155,9 @@ function mutateBelowEntry(payload: unknown, change: { at: number; kind: string; 
 describe(`fuzzing (${numRuns} runs per property)`, () => {
   it("parseWebhook on any JSON value returns events or throws WebhookPayloadError", () => {
     fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
+      // A string is read as raw JSON text (the next property covers text), so its error paths point into the text's
+      // parsed value, not into the string: parsed values only here.
+      fc.property(fc.jsonValue().filter((value) => typeof value !== "string"), (value) => {
         const outcome = parseOutcome(value);
         if ("error" in outcome) expectPathInPayload(outcome.error, value);
       }),
