@@ -276,6 +276,7 @@ const sourceOf: Record<string, () => Promise<Record<string, unknown>>> = {
   "whatsapp-calling/webhooks": () => import("../../src/webhooks/index.js"),
   "whatsapp-calling/testing": () => import("../../src/testing/index.js"),
   "whatsapp-calling/node": () => import("../../src/node.js"),
+  "whatsapp-calling/redis": () => import("../../src/redis/index.js"),
 };
 
 const verification = fixtureJson("webhooks/verification.get.json");

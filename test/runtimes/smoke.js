@@ -7,6 +7,7 @@
 // its error instead of a value. It takes everything from its input (the fixtures' text, the loopback recorder's
 // URL), so it reads no files and no environment.
 import * as main from "whatsapp-calling";
+import * as redis from "whatsapp-calling/redis";
 import * as testing from "whatsapp-calling/testing";
 import * as webhooks from "whatsapp-calling/webhooks";
 
@@ -38,6 +39,7 @@ export async function smoke(input) {
       "whatsapp-calling": namesOf(main),
       "whatsapp-calling/webhooks": namesOf(webhooks),
       "whatsapp-calling/testing": namesOf(testing),
+      "whatsapp-calling/redis": namesOf(redis),
     };
     if (input.nodeEntry) names["whatsapp-calling/node"] = namesOf(input.nodeEntry);
     return names;
