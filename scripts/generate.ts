@@ -291,14 +291,14 @@ function inlineSchemaConstants(code: string): string {
   });
 }
 
-/** The keywords src/webhooks/schema-check.ts implements; a webhook schema that uses another one is refused. */
+/** The keywords src/schema/check.ts implements; a webhook schema that uses another one is refused. */
 const SCHEMA_CHECK_KEYWORDS = new Set([
   "type", "const", "enum", "pattern", "minLength", "maxItems", "required", "properties", "additionalProperties", "items", "anyOf", "allOf", "not", "$ref",
 ]);
 
 /**
  * generated/webhook-validators.ts: the webhook item schemas as data (annotations dropped, open enums collapsed,
- * `$ref`s as plain names) and one validator per item kind over them (src/webhooks/schema-check.ts). As ajv code
+ * `$ref`s as plain names) and one validator per item kind over them (src/schema/check.ts). As ajv code
  * the same checks were most of the /webhooks bundle.
  */
 function generateWebhookValidators(spec: OpenApiDocument): string {
@@ -318,7 +318,7 @@ function generateWebhookValidators(spec: OpenApiDocument): string {
         copy[key] = visit(value, `${where}/${key}`);
         continue;
       }
-      if (!SCHEMA_CHECK_KEYWORDS.has(key)) throw new Error(`webhook schemas: ${where} uses "${key}", which src/webhooks/schema-check.ts does not implement`);
+      if (!SCHEMA_CHECK_KEYWORDS.has(key)) throw new Error(`webhook schemas: ${where} uses "${key}", which src/schema/check.ts does not implement`);
       if (key === "$ref") {
         const name = refName(value as string);
         add(name);
@@ -345,10 +345,10 @@ function generateWebhookValidators(spec: OpenApiDocument): string {
   const validators = Object.entries(WEBHOOK_VALIDATORS)
     .map(([name, schema]) => `export const ${name}: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, ${JSON.stringify(schema)});`)
     .join("\n");
-  return `${banner}import { schemaValidator, type SchemaData, type SchemaValidator } from "../src/webhooks/schema-check.js";
-export type { SchemaError, SchemaValidator } from "../src/webhooks/schema-check.js";
+  return `${banner}import { schemaValidator, type SchemaData, type SchemaValidator } from "../src/schema/check.js";
+export type { SchemaError, SchemaValidator } from "../src/schema/check.js";
 
-/** The webhook item schemas of openapi.yaml, as src/webhooks/schema-check.ts reads them. */
+/** The webhook item schemas of openapi.yaml, as src/schema/check.ts reads them. */
 export const WEBHOOK_SCHEMAS: Readonly<Record<string, SchemaData>> = ${JSON.stringify(sorted)};
 
 ${validators}

@@ -242,7 +242,7 @@ describe("the examples in openapi.yaml match their own schemas", () => {
   });
 });
 
-// generated/webhook-validators.ts checks with src/webhooks/schema-check.ts over the schemas as data; ajv,
+// generated/webhook-validators.ts checks with src/schema/check.ts over the schemas as data; ajv,
 // compiled from openapi.yaml itself, is the reference: on any item, valid or mutated, both give the same verdict
 // and the same first path.
 describe("the webhook item validators agree with ajv", () => {
