@@ -58,6 +58,15 @@ function parties(call: SandboxCall, business: BusinessIdentity) {
     : { from: business.displayPhoneNumber, to: call.user };
 }
 
+/** What Meta echoes back in a call's connect and terminate items: only the fields that were set. */
+function echoed(call: SandboxCall) {
+  return {
+    ...(call.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: call.bizOpaqueCallbackData }),
+    ...(call.deeplinkPayload === undefined ? {} : { deeplink_payload: call.deeplinkPayload }),
+    ...(call.ctaPayload === undefined ? {} : { cta_payload: call.ctaPayload }),
+  };
+}
+
 export function connectWebhook(
   business: BusinessIdentity,
   call: SandboxCall,
@@ -71,9 +80,7 @@ export function connectWebhook(
     event: "connect",
     timestamp: seconds(now),
     direction: call.direction,
-    ...(call.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: call.bizOpaqueCallbackData }),
-    ...(call.deeplinkPayload === undefined ? {} : { deeplink_payload: call.deeplinkPayload }),
-    ...(call.ctaPayload === undefined ? {} : { cta_payload: call.ctaPayload }),
+    ...echoed(call),
     session,
   };
   return callsEnvelope(business, { contacts: [contactOf(call, userName)], calls: [item] });
@@ -111,9 +118,7 @@ export function terminateWebhook(
     ...(picked === undefined
       ? {}
       : { start_time: seconds(picked), end_time: seconds(now), duration: Math.max(0, Math.floor(now / 1000) - Math.floor(picked / 1000)) }),
-    ...(call.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: call.bizOpaqueCallbackData }),
-    ...(call.deeplinkPayload === undefined ? {} : { deeplink_payload: call.deeplinkPayload }),
-    ...(call.ctaPayload === undefined ? {} : { cta_payload: call.ctaPayload }),
+    ...echoed(call),
     ...(errors === undefined ? {} : { errors }),
   };
   return callsEnvelope(business, {

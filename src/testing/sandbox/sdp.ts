@@ -27,70 +27,49 @@ export interface UserSdpParams {
 
 const OPUS_FMTP = "maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1";
 
-/** The user's SDP in the structure of a real 2025 WhatsApp offer: ICE-lite, one host candidate on 127.0.0.1. */
-export function userSdp(params: UserSdpParams): string {
-  const payloads = [params.opus, ...(params.telephoneEvent === undefined ? [] : [params.telephoneEvent])];
-  if (params.format === "docs") return docsSdp(params, payloads);
-  const lines = [
-    "v=0",
-    `o=- ${Date.now()} 2 IN IP4 127.0.0.1`,
-    "s=-",
-    "t=0 0",
-    `a=group:BUNDLE ${params.mid}`,
-    `a=msid-semantic: WMS ${params.streamId}`,
-    "a=ice-lite",
-    `m=audio ${params.port} UDP/TLS/RTP/SAVPF ${payloads.join(" ")}`,
-    "c=IN IP4 127.0.0.1",
-    "a=rtcp:9 IN IP4 0.0.0.0",
-    `a=candidate:3935165743 1 udp 2122260223 127.0.0.1 ${params.port} typ host generation 0 network-cost 50`,
-    `a=ice-ufrag:${params.ufrag}`,
-    `a=ice-pwd:${params.pwd}`,
-    `a=fingerprint:${params.fingerprint}`,
-    `a=setup:${params.setup}`,
-    `a=mid:${params.mid}`,
-    "a=sendrecv",
-    `a=msid:${params.streamId} WhatsAppTrack1`,
-    "a=rtcp-mux",
-    `a=rtpmap:${params.opus} opus/48000/2`,
-    `a=rtcp-fb:${params.opus} transport-cc`,
-    `a=fmtp:${params.opus} ${OPUS_FMTP}`,
-    ...(params.telephoneEvent === undefined ? [] : [`a=rtpmap:${params.telephoneEvent} telephone-event/8000`]),
-    "a=maxptime:20",
-    "a=ptime:20",
-    `a=ssrc:${params.ssrc} cname:WhatsAppAudioStream1`,
-  ];
-  return `${lines.join("\r\n")}\r\n`;
-}
+/** Where the documentation's older offer (webrtc.md §1.2) differs from the 2025 one (§1.1). */
+const DOCS_EXTMAPS = [
+  "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+  "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+  "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+];
 
-function docsSdp(params: UserSdpParams, payloads: number[]): string {
+/** The user's SDP in the structure of a real WhatsApp offer: ICE-lite, one host candidate on 127.0.0.1. */
+export function userSdp(params: UserSdpParams): string {
+  const docs = params.format === "docs";
+  const { opus, telephoneEvent, ssrc, streamId } = params;
+  const payloads = [opus, ...(telephoneEvent === undefined ? [] : [telephoneEvent])];
+  const candidate = docs
+    ? `3024637769 1 udp 2113937151 127.0.0.1 ${params.port} typ host generation 0 network-cost 50 ufrag ${params.ufrag}`
+    : `3935165743 1 udp 2122260223 127.0.0.1 ${params.port} typ host generation 0 network-cost 50`;
   const lines = [
     "v=0",
     `o=- ${Date.now()} 2 IN IP4 127.0.0.1`,
     "s=-",
     "t=0 0",
     `a=group:BUNDLE ${params.mid}`,
-    `a=msid-semantic: WMS ${params.streamId}`,
+    `a=msid-semantic: WMS ${streamId}`,
     "a=ice-lite",
     `m=audio ${params.port} UDP/TLS/RTP/SAVPF ${payloads.join(" ")}`,
     "c=IN IP4 127.0.0.1",
     "a=rtcp:9 IN IP4 0.0.0.0",
-    `a=candidate:3024637769 1 udp 2113937151 127.0.0.1 ${params.port} typ host generation 0 network-cost 50 ufrag ${params.ufrag}`,
+    `a=candidate:${candidate}`,
     `a=ice-ufrag:${params.ufrag}`,
     `a=ice-pwd:${params.pwd}`,
     `a=fingerprint:${params.fingerprint}`,
     `a=setup:${params.setup}`,
     `a=mid:${params.mid}`,
-    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
-    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
-    "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    ...(docs ? DOCS_EXTMAPS : []),
     "a=sendrecv",
+    ...(docs ? [] : [`a=msid:${streamId} WhatsAppTrack1`]),
     "a=rtcp-mux",
-    `a=rtpmap:${params.opus} opus/48000/2`,
-    `a=rtcp-fb:${params.opus} transport-cc`,
-    `a=fmtp:${params.opus} minptime=10;useinbandfec=1`,
-    ...(params.telephoneEvent === undefined ? [] : [`a=rtpmap:${params.telephoneEvent} telephone-event/8000`]),
-    `a=ssrc:${params.ssrc} cname:WhatsAppAudioStream1`,
-    `a=ssrc:${params.ssrc} msid:${params.streamId} WhatsAppTrack1`,
+    `a=rtpmap:${opus} opus/48000/2`,
+    `a=rtcp-fb:${opus} transport-cc`,
+    `a=fmtp:${opus} ${docs ? "minptime=10;useinbandfec=1" : OPUS_FMTP}`,
+    ...(telephoneEvent === undefined ? [] : [`a=rtpmap:${telephoneEvent} telephone-event/8000`]),
+    ...(docs ? [] : ["a=maxptime:20", "a=ptime:20"]),
+    `a=ssrc:${ssrc} cname:WhatsAppAudioStream1`,
+    ...(docs ? [`a=ssrc:${ssrc} msid:${streamId} WhatsAppTrack1`] : []),
   ];
   return `${lines.join("\r\n")}\r\n`;
 }
