@@ -165,8 +165,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
         const response = await Promise.race([pending, deadline]);
         pending = undefined;
         ({ status, headers: responseHeaders } = response);
-        reader = response.body?.getReader();
-        text = reader ? await Promise.race([readText(reader, config.maxResponseBytes), deadline]) : "";
+        text = await Promise.race([readBody(response, config.maxResponseBytes, (streaming) => (reader = streaming)), deadline]);
         reader = undefined;
       } catch (error) {
         if (ended !== undefined) throw error;
@@ -270,6 +269,29 @@ function addedHeaders(hooks: RequestHooks | undefined, info: AttemptInfo): Recor
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The body as text, or TOO_LARGE. A body whose size the answer states and that is not compressed is read whole
+ * (undici enforces Content-Length, so it cannot grow past it): the usual Graph answer, without a stream reader.
+ * Any other body is read chunk by chunk and given up once more than `limit` bytes arrived.
+ */
+async function readBody(
+  response: Response,
+  limit: number,
+  onReader: (reader: ReadableStreamDefaultReader<Uint8Array>) => void,
+): Promise<string | typeof TOO_LARGE> {
+  if (!response.body) return "";
+  const length = response.headers.get("content-length");
+  const size = length === null ? NaN : Number(length);
+  if (size <= limit && !response.headers.has("content-encoding")) return response.text();
+  if (size > limit) {
+    discard(response);
+    return TOO_LARGE;
+  }
+  const reader = response.body.getReader();
+  onReader(reader);
+  return readText(reader, limit);
 }
 
 /** The body as text, or TOO_LARGE once more than `limit` bytes arrived (the rest is not read). */
