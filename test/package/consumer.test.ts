@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/lib/spec.js";
@@ -18,6 +18,7 @@ const packageJson = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf
   exports: Record<string, string | Record<string, string>>;
   bin: Record<string, string>;
   dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
 };
 
 function sh(command: string, args: string[], cwd: string) {
@@ -76,6 +77,41 @@ describe("npm pack", () => {
     // Sizes, for the log: the generated validators are the bulk of it.
     console.log(`npm pack: ${paths.length} files, ${(size / 1024).toFixed(1)} kB packed, ${(unpackedSize / 1024).toFixed(1)} kB unpacked`);
   }, 60_000);
+});
+
+/** The files (relative to the repository) and the other modules an ES module of dist/ loads before it runs. */
+function staticImports(file: string, seen = new Set<string>(), others = new Set<string>()) {
+  if (seen.has(file)) return { files: seen, others };
+  seen.add(file);
+  // Static imports only: `import("…")` (the sandbox, werift) is what loads on demand.
+  for (const [, specifier] of readFileSync(join(repoRoot, file), "utf8").matchAll(/\b(?:from|import)\s*"([^"]+)"/g)) {
+    if (specifier!.startsWith(".")) staticImports(relative(repoRoot, join(repoRoot, dirname(file), specifier!)), seen, others);
+    else others.add(specifier!);
+  }
+  return { files: seen, others };
+}
+
+describe("dist/", () => {
+  // Each file costs a cold import its resolution, read and link: an entry point loads its bundle and the chunks
+  // of the code it shares with other entry points, no more (scripts/build.ts).
+  it("/webhooks loads two files: its bundle and the shared chunk", () => {
+    expect([...staticImports("dist/src/webhooks/index.js").files].sort()).toEqual(["dist/chunks/shared.js", "dist/src/webhooks/index.js"]);
+  });
+
+  it("/testing loads neither the sandbox nor Node's modules until startSandbox is called", () => {
+    const { files, others } = staticImports("dist/src/testing/index.js");
+    expect([...files].sort()).toEqual(["dist/chunks/shared.js", "dist/src/testing/index.js"]);
+    expect([...others]).toEqual([]);
+  });
+
+  it("every entry point's static imports are the package's own files, node: builtins and its dependencies", () => {
+    const allowed = [...Object.keys(packageJson.dependencies), ...Object.keys(packageJson.peerDependencies)];
+    for (const entry of new Set(Object.values(packageJson.exports).flatMap((target) => (typeof target === "string" ? [] : Object.values(target))))) {
+      if (!entry.endsWith(".js")) continue;
+      const { others } = staticImports(entry.replace(/^\.\//, ""));
+      expect([...others].filter((specifier) => !specifier.startsWith("node:") && !allowed.includes(specifier)), entry).toEqual([]);
+    }
+  });
 });
 
 describe("a project that installs the packed tarball", () => {
