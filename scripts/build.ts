@@ -84,11 +84,14 @@ interface SharedModule {
   /** Its chunk, relative to dist/ and without .js: chunks/shared. */
   chunk: string;
   names: string[];
-  /** Whether some module imports it as a namespace (`import * as media`): its chunk exports that too. */
+  /** Whether some module imports it as a namespace (`import * as media`): its chunk exports one for it too. */
   namespace: boolean;
 }
 
-/** The shared modules' chunks: path → chunk. */
+/**
+ * The chunk of each module that two or more exported entry points import (path → chunk): grouped by those entry
+ * points; the widest group, and every group under MIN_CHUNK_BYTES, is chunks/shared.
+ */
 function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string, string> {
   const reachedBy = new Map<string, string[]>();
   for (const entry of entries.filter((candidate) => candidate.exported)) {
