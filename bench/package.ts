@@ -1,7 +1,7 @@
-// What is measured is what users install: dist/ compiled from this checkout, packed with `npm pack` and installed
+// What is measured is what users install: dist/ built from this checkout, packed with `npm pack` and installed
 // from the tarball into a folder of its own with its own package.json (test-results/bench-package). The peers
 // resolve from the repository's node_modules (pinned devDependencies), further up the same lookup path.
-// Nothing of the repository is written: dist/ is compiled into a staging copy, so that the bench can run while
+// Nothing of the repository is written: dist/ is built into a staging copy, so that the bench can run while
 // the package tests rebuild the repository's dist/.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ const stagingDir = join(outputDir, "bench-staging");
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /**
- * Compiles dist/ (tsc, as `npm run build` does after generate and lint: generated/ is committed and
+ * Builds dist/ (scripts/build.ts, as `npm run build` does after generate and lint: generated/ is committed and
  * drift-checked) into a staging copy of the package's files, packs it and installs the tarball. Returns the
  * installed version.
  */
@@ -25,14 +25,14 @@ export function installPackedPackage(log: (line: string) => void): string {
   rmSync(stagingDir, { recursive: true, force: true });
   rmSync(packageDir, { recursive: true, force: true });
   mkdirSync(packageDir, { recursive: true });
-  log("compiling dist/ (tsc -p tsconfig.build.json) into a staging copy of the package");
-  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(stagingDir, "dist")], {
+  log("building dist/ (scripts/build.ts) into a staging copy of the package");
+  execFileSync(process.execPath, [join(repoRoot, "node_modules/tsx/dist/cli.mjs"), "scripts/build.ts", "--out-dir", join(stagingDir, "dist")], {
     cwd: repoRoot,
     stdio: "inherit",
   });
   for (const file of ["package.json", "openapi.yaml", "README.md", "LICENSE"]) cpSync(join(repoRoot, file), join(stagingDir, file));
   log("packing (npm pack) and installing the tarball into the consumer folder");
-  // prepack would compile a second time (generate + lint + tsc) into the staging copy's own dist/.
+  // prepack would build a second time (generate + lint + build) into the staging copy's own dist/.
   const packed = JSON.parse(
     execFileSync(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", packageDir], { cwd: stagingDir, encoding: "utf8" }),
   ) as { filename: string; version: string }[];

@@ -11,7 +11,7 @@ const checks: [name: string, command: string][] = [
   ["generated/ matches openapi.yaml", "npm run --silent check:generated"],
   ["openapi.yaml passes redocly lint", "npm run --silent lint"],
   ["type check (src, generated, tests, type-level tests)", "npm run --silent typecheck"],
-  ["build dist/", "npx tsc -p tsconfig.build.json"],
+  ["build dist/", "npx tsx scripts/build.ts"],
   ["package: publint and are-the-types-wrong", "npm run --silent check:package"],
   ["package: size budgets", "npm run --silent size"],
 ];

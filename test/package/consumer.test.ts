@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/lib/spec.js";
@@ -16,7 +16,9 @@ const run = promisify(execFile);
 const packageJson = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
   name: string;
   exports: Record<string, string | Record<string, string>>;
+  bin: Record<string, string>;
   dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
 };
 
 function sh(command: string, args: string[], cwd: string) {
@@ -46,33 +48,70 @@ function pack(...args: string[]): PackResult {
   return (JSON.parse(output) as PackResult[])[0]!;
 }
 
-// Build once for the file: the same steps as `npm run build` after generate and lint.
+// Build once for the file: the same step as `npm run build` after generate and lint.
 beforeAll(() => {
-  rmSync(join(repoRoot, "dist"), { recursive: true, force: true });
-  sh(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], repoRoot);
+  sh(process.execPath, [join(repoRoot, "node_modules/tsx/dist/cli.mjs"), "scripts/build.ts"], repoRoot);
 }, 120_000);
 
 describe("npm pack", () => {
-  it("ships dist/ (JavaScript and types), openapi.yaml, README and LICENSE; no tests, scripts or sources", () => {
+  it("ships dist/ (a bundle per entry point, their chunks, the types), openapi.yaml, README and LICENSE; no tests, scripts or sources", () => {
     const { files, size, unpackedSize } = pack("--dry-run");
     const paths = files.map((file) => file.path).sort();
 
-    const compiled = [...sources("src"), ...sources("generated")].flatMap((source) => {
-      const base = `dist/${source.slice(0, -".ts".length)}`;
-      return [`${base}.js`, `${base}.d.ts`];
-    });
-    const expected = ["LICENSE", "README.md", "openapi.yaml", "package.json", ...compiled].sort();
+    // The types: a declaration per module, at the paths the modules have in the repository.
+    const declarations = [...sources("src"), ...sources("generated")].map((source) => `dist/${source.slice(0, -".ts".length)}.d.ts`);
+    // The JavaScript: the bundle of each entry point (the exports map's and the bin's), and the chunks they share.
+    const targets = [...Object.values(packageJson.exports), ...Object.values(packageJson.bin)]
+      .flatMap((target) => (typeof target === "string" ? [target] : Object.values(target)))
+      .map((target) => target.replace(/^\.\//, ""));
+    const bundles = targets.filter((target) => target.endsWith(".js"));
+    const chunks = paths.filter((path) => path.startsWith("dist/chunks/"));
+    expect(chunks).toContain("dist/chunks/shared.js");
+    expect(chunks.filter((path) => !/^dist\/chunks\/[\w-]+\.js$/.test(path))).toEqual([]);
+    const expected = ["LICENSE", "README.md", "openapi.yaml", "package.json", ...declarations, ...new Set(bundles), ...chunks].sort();
     expect(paths).toEqual(expected);
 
-    // Every file the exports map points to is in the tarball.
-    const targets = Object.values(packageJson.exports).flatMap((target) =>
-      typeof target === "string" ? [target] : Object.values(target),
-    );
-    for (const target of targets) expect(paths, target).toContain(target.replace(/^\.\//, ""));
+    // Every file the exports map and the bin point to is in the tarball.
+    for (const target of targets) expect(paths, target).toContain(target);
     expect(paths.filter((path) => /(^|\/)(test|scripts)\/|\.test\.|\.map$|^src\/|^generated\//.test(path))).toEqual([]);
     // Sizes, for the log: the generated validators are the bulk of it.
     console.log(`npm pack: ${paths.length} files, ${(size / 1024).toFixed(1)} kB packed, ${(unpackedSize / 1024).toFixed(1)} kB unpacked`);
   }, 60_000);
+});
+
+/** The files (relative to the repository) and the other modules an ES module of dist/ loads before it runs. */
+function staticImports(file: string, seen = new Set<string>(), others = new Set<string>()) {
+  if (seen.has(file)) return { files: seen, others };
+  seen.add(file);
+  // Static imports only: `import("…")` (the sandbox, werift) is what loads on demand.
+  for (const [, specifier] of readFileSync(join(repoRoot, file), "utf8").matchAll(/\b(?:from|import)\s*"([^"]+)"/g)) {
+    if (specifier!.startsWith(".")) staticImports(relative(repoRoot, join(repoRoot, dirname(file), specifier!)), seen, others);
+    else others.add(specifier!);
+  }
+  return { files: seen, others };
+}
+
+describe("dist/", () => {
+  // Each file costs a cold import its resolution, read and link: an entry point loads its bundle and the chunks
+  // of the code it shares with other entry points, no more (scripts/build.ts).
+  it("/webhooks loads two files: its bundle and the shared chunk", () => {
+    expect([...staticImports("dist/src/webhooks/index.js").files].sort()).toEqual(["dist/chunks/shared.js", "dist/src/webhooks/index.js"]);
+  });
+
+  it("/testing loads neither the sandbox nor Node's modules until startSandbox is called", () => {
+    const { files, others } = staticImports("dist/src/testing/index.js");
+    expect([...files].sort()).toEqual(["dist/chunks/shared.js", "dist/src/testing/index.js"]);
+    expect([...others]).toEqual([]);
+  });
+
+  it("every entry point's static imports are the package's own files, node: builtins and its dependencies", () => {
+    const allowed = [...Object.keys(packageJson.dependencies), ...Object.keys(packageJson.peerDependencies)];
+    for (const entry of new Set(Object.values(packageJson.exports).flatMap((target) => (typeof target === "string" ? [] : Object.values(target))))) {
+      if (!entry.endsWith(".js")) continue;
+      const { others } = staticImports(entry.replace(/^\.\//, ""));
+      expect([...others].filter((specifier) => !specifier.startsWith("node:") && !allowed.includes(specifier)), entry).toEqual([]);
+    }
+  });
 });
 
 describe("a project that installs the packed tarball", () => {
@@ -249,8 +288,8 @@ export const wrongAction: ManageCallBody["action"] = "hold";
   it("calls a loopback Graph API server from plain ESM JavaScript", async () => {
     writeFileSync(
       join(project, "call.mjs"),
-      `import { createCallingClient, DEFAULT_API_VERSION, WhatsAppApiError } from "whatsapp-calling";
-import { parseWebhook, verifySignature } from "whatsapp-calling/webhooks";
+      `import { createCallingClient, DEFAULT_API_VERSION, WhatsAppApiError, WhatsAppError } from "whatsapp-calling";
+import { parseWebhook, verifySignature, WebhookPayloadError } from "whatsapp-calling/webhooks";
 import { signWebhookPayload } from "whatsapp-calling/testing";
 import { toNodeListener } from "whatsapp-calling/node";
 
@@ -267,12 +306,20 @@ try {
 } catch (error) {
   failure = { isApiError: error instanceof WhatsAppApiError, status: error.status, code: error.code, category: error.category };
 }
+// The entry points are bundles that share one copy of the error classes.
+let notJson;
+try {
+  parseWebhook("{");
+} catch (error) {
+  notJson = { payloadError: error instanceof WebhookPayloadError, whatsAppError: error instanceof WhatsAppError, name: error.name };
+}
 const body = JSON.stringify({ object: "whatsapp_business_account", entry: [] });
 const header = await signWebhookPayload(body, "app-secret");
 console.log(JSON.stringify({
   version: DEFAULT_API_VERSION,
   terminated,
   failure,
+  notJson,
   signed: await verifySignature(body, header, "app-secret"),
   tampered: await verifySignature(body + " ", header, "app-secret"),
   events: parseWebhook(body),
@@ -292,6 +339,7 @@ console.log(JSON.stringify({
       version,
       terminated: { messaging_product: "whatsapp", success: true },
       failure: { isApiError: true, status: 400, code: 100, category: "invalid_request" },
+      notJson: { payloadError: true, whatsAppError: true, name: "WebhookPayloadError" },
       signed: true,
       tampered: false,
       events: [],

@@ -1,7 +1,7 @@
 // Issue #5, fault and load: on loopback, a server that answers 429 with Retry-After, 503, connection resets and
 // slow answers (some beyond the deadline) serves 2,000 mixed actions at concurrency 200. Every action ends in
-// success or a typed error within its deadline, every connect reaches the server exactly once, nothing is left
-// unhandled, and no socket or timer outlives the run. The figures go to the test output and to
+// success or a typed error, no answer held past the deadline reaches the caller, every connect reaches the server
+// exactly once, nothing is left unhandled, and no socket or timer outlives the run. The figures go to the test output and to
 // test-results/load-figures.json.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -27,8 +27,6 @@ const TOTAL = 2_000;
 const CONCURRENCY = 200;
 const TIMEOUT_MS = 2_500;
 const RETRY = { retries: 3, minDelayMs: 10, maxDelayMs: 100 };
-/** Event-loop lag on a busy 2-core machine: how late a deadline may fire and still count as kept. */
-const SLACK_MS = 500;
 const SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n";
 
 /**
@@ -255,11 +253,42 @@ it(`${TOTAL} mixed actions at concurrency ${CONCURRENCY} against 429/503/reset/s
   const untyped = results.filter((result) => result.outcome === "untyped").map((result) => `${result.name} #${result.index}: ${String(result.error)}`);
   expect(untyped).toEqual([]);
 
-  // Within the deadline (plus event-loop slack).
-  const late = results
-    .filter((result) => result.elapsedMs > result.deadlineMs + SLACK_MS)
-    .map((result) => `${result.name} #${result.index}: ${round(result.elapsedMs)} ms (${result.outcome})`);
-  expect(late).toEqual([]);
+  // Within the deadline, checked by what happened rather than by the clock (a loaded machine runs timers late):
+  // every timeout is the action's own deadline (answer()'s accept gets what its pre_accept left of one), at an
+  // attempt the retry policy allows.
+  const wrongTimeouts = results
+    .filter((result) => result.outcome === "WhatsAppTimeoutError")
+    .map((result) => ({ result, error: result.error as WhatsAppTimeoutError }))
+    .filter(({ result, error }) => {
+      const [actions, deadlineKept] =
+        result.name === "answer"
+          ? [["pre_accept", "accept"], error.timeoutMs <= TIMEOUT_MS]
+          : [[result.name === "updateCallingSettings" ? "updateSettings" : result.name], error.timeoutMs === TIMEOUT_MS];
+      return !deadlineKept || !actions.includes(error.action ?? "") || !(error.attempt! >= 1 && error.attempt! <= RETRY.retries + 1);
+    })
+    .map(({ result, error }) => `${result.name} #${result.index}: ${error.action} attempt ${error.attempt} after ${error.timeoutMs} ms`);
+  expect(wrongTimeouts).toEqual([]);
+  // An answer the server holds past the deadline never reaches the caller: the deadline's timer, set before the
+  // request was sent and shorter, fires first in this one process whatever the machine's speed, so the action ends
+  // in a timeout at that very attempt, and no further attempt follows it.
+  const lastAttempt = new Map<string, number>();
+  for (const request of server.received) lastAttempt.set(request.key, Math.max(lastAttempt.get(request.key) ?? 0, request.attempt));
+  const byIndex = new Map(results.map((result) => [result.index, result]));
+  const heldPastDeadline = server.received
+    .map((request) => ({ request, result: byIndex.get(Number(/^action-(\d+):/.exec(request.key)![1]))! }))
+    .filter(({ request, result }) => {
+      const fault = schedule(request);
+      // answer()'s terminate after a failed accept is clean-up: answer() reports the accept's failure.
+      return fault.kind === "slow" && fault.delayMs > TIMEOUT_MS && !(result.name === "answer" && request.key.endsWith(":terminate"));
+    });
+  expect(heldPastDeadline.length).toBeGreaterThan(TOTAL * 0.02);
+  const notTimedOut = heldPastDeadline
+    .filter(({ request, result }) => {
+      const error = result.error as WhatsAppTimeoutError | undefined;
+      return result.outcome !== "WhatsAppTimeoutError" || error!.attempt !== request.attempt || lastAttempt.get(request.key) !== request.attempt;
+    })
+    .map(({ request, result }) => `${request.key} attempt ${request.attempt}: ${result.outcome} ${String(result.error)}`);
+  expect(notTimedOut).toEqual([]);
 
   // Every connect reached the server exactly once and was never retried.
   expect(connects.length).toBeGreaterThan(TOTAL * 0.15);
@@ -314,18 +343,19 @@ it("deadlines hold while the garbage collector runs", { timeout: 30_000 }, async
       timeoutMs: 300,
       retry: false,
     });
+    // The server answers 1.5 s after a request arrives, the deadline is 300 ms after it was sent: in this one
+    // process the deadline's timer fires first however late timers run, so a kept deadline is a timeout of the
+    // first attempt, and a lost one is the server's success.
     const outcomes = await Promise.all(
-      Array.from({ length: 50 }, async (_, index) => {
-        const started = performance.now();
-        const outcome = await calls.terminate(`wacid.gc-${index}`).then(
+      Array.from({ length: 50 }, (_, index) =>
+        calls.terminate(`wacid.gc-${index}`).then(
           () => "success",
-          (error: unknown) => (error instanceof WhatsAppTimeoutError ? "timeout" : String(error)),
-        );
-        return { outcome, elapsedMs: Math.round(performance.now() - started) };
-      }),
+          (error: unknown) =>
+            error instanceof WhatsAppTimeoutError ? `timeout after ${error.timeoutMs} ms, attempt ${error.attempt}` : String(error),
+        ),
+      ),
     );
-    const kept = outcomes.filter(({ outcome, elapsedMs }) => outcome === "timeout" && elapsedMs <= 300 + SLACK_MS);
-    expect(kept.length, JSON.stringify(outcomes.slice(0, 5))).toBe(50);
+    expect(outcomes).toEqual(Array.from({ length: 50 }, () => "timeout after 300 ms, attempt 1"));
   } finally {
     clearInterval(collector);
   }

@@ -71,7 +71,7 @@ interface Outcome {
   requests: Recorded[];
 }
 
-// The package as users get it: compiled into a staging copy (so this file never races the consumer test,
+// The package as users get it: built into a staging copy (so this file never races the consumer test,
 // which rebuilds the repository's dist/), packed with npm pack, installed into a fresh project.
 let project: string;
 const staging = temporaryDir("whatsapp-calling-runtimes-pack-");
@@ -212,7 +212,7 @@ beforeAll(async () => {
 
 async function packAndInstall() {
   for (const file of ["package.json", "README.md", "LICENSE", "openapi.yaml"]) cpSync(join(repoRoot, file), join(staging, file));
-  await sh(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(repoRoot, "tsconfig.build.json"), "--outDir", join(staging, "dist")], repoRoot);
+  await sh(process.execPath, [join(repoRoot, "node_modules/tsx/dist/cli.mjs"), "scripts/build.ts", "--out-dir", join(staging, "dist")], repoRoot);
   project = temporaryDir("whatsapp-calling-runtimes-");
   const { stdout } = await sh("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", project], staging);
   const { filename } = (JSON.parse(stdout) as [{ filename: string }])[0];

@@ -1,0 +1,256 @@
+// dist/ as users load it: one esbuild bundle per entry point instead of tsc's file per module, because the ESM
+// loader resolves, reads, compiles and links every file on its own, and that, not the code, was most of a cold
+// import (34 ms of `whatsapp-calling`'s, 29 ms of `whatsapp-calling/webhooks`').
+//
+//   npx tsx scripts/build.ts [--out-dir DIR]   (npm run build runs it after generate and lint; default dist/)
+//
+// - The entry points are the .js targets of package.json `exports` and `bin`: a new entry point is one line there.
+// - One build with code splitting, so that every module is in dist/ once: a WhatsAppError thrown by one entry
+//   point is `instanceof` the class another one exports. Left to itself esbuild makes a chunk per set of entry
+//   points sharing code (eight here, some of 150 bytes), and each file costs a cold import about a millisecond.
+//   So the code that exported entry points share is grouped here instead: by the set of entry points that
+//   import it, as esbuild does, but a group under MIN_CHUNK_BYTES joins the widest one, chunks/shared.js (the
+//   errors, logging, the webhook core: what nearly every entry point loads). Each entry point loads itself,
+//   chunks/shared.js, the big groups it needs (the client's transport, shared with ./media) and its
+//   dependencies. What only dynamic imports and the CLI share (the sandbox, werift) is left to esbuild:
+//   separate chunks, loaded on demand.
+// - Platform neutral: the web entry points must not depend on Node; the node-only ones (./node, the sandbox, the
+//   CLI) only import node: builtins, which stay imports, as dependencies and peer dependencies do.
+// - Whitespace and syntax minified (a cold import parses less), identifiers kept (stack traces stay readable);
+//   no source maps, as before.
+// - Types are tsc's declarations (emitDeclarationOnly), at the same paths under dist/ as the bundles.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
+import { repoRoot } from "./lib/spec.js";
+
+interface PackageJson {
+  exports: Record<string, string | Record<string, string>>;
+  bin?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+const packageJson = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as PackageJson;
+/** Source bytes under which a group of shared modules is not worth a file of its own. */
+const MIN_CHUNK_BYTES = 16_000;
+/** What the bundles import shared module N by until the path of its chunk from each output file is known. */
+const SHARED_SPECIFIER = "whatsapp-calling:shared";
+
+interface Entry {
+  /** The source, relative to the repository: src/webhooks/index.ts. */
+  in: string;
+  /** The output without .js, relative to dist/: src/webhooks/index. */
+  out: string;
+  /** Whether package.json `exports` names it (what only the bin shares is left to esbuild). */
+  exported: boolean;
+}
+
+/** `./dist/src/webhooks/index.js` → src/webhooks/index.ts bundled to `<outDir>/src/webhooks/index.js`. */
+export function entryPoints(): Entry[] {
+  const targets = (values: string[], exported: boolean) =>
+    values.filter((target) => target.startsWith("./dist/") && target.endsWith(".js")).map((target) => ({ target, exported }));
+  const all = [
+    ...targets(Object.values(packageJson.exports).flatMap((target) => (typeof target === "string" ? [target] : Object.values(target))), true),
+    ...targets(Object.values(packageJson.bin ?? {}), false),
+  ];
+  const entries = new Map<string, Entry>();
+  for (const { target, exported } of all) {
+    const out = target.slice("./dist/".length, -".js".length);
+    entries.set(out, { in: `${out}.ts`, out, exported: exported || (entries.get(out)?.exported ?? false) });
+  }
+  return [...entries.values()];
+}
+
+const packages = Object.keys({ ...packageJson.dependencies, ...packageJson.peerDependencies });
+const common: BuildOptions = {
+  absWorkingDir: repoRoot,
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  external: ["node:*", ...packages, ...packages.map((name) => `${name}/*`)],
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: "none",
+  logLevel: "warning",
+};
+
+interface SharedModule {
+  /** Relative to the repository: src/errors.ts. */
+  path: string;
+  /** Its chunk, relative to dist/ and without .js: chunks/shared. */
+  chunk: string;
+  names: string[];
+  /** Whether some module imports it as a namespace (`import * as media`): its chunk exports one for it too. */
+  namespace: boolean;
+}
+
+/**
+ * The chunk of each module that two or more exported entry points import (path → chunk): grouped by those entry
+ * points; the widest group, and every group under MIN_CHUNK_BYTES, is chunks/shared.
+ */
+function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string, string> {
+  const reachedBy = new Map<string, string[]>();
+  for (const entry of entries.filter((candidate) => candidate.exported)) {
+    const seen = new Set<string>();
+    const visit = (path: string) => {
+      if (seen.has(path) || !inputs[path]) return;
+      seen.add(path);
+      for (const imported of inputs[path].imports) if (imported.kind === "import-statement" && !imported.external) visit(imported.path);
+    };
+    visit(entry.in);
+    for (const path of seen) reachedBy.set(path, [...(reachedBy.get(path) ?? []), entry.out]);
+  }
+  const groups = new Map<string, { entries: number; bytes: number; paths: string[] }>();
+  for (const [path, by] of reachedBy) {
+    if (by.length < 2) continue;
+    const group = groups.get(by.join(" ")) ?? { entries: by.length, bytes: 0, paths: [] };
+    group.bytes += inputs[path]!.bytes;
+    group.paths.push(path);
+    groups.set(by.join(" "), group);
+  }
+  const ordered = [...groups.values()].sort((a, b) => b.entries - a.entries || b.bytes - a.bytes);
+  const chunks = new Map<string, string>();
+  let own = 0;
+  for (const [index, group] of ordered.entries()) {
+    const chunk = index === 0 || group.bytes < MIN_CHUNK_BYTES ? "chunks/shared" : `chunks/shared-${++own}`;
+    for (const path of group.paths) chunks.set(path, chunk);
+  }
+  return chunks;
+}
+
+/** The name a chunk exports a shared module's export by: prefixed with the module's number, as two may share a name. */
+const alias = (module: number, name: string) => `_${module}_${name}`;
+
+/**
+ * Outside its chunk, an import of a shared module becomes an external `whatsapp-calling:shared/N`, which
+ * linkShared() points at the chunk once the output files are known. Each chunk is a virtual entry point that
+ * re-exports its modules' names.
+ */
+function importShared(shared: SharedModule[]): Plugin {
+  const number = new Map(shared.map(({ path }, index) => [path, index]));
+  const chunkOf = (path: string) => shared[number.get(path)!]!.chunk;
+  const chunkNames = [...new Set(shared.map(({ chunk }) => chunk))];
+  return {
+    name: "import-shared",
+    setup(builder) {
+      builder.onResolve({ filter: /^\./ }, (args) => {
+        if (args.kind === "entry-point" || args.namespace !== "file") return undefined;
+        const path = relative(repoRoot, resolve(dirname(args.importer), args.path.replace(/\.js$/, ".ts")));
+        const importer = relative(repoRoot, args.importer);
+        if (!number.has(path) || (number.has(importer) && chunkOf(importer) === chunkOf(path))) return undefined;
+        return { path: `${SHARED_SPECIFIER}/${number.get(path)}`, external: true };
+      });
+      // An entry point that another one imports (./media, re-exported by .) is shared: its bundle re-exports its
+      // names from its chunk.
+      builder.onResolve({ filter: /\.ts$/ }, (args) => {
+        const module = args.kind === "entry-point" ? number.get(relative(repoRoot, resolve(repoRoot, args.path))) : undefined;
+        return module === undefined ? undefined : { path: args.path, namespace: "shared-entry", pluginData: module };
+      });
+      builder.onLoad({ filter: /.*/, namespace: "shared-entry" }, (args) => ({
+        contents: `export * from "${SHARED_SPECIFIER}/${args.pluginData as number}";`,
+        loader: "js",
+      }));
+      builder.onResolve({ filter: new RegExp(`^${SHARED_SPECIFIER}/\\d+$`) }, (args) => ({ path: args.path, external: true }));
+      builder.onResolve({ filter: /^chunks\/[\w-]+\.ts$/ }, (args) =>
+        chunkNames.includes(args.path.slice(0, -".ts".length)) ? { path: args.path.slice(0, -".ts".length), namespace: "shared-chunk" } : undefined,
+      );
+      builder.onLoad({ filter: /.*/, namespace: "shared-chunk" }, (args) => ({
+        contents: shared
+          .flatMap(({ path, chunk, names, namespace }, module) => {
+            if (chunk !== args.path) return [];
+            const source = JSON.stringify(`./${path}`);
+            const lines = [`export { ${names.map((name) => `${name} as ${alias(module, name)}`).join(", ")} } from ${source};`];
+            // Not `export * as`: esbuild's helper for a namespace would be a chunk that every entry point loads.
+            // A frozen object of the module's (constant) exports serves `import * as` as well.
+            if (namespace) {
+              lines.push(`import { ${names.map((name) => `${name} as _ns${alias(module, name)}`).join(", ")} } from ${source};`);
+              lines.push(`export const _${module} = Object.freeze({ __proto__: null, ${names.map((name) => `${JSON.stringify(name)}: _ns${alias(module, name)}`).join(", ")} });`);
+            }
+            return lines;
+          })
+          .join("\n"),
+        resolveDir: repoRoot,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/**
+ * Rewrites an output file's imports of `whatsapp-calling:shared/N` (as esbuild prints them, minified) into imports
+ * of module N's names from its chunk, relative to the file.
+ */
+function linkShared(text: string, shared: SharedModule[], from: string, outDir: string): string {
+  const linked = text.replace(
+    new RegExp(`(import|export)(\\{[^}]*\\}|\\*|\\*as [\\w$]+ )from"${SHARED_SPECIFIER}/(\\d+)"`, "g"),
+    (_, keyword: string, bindings: string, module: string) => {
+      const n = Number(module);
+      let path = relative(dirname(from), join(outDir, `${shared[n]!.chunk}.js`));
+      if (!path.startsWith(".")) path = `./${path}`;
+      if (bindings.startsWith("*as ")) return `${keyword}{_${n} as ${bindings.slice("*as ".length, -1)}}from${JSON.stringify(path)}`;
+      const names =
+        bindings === "*"
+          ? shared[n]!.names.map((name) => [name, name])
+          : bindings.slice(1, -1).split(",").map((binding) => binding.split(" as ")).map(([name, local]) => [name!, local ?? name!]);
+      return `${keyword}{${names.map(([name, local]) => `${alias(n, name!)} as ${local}`).join(",")}}from${JSON.stringify(path)}`;
+    },
+  );
+  const left = linked.indexOf(SHARED_SPECIFIER);
+  if (left >= 0) throw new Error(`an import of a shared chunk that the build cannot link: ${linked.slice(Math.max(0, left - 80), left + 40)}`);
+  return linked;
+}
+
+/** The modules that some module imports as a namespace (`import * as x from "./y.js"`), from the sources. */
+function namespaceImports(inputs: Metafile["inputs"]): Set<string> {
+  const found = new Set<string>();
+  for (const importer of Object.keys(inputs)) {
+    for (const [, specifier] of readFileSync(join(repoRoot, importer), "utf8").matchAll(/(?:import|export)\s*\*\s*as\s+[\w$]+\s+from\s*["'](\.[^"']+)["']/g)) {
+      found.add(relative(repoRoot, resolve(repoRoot, dirname(importer), specifier!.replace(/\.js$/, ".ts"))));
+    }
+  }
+  return found;
+}
+
+export async function buildDist(outDir = join(repoRoot, "dist")): Promise<void> {
+  rmSync(outDir, { recursive: true, force: true });
+  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(repoRoot, "tsconfig.build.json"), "--outDir", outDir], {
+    cwd: repoRoot,
+    stdio: "inherit",
+  });
+  const entries = entryPoints();
+  const { metafile: graph } = await build({ ...common, entryPoints: entries.map((entry) => entry.in), outdir: outDir, write: false, metafile: true });
+  const chunks = sharedChunks(entries, graph.inputs);
+  // Each shared module's export names, from a bundle of it alone.
+  const { metafile: alone } = await build({ ...common, entryPoints: [...chunks.keys()], outdir: outDir, outbase: repoRoot, write: false, metafile: true });
+  const namespaces = namespaceImports(graph.inputs);
+  const shared = [...chunks].map(([path, chunk]): SharedModule => {
+    const names = alone.outputs[relative(repoRoot, join(outDir, path.replace(/\.ts$/, ".js")))]!.exports;
+    return { path, chunk, names, namespace: namespaces.has(path) };
+  });
+  const { outputFiles } = await build({
+    ...common,
+    entryPoints: [
+      ...entries.map(({ in: source, out }) => ({ in: source, out })),
+      ...[...new Set(chunks.values())].map((chunk) => ({ in: `${chunk}.ts`, out: chunk })),
+    ],
+    outdir: outDir,
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+    plugins: [importShared(shared)],
+    write: false,
+  });
+  for (const file of outputFiles) {
+    const text = linkShared(file.text, shared, file.path, outDir);
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, text, { mode: text.startsWith("#!") ? 0o755 : 0o644 });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
+  const { values } = parseArgs({ options: { "out-dir": { type: "string" } } });
+  await buildDist(values["out-dir"] && resolve(values["out-dir"]));
+}
