@@ -70,7 +70,7 @@ describe("npm pack", () => {
     );
     for (const target of targets) expect(paths, target).toContain(target.replace(/^\.\//, ""));
     expect(paths.filter((path) => /(^|\/)(test|scripts)\/|\.test\.|\.map$|^src\/|^generated\//.test(path))).toEqual([]);
-    // Sizes, for the log: the generated validators are the bulk of it.
+    // Sizes, for the log.
     console.log(`npm pack: ${paths.length} files, ${(size / 1024).toFixed(1)} kB packed, ${(unpackedSize / 1024).toFixed(1)} kB unpacked`);
   }, 60_000);
 });
