@@ -1,7 +1,7 @@
 // npm run generate: writes every file in generated/ from openapi.yaml alone.
 //   generated/openapi.ts          types (openapi-typescript)
 //   generated/api-version.ts      DEFAULT_API_VERSION and friends, from the `version` server variable
-//   generated/error-catalogue.ts  the x-error-catalogue extension as a lookup table
+//   generated/error-catalogue.ts  the x-error-catalogue extension as a lookup table, and how each code is handled
 //   generated/operations.ts       call actions and operations, with their retry rules (x-idempotent, x-retry)
 //   generated/request-validators.ts  the request schemas as data, and validators of outgoing requests over them
 //   generated/webhook-validators.ts  the webhook item schemas as data, and a validator of each item kind (the client
@@ -124,7 +124,11 @@ function generateErrorCatalogue(spec: OpenApiDocument): string {
   const catalogue = spec["x-error-catalogue"];
   const categories = [...new Set(catalogue.codes.map((entry) => entry.category)), "unknown"];
   const seen = new Set<number>();
+  // Codes handled alike, grouped: what WhatsAppApiError needs, without the texts.
+  const handling = new Map<string, number[]>();
   const rows = catalogue.codes.map((entry) => {
+    const key = JSON.stringify([entry.category, entry.retryable, entry.token_refresh]);
+    handling.set(key, [...(handling.get(key) ?? []), entry.code]);
     if (seen.has(entry.code)) throw new Error(`x-error-catalogue: code ${entry.code} appears twice`);
     seen.add(entry.code);
     const value = {
@@ -154,6 +158,14 @@ export interface ErrorCatalogueEntry {
 export const ERROR_CATALOGUE: Readonly<Record<number, ErrorCatalogueEntry>> = {
 ${rows.join("\n")}
 };
+
+/**
+ * How each code of ERROR_CATALOGUE is handled, without its texts, for WhatsAppApiError: a client that does not
+ * import ERROR_CATALOGUE does not carry the titles and descriptions. Rows of [category, retryable, tokenRefresh, codes].
+ */
+export const ERROR_HANDLING: readonly (readonly [category: ErrorCategory, retryable: boolean, tokenRefresh: boolean, codes: readonly number[]])[] = [
+${[...handling].map(([key, codes]) => `  ${JSON.stringify([...JSON.parse(key), codes])},`).join("\n")}
+];
 `;
 }
 
