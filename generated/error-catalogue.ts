@@ -62,3 +62,19 @@ export const ERROR_CATALOGUE: Readonly<Record<number, ErrorCatalogueEntry>> = {
   138022: {"title":"Media transmit timeout","category":"calling","retryable":false,"tokenRefresh":false,"description":"The WhatsApp client could not send media (terminate webhook)."},
   138023: {"title":"No media signals","category":"calling","retryable":false,"tokenRefresh":false,"description":"The call was accepted but ended with no media signals (terminate webhook)."},
 };
+
+/**
+ * How each code of ERROR_CATALOGUE is handled, without its texts, for WhatsAppApiError: a client that does not
+ * import ERROR_CATALOGUE does not carry the titles and descriptions. Rows of [category, retryable, tokenRefresh, codes].
+ */
+export const ERROR_HANDLING: readonly (readonly [category: ErrorCategory, retryable: boolean, tokenRefresh: boolean, codes: readonly number[]])[] = [
+  ["auth",false,false,[0]],
+  ["server",true,false,[1,2,131000]],
+  ["permission",false,false,[3,10,200,368,131044]],
+  ["rate_limit",true,false,[4,613,80007,130429,131056,138002,138005]],
+  ["invalid_request",false,false,[100,131009,131026,131030]],
+  ["auth",false,true,[102,104,190]],
+  ["calling",false,false,[131055,138000,138001,138003,138006,138008,138010,138011,138013,138014,138015,138016,138017,138018,138019,138020,138021,138022,138023]],
+  ["calling",true,false,[138004,138007]],
+  ["rate_limit",false,false,[138009,138012]],
+];

@@ -10,17 +10,16 @@ import type {
   CallTranscriptionRequest,
   ConnectCallRequest,
   ConnectCallResponse,
-  MediaUrlResponse,
   PreAcceptCallRequest,
   RejectCallRequest,
   SendMessageResponse,
   SuccessResponse,
   TerminateCallRequest,
-  TranscriptDocument,
   VoiceCallButtonMessage,
   paths,
 } from "../generated/openapi.js";
 import { answerCall } from "./client/answer.js";
+import { setClientContext } from "./client/context.js";
 import { checkOptions, checkPhoneNumberId, checkTimeout, checkTokenSource } from "./client/options.js";
 import { createRawClient } from "./client/raw.js";
 import type { RetryInfo, RetryOptions } from "./client/retry.js";
@@ -28,7 +27,6 @@ import { Tokens, type AccessTokenSource } from "./client/token.js";
 import { checkBody } from "./client/validators.js";
 import { WhatsAppResponseError, WhatsAppValidationError } from "./errors.js";
 import { createLog, type Logger } from "./logging.js";
-import * as media from "./media/index.js";
 import { apiError, exchange, type Answer, type FetchFunction, type RequestHooks, type TransportConfig } from "./transport.js";
 
 export type { AccessTokenSource, RetryInfo, RetryOptions };
@@ -172,21 +170,6 @@ export interface CallingClient {
   sendCallPermissionRequest(to: string, options?: CallPermissionRequestOptions): Promise<SendMessageResult>;
   /** Send a message with a WhatsApp call button (interactive voice_call). Never retried automatically. */
   sendCallButton(to: string, options: CallButtonOptions): Promise<SendMessageResult>;
-  /** `GET /{media-id}`: the media's metadata and a fresh download URL, valid for 5 minutes. */
-  getMediaUrl(mediaId: string, options?: media.GetMediaUrlOptions): Promise<MediaUrlResponse>;
-  /**
-   * Downloads a recording, transcript or voicemail with the token, streaming: from a webhook's media object, a
-   * media id or a URL. Checks `sha256` and `maxBytes` as the bytes pass; an expired URL is replaced once.
-   */
-  downloadMedia(source: media.MediaSource, options?: media.DownloadMediaOptions): Promise<media.MediaDownload>;
-  /** `downloadMedia`, read to the end into one array. */
-  downloadMediaBytes(source: media.MediaSource, options?: media.DownloadMediaOptions): Promise<Uint8Array>;
-  /** `DELETE /{media-id}`. */
-  deleteMedia(mediaId: string, options?: media.MediaRequestOptions): Promise<SuccessResponse>;
-  /** Downloads a call transcript (`call_transcript.document`) and parses it into its typed document. */
-  fetchTranscript(source: media.MediaSource, options?: media.DownloadMediaOptions): Promise<TranscriptDocument>;
-  /** Uploads an OGG/Opus voicemail announcement (< 60 s), checked first; its media id goes into the voicemail settings. Never retried automatically. */
-  uploadVoicemailAnnouncement(file: media.AnnouncementFile, options?: media.UploadAnnouncementOptions): Promise<media.UploadAnnouncementResult>;
   /** Replace the token; requests already started keep theirs. */
   setAccessToken(accessToken: AccessTokenSource): void;
   /** Switch to another business number for the next requests. */
@@ -248,8 +231,6 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     if (typeof messageId !== "string") throw new WhatsAppResponseError(`${action} succeeded but the answer has no message id`, { status: 200, action });
     return { messageId, data };
   }
-
-  const mediaContext: media.MediaContext = { transport, baseUrl: base, phoneNumberId: () => phoneNumberId, timeoutMs: config.timeoutMs };
 
   const client: CallingClient = {
     preAccept: (callId, sdp, o) =>
@@ -313,13 +294,6 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
       return message("sendCallButton", { messaging_product: "whatsapp", recipient_type: "individual", to, type: "interactive", interactive: { type: "voice_call", body: { text: o?.bodyText }, action } }, o);
     },
 
-    getMediaUrl: (mediaId, o) => media.getMediaUrl(mediaContext, mediaId, o),
-    downloadMedia: (source, o) => media.downloadMedia(mediaContext, source, o),
-    downloadMediaBytes: (source, o) => media.downloadMediaBytes(mediaContext, source, o),
-    deleteMedia: (mediaId, o) => media.deleteMedia(mediaContext, mediaId, o),
-    fetchTranscript: (source, o) => media.fetchTranscript(mediaContext, source, o),
-    uploadVoicemailAnnouncement: (file, o) => media.uploadVoicemailAnnouncement(mediaContext, file, o),
-
     setAccessToken(accessToken) {
       transport.tokens.source = checkTokenSource(accessToken);
     },
@@ -335,6 +309,8 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     apiVersion: config.apiVersion,
     raw: createRawClient(base, (outgoing, signal) => exchange(transport, outgoing, signal, config.timeoutMs)),
   };
+  // For whatsapp-calling/media, which takes the client: the phone number id is read when a request starts.
+  setClientContext(client, { transport, baseUrl: base, phoneNumberId: () => phoneNumberId, timeoutMs: config.timeoutMs });
   return client;
 }
 

@@ -1,4 +1,4 @@
-import { ERROR_CATALOGUE, type ErrorCatalogueEntry, type ErrorCategory } from "../generated/error-catalogue.js";
+import { ERROR_CATALOGUE, ERROR_HANDLING, type ErrorCatalogueEntry, type ErrorCategory } from "../generated/error-catalogue.js";
 import type { GraphErrorResponse } from "../generated/openapi.js";
 
 export type { ErrorCategory, ErrorCatalogueEntry };
@@ -30,6 +30,15 @@ export interface RequestContext {
   readonly path?: string;
   /** 1 for the first try. */
   readonly attempt?: number;
+}
+
+/**
+ * How a Graph error code is handled (the catalogue's category, retryable, tokenRefresh), or as an `unknown` one.
+ * The client reads this rather than ERROR_CATALOGUE, so that it does not carry the catalogue's texts.
+ */
+export function errorHandling(code: number | undefined): Pick<ErrorCatalogueEntry, "category" | "retryable" | "tokenRefresh"> {
+  const [category, retryable, tokenRefresh] = ERROR_HANDLING.find((row) => row[3].includes(code!)) ?? ["unknown", false, false];
+  return { category, retryable, tokenRefresh };
 }
 
 /** The code catalogue's entry for a Graph error code, or an `unknown` one. */
@@ -89,11 +98,12 @@ export class WhatsAppApiError extends WhatsAppError {
     const body = asErrorBody(init.body);
     const error: Partial<GraphErrorBody> | undefined = typeof body === "object" ? body.error : undefined;
     const code = typeof error?.code === "number" ? error.code : undefined;
-    const entry = lookupErrorCode(code);
+    const entry = errorHandling(code);
     const where = init.action ? ` on ${init.action}` : "";
+    // Meta's own text; without one, the code says it (ERROR_CATALOGUE has its title, for those who import it).
     const text =
       code !== undefined
-        ? `Graph API error ${code}${where} (HTTP ${init.status}): ${error?.message ?? entry.title}` +
+        ? `Graph API error ${code}${where} (HTTP ${init.status})${error?.message ? `: ${error.message}` : ""}` +
           (error?.error_data?.details ? ` — ${error.error_data.details}` : "")
         : init.status >= 300 && init.status < 400
           ? `Graph API answered HTTP ${init.status}${where}: a redirect, not followed (Graph does not redirect these calls)`
@@ -125,7 +135,7 @@ export class WhatsAppApiError extends WhatsAppError {
 
   /** The access token is invalid or expired (code 190 and the other token codes): get a new one. */
   requiresTokenRefresh(): boolean {
-    return this.code !== undefined && lookupErrorCode(this.code).tokenRefresh;
+    return errorHandling(this.code).tokenRefresh;
   }
 
   /** The token lacks a permission, or the account may not do this. */

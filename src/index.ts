@@ -38,25 +38,7 @@ export {
   lookupErrorCode,
 } from "./errors.js";
 export type { AnswerStep, ErrorCatalogueEntry, ErrorCategory } from "./errors.js";
-// The Media API (recordings, transcripts, voicemails) and the voicemail-announcement upload: client methods.
-export {
-  DEFAULT_ANNOUNCEMENT_MAX_BYTES,
-  DEFAULT_MEDIA_MAX_BYTES,
-  MAX_ANNOUNCEMENT_SECONDS,
-  WhatsAppChecksumError,
-  WhatsAppMediaExpiredError,
-  WhatsAppMediaTooLargeError,
-} from "./media/index.js";
-export type {
-  AnnouncementFile,
-  DownloadMediaOptions,
-  GetMediaUrlOptions,
-  MediaDownload,
-  MediaRequestOptions,
-  MediaSource,
-  UploadAnnouncementOptions,
-  UploadAnnouncementResult,
-} from "./media/index.js";
+// The Media API (recordings, transcripts, voicemails) and the voicemail-announcement upload: whatsapp-calling/media.
 export type { Logger } from "./logging.js";
 export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "./transport.js";
 export { DEFAULT_RETRY } from "./client/retry.js";

@@ -10,7 +10,7 @@ import {
   WhatsAppResponseTooLargeError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
-  lookupErrorCode,
+  errorHandling,
 } from "./errors.js";
 import { redactSecrets, type Log } from "./logging.js";
 
@@ -198,7 +198,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
 
       answer.json = parseJson(text);
       const code = (answer.json as { error?: { code?: unknown } } | undefined)?.error?.code;
-      const entry = typeof code === "number" ? lookupErrorCode(code) : undefined;
+      const entry = typeof code === "number" ? errorHandling(code) : undefined;
       if (status === 401 && !refreshed && config.tokens.refresh && entry?.tokenRefresh) {
         refreshed = true;
         const original = apiError(answer, action, callId);

@@ -1,21 +1,11 @@
-// What the media functions take from a client: its request path for the Graph API calls (retries by the
-// operation's rule, token refresh, hooks, redaction), and its fetch and tokens for the downloads, which stream
-// and so take a path of their own.
+// What the media functions do with a client's context (src/client/context.ts): its request path for the Graph
+// API calls (retries by the operation's rule, token refresh, hooks, redaction), and its fetch and tokens for the
+// downloads, which stream and so take a path of their own.
 import { ENDPOINTS } from "../../generated/operations.js";
+import type { ClientContext } from "../client/context.js";
 import { checkTimeout } from "../client/options.js";
 import { WhatsAppResponseError, WhatsAppTimeoutError, WhatsAppValidationError } from "../errors.js";
-import { apiError, exchange, type TransportConfig } from "../transport.js";
-
-/** Built once by `createCallingClient`; the media functions' first argument. */
-export interface MediaContext {
-  transport: TransportConfig;
-  /** The versioned Graph base URL, e.g. `https://graph.facebook.com/v23.0`. */
-  baseUrl: string;
-  /** The business phone number id requests go to now. */
-  phoneNumberId: () => string;
-  /** The client's `timeoutMs`. */
-  timeoutMs: number;
-}
+import { apiError, exchange } from "../transport.js";
 
 /** Options every media method takes. */
 export interface MediaRequestOptions {
@@ -32,7 +22,7 @@ type MediaEndpoint = "getMediaUrl" | "deleteMedia" | "uploadMedia";
  * WhatsAppApiError on any other status.
  */
 export async function graphJson(
-  context: MediaContext,
+  context: ClientContext,
   request: { endpoint: MediaEndpoint; path: string; query?: string; body?: FormData; action: string },
   options: MediaRequestOptions | undefined,
 ): Promise<Record<string, unknown>> {
@@ -68,7 +58,7 @@ export interface Deadline {
   end(): void;
 }
 
-export function startDeadline(context: MediaContext, options: MediaRequestOptions | undefined, action: string): Deadline {
+export function startDeadline(context: ClientContext, options: MediaRequestOptions | undefined, action: string): Deadline {
   const timeoutMs = checkTimeout(options?.timeoutMs, "timeoutMs") ?? context.timeoutMs;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new WhatsAppTimeoutError({ timeoutMs, action })), timeoutMs);

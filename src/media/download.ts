@@ -3,8 +3,10 @@
 // wrong. A media URL lives 5 minutes; an expired one is replaced once by a fresh URL from the media id.
 import type { MediaUrlResponse, SuccessResponse } from "../../generated/openapi.js";
 import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError, WhatsAppValidationError, type RequestContext } from "../errors.js";
+import type { CallingClient } from "../client.js";
+import { clientContext, type ClientContext } from "../client/context.js";
 import { redactSecrets } from "../logging.js";
-import { checkMediaId, graphJson, raceAbort, startDeadline, type Deadline, type MediaContext, type MediaRequestOptions } from "./context.js";
+import { checkMediaId, graphJson, raceAbort, startDeadline, type Deadline, type MediaRequestOptions } from "./context.js";
 import { WhatsAppChecksumError, WhatsAppMediaExpiredError, WhatsAppMediaTooLargeError } from "./errors.js";
 import { Sha256, decodeDigest, encodeDigestLike, sameDigest } from "./sha256.js";
 
@@ -60,7 +62,8 @@ export interface MediaDownload {
 }
 
 /** `GET /{media-id}`: the media's metadata and a download URL valid for 5 minutes. */
-export async function getMediaUrl(context: MediaContext, mediaId: string, options?: GetMediaUrlOptions): Promise<MediaUrlResponse> {
+export async function getMediaUrl(calls: CallingClient, mediaId: string, options?: GetMediaUrlOptions): Promise<MediaUrlResponse> {
+  const context = clientContext(calls);
   const id = checkMediaId(mediaId);
   const phoneNumberId = options?.phoneNumberId === undefined ? undefined : checkMediaId(options.phoneNumberId, "phoneNumberId");
   const query = phoneNumberId === undefined ? "" : `?phone_number_id=${phoneNumberId}`;
@@ -72,7 +75,8 @@ export async function getMediaUrl(context: MediaContext, mediaId: string, option
 }
 
 /** `DELETE /{media-id}`. */
-export async function deleteMedia(context: MediaContext, mediaId: string, options?: MediaRequestOptions): Promise<SuccessResponse> {
+export async function deleteMedia(calls: CallingClient, mediaId: string, options?: MediaRequestOptions): Promise<SuccessResponse> {
+  const context = clientContext(calls);
   const id = checkMediaId(mediaId);
   return (await graphJson(context, { endpoint: "deleteMedia", path: `/${id}`, action: "deleteMedia" }, options)) as SuccessResponse;
 }
@@ -81,7 +85,8 @@ export async function deleteMedia(context: MediaContext, mediaId: string, option
  * Downloads a media object with the Bearer token. Resolves when the answer's headers are in; the bytes stream
  * through `body` (or `bytes()`), under one deadline that runs until the last byte.
  */
-export async function downloadMedia(context: MediaContext, source: MediaSource, options: DownloadMediaOptions = {}): Promise<MediaDownload> {
+export async function downloadMedia(calls: CallingClient, source: MediaSource, options: DownloadMediaOptions = {}): Promise<MediaDownload> {
+  const context = clientContext(calls);
   const start = describeSource(source, options);
   const maxBytes = checkMaxBytes(options.maxBytes);
   const deadline = startDeadline(context, options, "downloadMedia");
@@ -91,7 +96,7 @@ export async function downloadMedia(context: MediaContext, source: MediaSource, 
     let expected = start.sha256;
     let refreshed = false;
     const refresh = async (id: string) => {
-      const fresh = await getMediaUrl(context, id, { ...options, signal: deadline.signal, timeoutMs: deadline.timeoutMs });
+      const fresh = await getMediaUrl(calls, id, { ...options, signal: deadline.signal, timeoutMs: deadline.timeoutMs });
       checkAnnouncedSize(fresh.file_size, maxBytes, id);
       expected ??= fresh.sha256 === undefined ? undefined : checkDigest(fresh.sha256, "sha256 of getMediaUrl");
       return fresh.url;
@@ -139,8 +144,8 @@ export async function downloadMedia(context: MediaContext, source: MediaSource, 
 }
 
 /** The bytes of a media object, read to the end and checked: `downloadMedia` then `bytes()`. */
-export async function downloadMediaBytes(context: MediaContext, source: MediaSource, options?: DownloadMediaOptions): Promise<Uint8Array> {
-  return (await downloadMedia(context, source, options)).bytes();
+export async function downloadMediaBytes(calls: CallingClient, source: MediaSource, options?: DownloadMediaOptions): Promise<Uint8Array> {
+  return (await downloadMedia(calls, source, options)).bytes();
 }
 
 /** Where a download is, for log lines and errors: never its query string (Meta's signature). */
@@ -148,7 +153,7 @@ type DownloadSummary = Required<Pick<RequestContext, "action" | "method" | "path
 
 /** One GET of a media URL with the token, under the download's deadline; the answer's body is left unread. */
 async function fetchMedia(
-  context: MediaContext,
+  context: ClientContext,
   url: string,
   deadline: Deadline,
   summary: DownloadSummary,

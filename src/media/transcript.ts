@@ -2,16 +2,16 @@
 // cap, checksum, expiry), then parsed into the TranscriptDocument type of openapi.yaml.
 import type { TranscriptDocument } from "../../generated/openapi.js";
 import { WhatsAppResponseError } from "../errors.js";
-import type { MediaContext } from "./context.js";
+import type { CallingClient } from "../client.js";
 import { downloadMedia, type DownloadMediaOptions, type MediaSource } from "./download.js";
 
 /** Downloads a transcript (a media id, URL or the webhook's `call_transcript.document`) and parses it. */
 export async function fetchTranscript(
-  context: MediaContext,
+  calls: CallingClient,
   source: MediaSource,
   options?: DownloadMediaOptions,
 ): Promise<TranscriptDocument> {
-  const download = await downloadMedia(context, source, options);
+  const download = await downloadMedia(calls, source, options);
   const bytes = await download.bytes();
   let document: unknown;
   try {

@@ -3,7 +3,9 @@
 // duration), because Meta's refusal of a bad file names no field and comes after the whole upload.
 import type { MediaUploadResponse, VoicemailAnnouncementUploadRequest } from "../../generated/openapi.js";
 import { WhatsAppResponseError, WhatsAppValidationError } from "../errors.js";
-import { checkMediaId, graphJson, type MediaContext, type MediaRequestOptions } from "./context.js";
+import type { CallingClient } from "../client.js";
+import { clientContext } from "../client/context.js";
+import { checkMediaId, graphJson, type MediaRequestOptions } from "./context.js";
 
 /** Default cap of an announcement: 16 MiB, Meta's limit for audio media. 60 s of Opus is under 4 MB at any bitrate. */
 export const DEFAULT_ANNOUNCEMENT_MAX_BYTES = 16 * 1024 * 1024;
@@ -38,10 +40,11 @@ export type AnnouncementFile = Blob | ArrayBuffer | Uint8Array;
 
 /** `POST /{phone-number-id}/media` with `use_case=call_voicemail_announcement`. Never repeated automatically. */
 export async function uploadVoicemailAnnouncement(
-  context: MediaContext,
+  calls: CallingClient,
   file: AnnouncementFile,
   options: UploadAnnouncementOptions = {},
 ): Promise<UploadAnnouncementResult> {
+  const context = clientContext(calls);
   const maxBytes = options.maxBytes ?? DEFAULT_ANNOUNCEMENT_MAX_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
     throw new WhatsAppValidationError("maxBytes must be a whole number of bytes above 0", { path: "maxBytes" });

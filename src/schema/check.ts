@@ -1,14 +1,22 @@
 /**
- * Checks a value against the JSON Schema subset the webhook schemas of openapi.yaml use, with the schemas as
- * data (generated/webhook-validators.ts). Each schema is turned into a closure once; a check allocates nothing
- * unless it fails, and then reports the first problem the way ajv does (`instancePath`, `keyword`, `params`),
- * so the two agree (test/spec/schemas.test.ts compares them). Keywords: type, const, enum, pattern, minLength,
- * maxItems, required, properties, additionalProperties, items, anyOf, allOf, not, $ref. scripts/generate.ts
- * refuses a webhook schema that uses any other.
+ * Checks a value against the JSON Schema subset openapi.yaml uses, with the schemas as data
+ * (generated/request-validators.ts, generated/webhook-validators.ts). Each schema is turned into a closure once; a
+ * check allocates nothing unless it fails, and then reports the first problem as ajv does (`instancePath`,
+ * `keyword`, `params`), in ajv's order, so the two agree (test/spec/schemas.test.ts compares them).
  *
- * Why not ajv's standalone code, as for the request validators: the same checks as ajv code are ~50 kB
- * minified, most of /webhooks; as data and this file they are a fraction of that.
+ * Each keyword but `type` is an export of its own, `<keyword>Keyword`, and a generated table passes the ones its
+ * schemas use: /webhooks does not carry the keywords only the request schemas use. scripts/generate.ts refuses a
+ * keyword not in SCHEMA_KEYWORDS.
+ *
+ * Why not ajv's standalone code: the same checks as ajv code were ~50 kB minified for the webhooks and ~67 kB for
+ * the requests; as data and this file they are a fraction of that.
  */
+
+/** The keywords implemented here, in the order ajv checks them (`if` goes with `then`). */
+export const SCHEMA_KEYWORDS = [
+  "type", "$ref", "const", "enum", "not", "anyOf", "allOf", "if", "then", "maximum", "minimum", "maxLength", "minLength", "pattern",
+  "maxItems", "minItems", "items", "contains", "uniqueItems", "required", "propertyNames", "additionalProperties", "properties",
+] as const;
 
 /** One problem found by a validator: `instancePath` is a JSON pointer into the checked value. */
 export interface SchemaError {
@@ -25,32 +33,43 @@ export interface SchemaValidator {
   errors?: SchemaError[] | null;
 }
 
-/** A schema as generated/webhook-validators.ts holds it: `$ref` names another schema of the same table. */
-export type SchemaData = { readonly [keyword: string]: unknown };
+/** A schema as the generated tables hold it: `$ref` names another schema of the same table. */
+export type SchemaData = { readonly [keyword: string]: unknown } | boolean;
 
 type Check = (data: unknown) => SchemaError | undefined;
+type Compiler = { sub: (schema: SchemaData) => Check; ref: (name: string) => Check };
 
-/** A validator for `name` of `schemas`; the table's schemas are compiled once, on first use. */
-export function schemaValidator(schemas: Readonly<Record<string, SchemaData>>, name: string): SchemaValidator {
+/**
+ * A keyword: how its check is made from its value (and its schema), and the type of data it applies to, as ajv
+ * groups keywords (a group runs only on data of its type; keywords of any type run first).
+ */
+export interface Keyword {
+  readonly group?: "number" | "string" | "array" | "object";
+  readonly make: (value: any, schema: Record<string, any>, compiler: Compiler) => Check;
+}
+
+/** A validator for `name` of `schemas`, with `keywords` in ajv's order; the schemas are compiled once, on first use. */
+export function schemaValidator(schemas: Readonly<Record<string, SchemaData>>, keywords: Readonly<Record<string, Keyword>>, name: string): SchemaValidator {
   const compiled = new Map<string, Check>();
-  const byName = (ref: string): Check => {
-    let check = compiled.get(ref);
-    if (!check) {
-      const schema = schemas[ref];
-      if (!schema) throw new Error(`no schema ${ref}`);
-      // Set before compiling, so that a schema that refers to itself finds its own (late-bound) check.
-      let inner: Check | undefined;
-      compiled.set(ref, (data) => (inner ??= compile(schema, byName))(data));
-      inner = compile(schema, byName);
-      check = compiled.get(ref)!;
-    }
-    return check;
+  const compiler: Compiler = {
+    sub: (schema) => compile(schema, keywords, compiler),
+    ref: (ref) => {
+      let check = compiled.get(ref);
+      if (!check) {
+        const schema = schemas[ref];
+        if (schema === undefined) throw new Error(`no schema ${ref}`);
+        // Set before compiling, so that a schema that refers to itself finds its own (late-bound) check.
+        let inner: Check | undefined;
+        compiled.set(ref, (check = (data) => (inner ??= compiler.sub(schema))(data)));
+      }
+      return check;
+    },
   };
   let root: Check | undefined;
   const validate: SchemaValidator = (data) => {
-    const error = (root ??= byName(name))(data);
+    const error = (root ??= compiler.ref(name))(data);
     validate.errors = error ? [error] : null;
-    return error === undefined;
+    return !error;
   };
   return validate;
 }
@@ -66,133 +85,23 @@ function below(error: SchemaError, segment: string | number | undefined, via: st
 
 function typeOk(type: string, data: unknown): boolean {
   switch (type) {
-    case "string":
-      return typeof data === "string";
     case "object":
       return typeof data === "object" && data !== null && !Array.isArray(data);
     case "array":
       return Array.isArray(data);
     case "number":
-      return typeof data === "number" && Number.isFinite(data);
+      return Number.isFinite(data);
     case "integer":
-      return typeof data === "number" && Number.isInteger(data);
-    case "boolean":
-      return typeof data === "boolean";
+      return Number.isInteger(data);
     case "null":
       return data === null;
     default:
-      return false;
+      return typeof data === type;
   }
 }
 
-function compile(schema: SchemaData, byName: (ref: string) => Check): Check {
-  const checks: Check[] = [];
-  const ref = schema["$ref"];
-  if (typeof ref === "string") checks.push(byName(ref));
-  const type = schema["type"];
-  if (type !== undefined) {
-    const types = Array.isArray(type) ? (type as string[]) : [type as string];
-    checks.push(types.length === 1 ? (data) => (typeOk(types[0]!, data) ? undefined : fail("type", { type: types[0] })) : (data) => (types.some((one) => typeOk(one, data)) ? undefined : fail("type", { type: types })));
-  }
-  if ("const" in schema) {
-    const allowedValue = schema["const"];
-    checks.push((data) => (data === allowedValue ? undefined : fail("const", { allowedValue })));
-  }
-  const allowedValues = schema["enum"] as unknown[] | undefined;
-  if (allowedValues) checks.push((data) => (allowedValues.includes(data) ? undefined : fail("enum", { allowedValues })));
-  const anyOf = (schema["anyOf"] as SchemaData[] | undefined)?.map((branch) => compile(branch, byName));
-  if (anyOf) {
-    // Like ajv, the first problem reported is the first branch's (it says more than "matches no branch").
-    checks.push((data) => {
-      let first: SchemaError | undefined;
-      for (let index = 0; index < anyOf.length; index++) {
-        const error = anyOf[index]!(data);
-        if (!error) return undefined;
-        first ??= below(error, undefined, `/anyOf/${index}`);
-      }
-      return first;
-    });
-  }
-  const allOf = (schema["allOf"] as SchemaData[] | undefined)?.map((branch) => compile(branch, byName));
-  if (allOf) {
-    checks.push((data) => {
-      for (let index = 0; index < allOf.length; index++) {
-        const error = allOf[index]!(data);
-        if (error) return below(error, undefined, `/allOf/${index}`);
-      }
-      return undefined;
-    });
-  }
-  const not = schema["not"] as SchemaData | undefined;
-  if (not) {
-    const negated = compile(not, byName);
-    checks.push((data) => (negated(data) === undefined ? fail("not", {}) : undefined));
-  }
-  const pattern = schema["pattern"];
-  if (typeof pattern === "string") {
-    const regExp = new RegExp(pattern, "u");
-    checks.push((data) => (typeof data !== "string" || regExp.test(data) ? undefined : fail("pattern", { pattern })));
-  }
-  const minLength = schema["minLength"];
-  if (typeof minLength === "number") {
-    // Code points, as JSON Schema counts them (and ajv's ucs2length).
-    checks.push((data) => (typeof data !== "string" || data.length >= minLength * 2 || [...data].length >= minLength ? undefined : fail("minLength", { limit: minLength })));
-  }
-  const maxItems = schema["maxItems"];
-  if (typeof maxItems === "number") checks.push((data) => (!Array.isArray(data) || data.length <= maxItems ? undefined : fail("maxItems", { limit: maxItems })));
-  const items = schema["items"] as SchemaData | undefined;
-  if (items) {
-    const item = compile(items, byName);
-    checks.push((data) => {
-      if (!Array.isArray(data)) return undefined;
-      for (let index = 0; index < data.length; index++) {
-        const error = item(data[index]);
-        if (error) return below(error, index, "/items");
-      }
-      return undefined;
-    });
-  }
-  const required = schema["required"] as string[] | undefined;
-  if (required && required.length > 0) {
-    checks.push((data) => {
-      if (!typeOk("object", data)) return undefined;
-      for (const property of required) {
-        if ((data as Record<string, unknown>)[property] === undefined) return fail("required", { missingProperty: property });
-      }
-      return undefined;
-    });
-  }
-  const properties = Object.entries((schema["properties"] as Record<string, SchemaData> | undefined) ?? {}).map(
-    ([property, subschema]) => [property, compile(subschema, byName)] as const,
-  );
-  if (properties.length > 0) {
-    checks.push((data) => {
-      if (!typeOk("object", data)) return undefined;
-      for (const [property, check] of properties) {
-        const value = (data as Record<string, unknown>)[property];
-        if (value === undefined) continue;
-        const error = check(value);
-        if (error) return below(error, property, `/properties/${property}`);
-      }
-      return undefined;
-    });
-  }
-  const additional = schema["additionalProperties"];
-  if (typeof additional === "object" && additional !== null) {
-    const known = new Set(properties.map(([property]) => property));
-    const check = compile(additional as SchemaData, byName);
-    checks.push((data) => {
-      if (!typeOk("object", data)) return undefined;
-      for (const property of Object.keys(data as object)) {
-        if (known.has(property)) continue;
-        const error = check((data as Record<string, unknown>)[property]);
-        if (error) return below(error, property, "/additionalProperties");
-      }
-      return undefined;
-    });
-  }
-  if (checks.length === 0) return () => undefined;
-  if (checks.length === 1) return checks[0]!;
+/** The checks in order; the first problem wins. */
+function sequence(checks: Check[]): Check {
   return (data) => {
     for (let index = 0; index < checks.length; index++) {
       const error = checks[index]!(data);
@@ -201,3 +110,189 @@ function compile(schema: SchemaData, byName: (ref: string) => Check): Check {
     return undefined;
   };
 }
+
+/** Code points, as JSON Schema counts a string's length (and ajv's ucs2length). */
+const length = (text: string, limit: number) => (text.length <= limit ? text.length : [...text].length);
+
+/**
+ * The type first, then the keywords of any type, then each group on data of its type. (ajv checks a lone type
+ * after the keywords of any type when its group has keywords; no schema of openapi.yaml makes that visible.)
+ */
+function compile(schema: SchemaData, keywords: Readonly<Record<string, Keyword>>, compiler: Compiler): Check {
+  if (typeof schema === "boolean") return schema ? () => undefined : () => fail("false schema", {});
+  const s = schema as Record<string, any>;
+  const any: Check[] = [];
+  const types: string[] = [s["type"] ?? []].flat();
+  if (types.length > 0) any.push((data) => ((types.length === 1 ? typeOk(types[0]!, data) : types.some((type) => typeOk(type, data))) ? undefined : fail("type", { type: s["type"] })));
+  const groups: Record<string, Check[]> = { number: [], string: [], array: [], object: [] };
+  for (const [keyword, { group, make }] of Object.entries(keywords)) {
+    if (s[keyword] !== undefined) (group ? groups[group]! : any).push(make(s[keyword], s, compiler));
+  }
+  for (const [type, group] of Object.entries(groups)) {
+    const all = sequence(group);
+    if (group.length > 0) any.push((data) => (typeOk(type, data) ? all(data) : undefined));
+  }
+  return any.length === 1 ? any[0]! : sequence(any);
+}
+
+/** A keyword that fails with `params` unless `ok`. */
+const rule = (keyword: string, ok: (data: any, value: any) => unknown, params: (value: any) => Record<string, unknown>, group?: Keyword["group"]): Keyword => ({
+  group,
+  make: (value) => (data) => (ok(data, value) ? undefined : fail(keyword, params(value))),
+});
+const limit = (keyword: string, group: Keyword["group"], ok: (data: any, limit: number) => boolean, params = {}) => rule(keyword, ok, (value) => ({ ...params, limit: value }), group);
+
+export const refKeyword: Keyword = { make: (name, _, { ref }) => ref(name) };
+export const constKeyword = /* @__PURE__ */ rule("const", (data, value) => data === value, (allowedValue) => ({ allowedValue }));
+export const enumKeyword = /* @__PURE__ */ rule("enum", (data, value) => value.includes(data), (allowedValues) => ({ allowedValues }));
+export const notKeyword: Keyword = {
+  make: (value, _, { sub }) => {
+    const negated = sub(value);
+    return (data) => (negated(data) ? undefined : fail("not", {}));
+  },
+};
+/** Like ajv, the first problem reported is the first branch's (it says more than "matches no branch"). */
+export const anyOfKeyword: Keyword = {
+  make: (value: SchemaData[], _, { sub }) => {
+    const branches = value.map(sub);
+    return (data) => {
+      let first: SchemaError | undefined;
+      for (let index = 0; index < branches.length; index++) {
+        const error = branches[index]!(data);
+        if (!error) return undefined;
+        first ??= below(error, undefined, `/anyOf/${index}`);
+      }
+      return first;
+    };
+  },
+};
+export const allOfKeyword: Keyword = {
+  make: (value: SchemaData[], _, { sub }) => {
+    const branches = value.map(sub);
+    return (data) => {
+      for (let index = 0; index < branches.length; index++) {
+        const error = branches[index]!(data);
+        if (error) return below(error, undefined, `/allOf/${index}`);
+      }
+      return undefined;
+    };
+  },
+};
+/** `then`, when the schema's `if` holds. */
+export const thenKeyword: Keyword = {
+  make: (value, schema, { sub }) => {
+    const [condition, then] = [sub(schema["if"]), sub(value)];
+    return (data) => {
+      const error = condition(data) ? undefined : then(data);
+      return error && below(error, undefined, "/then");
+    };
+  },
+};
+export const maximumKeyword = /* @__PURE__ */ limit("maximum", "number", (data, max) => data <= max, { comparison: "<=" });
+export const minimumKeyword = /* @__PURE__ */ limit("minimum", "number", (data, min) => data >= min, { comparison: ">=" });
+export const maxLengthKeyword = /* @__PURE__ */ limit("maxLength", "string", (data, max) => length(data, max) <= max);
+export const minLengthKeyword = /* @__PURE__ */ limit("minLength", "string", (data, min) => length(data, min) >= min);
+export const patternKeyword: Keyword = {
+  group: "string",
+  make: (pattern) => {
+    const regExp = new RegExp(pattern, "u");
+    return (data) => (regExp.test(data as string) ? undefined : fail("pattern", { pattern }));
+  },
+};
+export const maxItemsKeyword = /* @__PURE__ */ limit("maxItems", "array", (data, max) => data.length <= max);
+export const minItemsKeyword = /* @__PURE__ */ limit("minItems", "array", (data, min) => data.length >= min);
+/**
+ * Checked after `items`, whose scalar type scripts/generate.ts requires: equal items are identical values. As ajv
+ * reports it, `j` is the later of the two.
+ */
+export const uniqueItemsKeyword: Keyword = {
+  group: "array",
+  make: () => (data) => {
+    const seen = new Map<unknown, number>();
+    for (let i = (data as unknown[]).length; i--; ) {
+      const item = (data as unknown[])[i];
+      const j = seen.get(item);
+      if (j !== undefined) return fail("uniqueItems", { i, j });
+      seen.set(item, i);
+    }
+    return undefined;
+  },
+};
+export const itemsKeyword: Keyword = {
+  group: "array",
+  make: (value, _, { sub }) => {
+    const item = sub(value);
+    return (data) => {
+      for (let index = 0; index < (data as unknown[]).length; index++) {
+        const error = item((data as unknown[])[index]);
+        if (error) return below(error, index, "/items");
+      }
+      return undefined;
+    };
+  },
+};
+/** Like ajv, the first problem reported is the first item's, or `contains` itself for an empty array. */
+export const containsKeyword: Keyword = {
+  group: "array",
+  make: (value, _, { sub }) => {
+    const item = sub(value);
+    return (data) => {
+      let first: SchemaError | undefined;
+      for (let index = 0; index < (data as unknown[]).length; index++) {
+        const error = item((data as unknown[])[index]);
+        if (!error) return undefined;
+        first ??= below(error, index, "/contains");
+      }
+      return first ?? fail("contains", { minContains: 1 });
+    };
+  },
+};
+export const requiredKeyword: Keyword = {
+  group: "object",
+  make: (required: string[]) => (data) => {
+    const missingProperty = required.find((property) => (data as Record<string, unknown>)[property] === undefined);
+    return missingProperty === undefined ? undefined : fail("required", { missingProperty });
+  },
+};
+/** Like ajv, a bad name is reported at the object's path: the name itself comes from the payload. */
+export const propertyNamesKeyword: Keyword = {
+  group: "object",
+  make: (value, _, { sub }) => {
+    const name = sub(value);
+    return (data) => {
+      for (const key of Object.keys(data as object)) {
+        const error = name(key);
+        if (error) return below(error, undefined, "/propertyNames");
+      }
+      return undefined;
+    };
+  },
+};
+export const additionalPropertiesKeyword: Keyword = {
+  group: "object",
+  make: (value, schema, { sub }) => {
+    const known = new Set(Object.keys(schema["properties"] ?? {}));
+    const check = sub(value);
+    return (data) => {
+      for (const property of Object.keys(data as object)) {
+        const error = known.has(property) ? undefined : check((data as Record<string, unknown>)[property]);
+        if (error) return value === false ? fail("additionalProperties", { additionalProperty: property }) : below(error, property, "/additionalProperties");
+      }
+      return undefined;
+    };
+  },
+};
+export const propertiesKeyword: Keyword = {
+  group: "object",
+  make: (value: Record<string, SchemaData>, _, { sub }) => {
+    const properties = Object.entries(value).map(([property, subschema]) => [property, sub(subschema)] as const);
+    return (data) => {
+      for (const [property, check] of properties) {
+        const child = (data as Record<string, unknown>)[property];
+        const error = child === undefined ? undefined : check(child);
+        if (error) return below(error, property, `/properties/${property}`);
+      }
+      return undefined;
+    };
+  },
+};

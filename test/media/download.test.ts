@@ -1,16 +1,16 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_API_VERSION, WhatsAppApiError, WhatsAppError, WhatsAppTimeoutError, WhatsAppValidationError } from "../../src/index.js";
 import {
-  DEFAULT_API_VERSION,
   DEFAULT_MEDIA_MAX_BYTES,
-  WhatsAppApiError,
   WhatsAppChecksumError,
-  WhatsAppError,
   WhatsAppMediaExpiredError,
   WhatsAppMediaTooLargeError,
-  WhatsAppTimeoutError,
-  WhatsAppValidationError,
-} from "../../src/index.js";
+  deleteMedia,
+  downloadMedia,
+  downloadMediaBytes,
+  getMediaUrl,
+} from "../../src/media/index.js";
 import { PHONE_NUMBER_ID, TOKEN, mediaClient, useMediaServer, type MediaReply, type RecordedMediaRequest } from "./helpers.js";
 
 const server = useMediaServer();
@@ -84,8 +84,8 @@ describe("getMediaUrl and deleteMedia", () => {
   it("GET /{version}/{media-id} with the token, phone_number_id when asked", async () => {
     server.setHandler(() => mediaUrlAnswer(1));
     const calls = client();
-    expect(await calls.getMediaUrl(MEDIA_ID)).toEqual(mediaUrlAnswer(1).body);
-    await calls.getMediaUrl(MEDIA_ID, { phoneNumberId: PHONE_NUMBER_ID });
+    expect(await getMediaUrl(calls, MEDIA_ID)).toEqual(mediaUrlAnswer(1).body);
+    await getMediaUrl(calls, MEDIA_ID, { phoneNumberId: PHONE_NUMBER_ID });
     expect(server.requests).toHaveLength(2);
     expectGraphMediaRequest(server.requests[0]!);
     expectGraphMediaRequest(server.requests[1]!, `?phone_number_id=${PHONE_NUMBER_ID}`);
@@ -93,7 +93,7 @@ describe("getMediaUrl and deleteMedia", () => {
 
   it("DELETE /{version}/{media-id}", async () => {
     server.setHandler(() => ({ body: { success: true } }));
-    expect(await client().deleteMedia(MEDIA_ID)).toEqual({ success: true });
+    expect(await deleteMedia(client(), MEDIA_ID)).toEqual({ success: true });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.method).toBe("DELETE");
     expect(server.requests[0]!.url).toBe(`${VERSION}/${MEDIA_ID}`);
@@ -105,7 +105,7 @@ describe("getMediaUrl and deleteMedia", () => {
       status: 400,
       body: { error: { message: `Invalid media id for token ${TOKEN}`, type: "OAuthException", code: 100, fbtrace_id: "Atrace" } },
     }));
-    const error = await rejection(client().deleteMedia(MEDIA_ID));
+    const error = await rejection(deleteMedia(client(), MEDIA_ID));
     expect(error).toBeInstanceOf(WhatsAppApiError);
     expect(error).toMatchObject({ status: 400, code: 100, action: "deleteMedia", fbtraceId: "Atrace" });
     expect(JSON.stringify(error)).not.toContain(TOKEN);
@@ -114,16 +114,29 @@ describe("getMediaUrl and deleteMedia", () => {
   });
 
   it.each(["https://lookaside.fbsbx.com/x", "wamid.ABC", "", "12/34"])("refuses %j as a media id before sending", async (id) => {
-    await expect(client().getMediaUrl(id)).rejects.toBeInstanceOf(WhatsAppValidationError);
-    await expect(client().deleteMedia(id)).rejects.toBeInstanceOf(WhatsAppValidationError);
+    await expect(getMediaUrl(client(), id)).rejects.toBeInstanceOf(WhatsAppValidationError);
+    await expect(deleteMedia(client(), id)).rejects.toBeInstanceOf(WhatsAppValidationError);
     expect(server.requests).toHaveLength(0);
+  });
+
+  it("takes only a client made by createCallingClient (a copy of one has no request path), before sending", async () => {
+    const copy = { ...client() };
+    for (const calls of [copy, {}, null, undefined]) {
+      const error = await rejection(getMediaUrl(calls as never, MEDIA_ID));
+      expect(error).toBeInstanceOf(WhatsAppValidationError);
+      expect(error).toMatchObject({ message: "calls must be a client made by createCallingClient", path: "calls" });
+      await expect(downloadMediaBytes(calls as never, MEDIA_ID)).rejects.toBeInstanceOf(WhatsAppValidationError);
+    }
+    expect(server.requests).toHaveLength(0);
+    // The context is not an enumerable or named part of the client.
+    expect(Object.keys(client()).filter((key) => /context|transport/i.test(key))).toEqual([]);
   });
 });
 
 describe("downloadMedia", () => {
   it("by id: asks Graph for the URL, downloads it with the token, checks the Media API's hex sha256", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
-    const download = await client().downloadMedia(MEDIA_ID);
+    const download = await downloadMedia(client(), MEDIA_ID);
     expect(download).toMatchObject({ mimeType: "audio/ogg; codecs=opus", size: RECORDING.length, mediaId: MEDIA_ID, verified: true });
     expect(Buffer.from(await download.bytes())).toEqual(RECORDING);
     expect(server.requests).toHaveLength(2);
@@ -134,7 +147,7 @@ describe("downloadMedia", () => {
   it("from a webhook's media object: uses its url and Base64 sha256, no Graph call", async () => {
     route(() => mediaUrlAnswer(9), () => recordingAnswer);
     const audio = { id: MEDIA_ID, sha256: SHA256_BASE64, mime_type: "audio/ogg; codecs=opus", url: mediaUrl(1) };
-    const download = await client().downloadMedia(audio);
+    const download = await downloadMedia(client(), audio);
     expect(download.verified).toBe(true);
     expect(await readAll(download.body)).toEqual(RECORDING);
     expect(server.requests).toHaveLength(1);
@@ -143,12 +156,12 @@ describe("downloadMedia", () => {
 
   it("downloadMediaBytes collects the stream", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
-    expect(Buffer.from(await client().downloadMediaBytes({ url: mediaUrl(1), sha256: SHA256_BASE64 }))).toEqual(RECORDING);
+    expect(Buffer.from(await downloadMediaBytes(client(), { url: mediaUrl(1), sha256: SHA256_BASE64 }))).toEqual(RECORDING);
   });
 
   it("a checksum mismatch ends the stream with WhatsAppChecksumError", async () => {
     route(() => mediaUrlAnswer(1), () => ({ body: Buffer.concat([RECORDING, Buffer.from("!")]) }));
-    const download = await client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
+    const download = await downloadMedia(client(), { id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
     const error = await rejection(download.bytes());
     expect(error).toBeInstanceOf(WhatsAppChecksumError);
     expect(error).toBeInstanceOf(WhatsAppError);
@@ -158,7 +171,7 @@ describe("downloadMedia", () => {
 
   it("a checksum mismatch against the Media API's hex digest is reported in hex", async () => {
     route(() => mediaUrlAnswer(1, { sha256: "00".repeat(32) }), () => recordingAnswer);
-    const error = await rejection(client().downloadMediaBytes(MEDIA_ID));
+    const error = await rejection(downloadMediaBytes(client(), MEDIA_ID));
     expect(error).toBeInstanceOf(WhatsAppChecksumError);
     expect(error).toMatchObject({ expected: "00".repeat(32), actual: SHA256_HEX });
   });
@@ -166,13 +179,13 @@ describe("downloadMedia", () => {
   it("an explicit sha256 option wins over the source's", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
     const error = await rejection(
-      client().downloadMediaBytes({ url: mediaUrl(1), sha256: SHA256_BASE64 }, { sha256: "11".repeat(32) }),
+      downloadMediaBytes(client(), { url: mediaUrl(1), sha256: SHA256_BASE64 }, { sha256: "11".repeat(32) }),
     );
     expect(error).toMatchObject({ name: "WhatsAppChecksumError", expected: "11".repeat(32) });
   });
 
   it("refuses a sha256 that is not a SHA-256 digest, before sending", async () => {
-    await expect(client().downloadMedia({ url: mediaUrl(1), sha256: "not-a-digest" })).rejects.toBeInstanceOf(
+    await expect(downloadMedia(client(), { url: mediaUrl(1), sha256: "not-a-digest" })).rejects.toBeInstanceOf(
       WhatsAppValidationError,
     );
     expect(server.requests).toHaveLength(0);
@@ -180,7 +193,7 @@ describe("downloadMedia", () => {
 
   it("an expired webhook URL (404): one fresh URL by media id, then the bytes", async () => {
     const graph = route(() => mediaUrlAnswer(2), (n) => (n === 1 ? notFound : recordingAnswer));
-    const download = await client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
+    const download = await downloadMedia(client(), { id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 });
     expect(Buffer.from(await download.bytes())).toEqual(RECORDING);
     expect(graph.graphCalls()).toBe(1);
     expect(server.requests).toHaveLength(3);
@@ -191,13 +204,13 @@ describe("downloadMedia", () => {
 
   it.each([403, 410])("HTTP %i on the URL counts as expired too", async (status) => {
     route(() => mediaUrlAnswer(2), (n) => (n === 1 ? { status } : recordingAnswer));
-    expect(Buffer.from(await client().downloadMediaBytes({ id: MEDIA_ID, url: mediaUrl(1) }))).toEqual(RECORDING);
+    expect(Buffer.from(await downloadMediaBytes(client(), { id: MEDIA_ID, url: mediaUrl(1) }))).toEqual(RECORDING);
     expect(server.requests).toHaveLength(3);
   });
 
   it("a second 404 on the fresh URL is WhatsAppMediaExpiredError, after exactly one refresh", async () => {
     const graph = route(() => mediaUrlAnswer(2), () => notFound);
-    const error = await rejection(client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1) }));
+    const error = await rejection(downloadMedia(client(), { id: MEDIA_ID, url: mediaUrl(1) }));
     expect(error).toBeInstanceOf(WhatsAppMediaExpiredError);
     expect(error).toMatchObject({ status: 404, mediaId: MEDIA_ID, refreshed: true });
     expect(graph.graphCalls()).toBe(1);
@@ -210,7 +223,7 @@ describe("downloadMedia", () => {
     function graphCount() {
       return ++count;
     }
-    const error = await rejection(client().downloadMedia(MEDIA_ID));
+    const error = await rejection(downloadMedia(client(), MEDIA_ID));
     expect(error).toMatchObject({ name: "WhatsAppMediaExpiredError", refreshed: true });
     expect(graph.graphCalls()).toBe(2);
     expect(server.requests).toHaveLength(4);
@@ -218,7 +231,7 @@ describe("downloadMedia", () => {
 
   it("a bare URL without media id cannot be refreshed: the 404 is WhatsAppMediaExpiredError at once", async () => {
     route(() => mediaUrlAnswer(2), () => notFound);
-    const error = await rejection(client().downloadMedia(mediaUrl(1)));
+    const error = await rejection(downloadMedia(client(), mediaUrl(1)));
     expect(error).toMatchObject({ name: "WhatsAppMediaExpiredError", status: 404, refreshed: false, mediaId: undefined });
     expect((error as Error).message).toMatch(/mediaId/);
     expect(server.requests).toHaveLength(1);
@@ -226,12 +239,12 @@ describe("downloadMedia", () => {
 
   it("a bare URL with the mediaId option is refreshed", async () => {
     route(() => mediaUrlAnswer(2), (n) => (n === 1 ? notFound : recordingAnswer));
-    expect(Buffer.from(await client().downloadMediaBytes(mediaUrl(1), { mediaId: MEDIA_ID }))).toEqual(RECORDING);
+    expect(Buffer.from(await downloadMediaBytes(client(), mediaUrl(1), { mediaId: MEDIA_ID }))).toEqual(RECORDING);
   });
 
   it("another error status is a WhatsAppApiError with the status, its text without the token", async () => {
     route(() => mediaUrlAnswer(1), () => ({ status: 500, body: `upstream failed for Bearer ${TOKEN}` }));
-    const error = await rejection(client().downloadMedia({ id: MEDIA_ID, url: mediaUrl(1) }));
+    const error = await rejection(downloadMedia(client(), { id: MEDIA_ID, url: mediaUrl(1) }));
     expect(error).toBeInstanceOf(WhatsAppApiError);
     expect(error).toMatchObject({ status: 500, action: "downloadMedia", retryable: true });
     expect((error as Error).message).not.toContain(TOKEN);
@@ -241,14 +254,14 @@ describe("downloadMedia", () => {
 
   it("an announced Content-Length over maxBytes fails before the body is read", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
-    const error = await rejection(client().downloadMedia(mediaUrl(1), { maxBytes: RECORDING.length - 1 }));
+    const error = await rejection(downloadMedia(client(), mediaUrl(1), { maxBytes: RECORDING.length - 1 }));
     expect(error).toBeInstanceOf(WhatsAppMediaTooLargeError);
     expect(error).toMatchObject({ maxBytes: RECORDING.length - 1, size: RECORDING.length });
   });
 
   it("a file_size over maxBytes fails before the download is requested", async () => {
     route(() => mediaUrlAnswer(1, { file_size: "5000" }), () => recordingAnswer);
-    const error = await rejection(client().downloadMedia(MEDIA_ID, { maxBytes: 4999 }));
+    const error = await rejection(downloadMedia(client(), MEDIA_ID, { maxBytes: 4999 }));
     expect(error).toMatchObject({ name: "WhatsAppMediaTooLargeError", size: 5000, maxBytes: 4999 });
     expect(server.requests).toHaveLength(1);
   });
@@ -258,7 +271,7 @@ describe("downloadMedia", () => {
     const count = 2048; // 128 MiB offered
     route(() => mediaUrlAnswer(1), () => ({ headers: { "content-type": "audio/ogg" }, chunks: { size: chunk, count } }));
     const maxBytes = 1024 * 1024;
-    const download = await client().downloadMedia(mediaUrl(1), { maxBytes });
+    const download = await downloadMedia(client(), mediaUrl(1), { maxBytes });
     expect(download.size).toBeUndefined();
     const error = await rejection(download.bytes());
     expect(error).toBeInstanceOf(WhatsAppMediaTooLargeError);
@@ -276,7 +289,7 @@ describe("downloadMedia", () => {
   it("the caller's abort ends the stream with its reason and closes the connection", async () => {
     route(() => mediaUrlAnswer(1), () => ({ chunks: { size: 64 * 1024, count: 2048 } }));
     const controller = new AbortController();
-    const download = await client().downloadMedia(mediaUrl(1), { signal: controller.signal });
+    const download = await downloadMedia(client(), mediaUrl(1), { signal: controller.signal });
     const reader = download.body.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);
@@ -289,7 +302,7 @@ describe("downloadMedia", () => {
   it("an abort before the answer rejects with the caller's reason", async () => {
     route(() => mediaUrlAnswer(1), () => ({ hang: true }));
     const controller = new AbortController();
-    const pending = client().downloadMedia(mediaUrl(1), { signal: controller.signal });
+    const pending = downloadMedia(client(), mediaUrl(1), { signal: controller.signal });
     const reason = new Error("stop");
     setTimeout(() => controller.abort(reason), 20);
     await expect(pending).rejects.toBe(reason);
@@ -297,7 +310,7 @@ describe("downloadMedia", () => {
 
   it("a body that stalls hits the deadline: WhatsAppTimeoutError", async () => {
     route(() => mediaUrlAnswer(1), () => ({ stall: true }));
-    const download = await client().downloadMedia(mediaUrl(1), { timeoutMs: 150 });
+    const download = await downloadMedia(client(), mediaUrl(1), { timeoutMs: 150 });
     const error = await rejection(download.bytes());
     expect(error).toBeInstanceOf(WhatsAppTimeoutError);
     expect(error).toMatchObject({ action: "downloadMedia", timeoutMs: 150 });
@@ -305,7 +318,7 @@ describe("downloadMedia", () => {
 
   it("one deadline covers the Graph call of a download by id", async () => {
     route(() => ({ hang: true }), () => recordingAnswer);
-    const error = await rejection(client().downloadMedia(MEDIA_ID, { timeoutMs: 150 }));
+    const error = await rejection(downloadMedia(client(), MEDIA_ID, { timeoutMs: 150 }));
     expect(error).toBeInstanceOf(WhatsAppTimeoutError);
     expect(error).toMatchObject({ action: "downloadMedia", timeoutMs: 150 });
     expect(server.requests).toHaveLength(1);
@@ -313,21 +326,21 @@ describe("downloadMedia", () => {
 
   it("cancelling the stream closes the connection", async () => {
     route(() => mediaUrlAnswer(1), () => ({ chunks: { size: 64 * 1024, count: 2048 } }));
-    const download = await client().downloadMedia(mediaUrl(1));
+    const download = await downloadMedia(client(), mediaUrl(1));
     await download.body.cancel();
     expect((await server.streams[0]!).closedEarly).toBe(true);
   });
 
   it("a redirect is not followed (it would carry the token): a WhatsAppApiError with the 3xx", async () => {
     route(() => mediaUrlAnswer(1), () => ({ status: 302, headers: { location: mediaUrl(2) } }));
-    const error = await rejection(client().downloadMedia(mediaUrl(1)));
+    const error = await rejection(downloadMedia(client(), mediaUrl(1)));
     expect(error).toBeInstanceOf(WhatsAppApiError);
     expect(error).toMatchObject({ status: 302, action: "downloadMedia" });
     expect(server.requests).toHaveLength(1);
   });
 
   it("never sends the token over plain http to another host", async () => {
-    const error = await rejection(client().downloadMedia("http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"));
+    const error = await rejection(downloadMedia(client(), "http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"));
     expect(error).toBeInstanceOf(WhatsAppValidationError);
     expect((error as Error).message).toMatch(/refusing to send the access token/);
   });
@@ -338,10 +351,10 @@ describe("downloadMedia", () => {
       () => ({ status: 401, body: { error: { message: `bad token ${TOKEN}`, code: 190, type: "OAuthException" } } }),
       () => ({ status: 500, body: { error: { message: `echo ${TOKEN}`, code: 1 } } }),
     );
-    failures.push(await rejection(client().downloadMedia(MEDIA_ID)));
-    failures.push(await rejection(client().downloadMedia(mediaUrl(1))));
+    failures.push(await rejection(downloadMedia(client(), MEDIA_ID)));
+    failures.push(await rejection(downloadMedia(client(), mediaUrl(1))));
     route(() => mediaUrlAnswer(1), () => ({ body: RECORDING }));
-    failures.push(await rejection(client().downloadMediaBytes(mediaUrl(1), { sha256: "22".repeat(32) })));
+    failures.push(await rejection(downloadMediaBytes(client(), mediaUrl(1), { sha256: "22".repeat(32) })));
     for (const failure of failures) {
       expect(failure).toBeInstanceOf(WhatsAppError);
       const everything = JSON.stringify(failure, Object.getOwnPropertyNames(failure)) + String((failure as Error).stack);
@@ -358,7 +371,7 @@ describe("on the client's request path", () => {
       () => recordingAnswer,
     );
     const calls = mediaClient(server, { retry: { retries: 1, minDelayMs: 1, maxDelayMs: 1 } });
-    expect(Buffer.from(await calls.downloadMediaBytes(MEDIA_ID))).toEqual(RECORDING);
+    expect(Buffer.from(await downloadMediaBytes(calls, MEDIA_ID))).toEqual(RECORDING);
     expect(server.requests.map((request) => request.path)).toEqual([`${VERSION}/${MEDIA_ID}`, `${VERSION}/${MEDIA_ID}`, ATTACHMENT_PATH]);
   });
 
@@ -373,7 +386,7 @@ describe("on the client's request path", () => {
     );
     let refreshes = 0;
     const calls = mediaClient(server, { refreshAccessToken: async () => (refreshes++, fresh) });
-    expect(Buffer.from(await calls.downloadMediaBytes(MEDIA_ID))).toEqual(RECORDING);
+    expect(Buffer.from(await downloadMediaBytes(calls, MEDIA_ID))).toEqual(RECORDING);
     expect(refreshes).toBe(1);
     expect(server.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${fresh}`, `Bearer ${fresh}`]);
   });
@@ -381,9 +394,9 @@ describe("on the client's request path", () => {
   it("the download reads the token at its start: a rotation reaches the next download", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
     const calls = mediaClient(server);
-    await calls.downloadMediaBytes(mediaUrl(1));
+    await downloadMediaBytes(calls, mediaUrl(1));
     calls.setAccessToken("EAAG-rotated-token-000111222");
-    await calls.downloadMediaBytes(mediaUrl(1));
+    await downloadMediaBytes(calls, mediaUrl(1));
     expect(server.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${TOKEN}`, "Bearer EAAG-rotated-token-000111222"]);
   });
 });

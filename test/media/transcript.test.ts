@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { WhatsAppChecksumError, WhatsAppResponseError, type TranscriptDocument } from "../../src/index.js";
+import { WhatsAppResponseError, type TranscriptDocument } from "../../src/index.js";
+import { WhatsAppChecksumError, fetchTranscript } from "../../src/media/index.js";
 import { TOKEN, mediaClient, useMediaServer } from "./helpers.js";
 
 const server = useMediaServer();
@@ -48,7 +49,7 @@ function serve(body: Buffer | string) {
 describe("fetchTranscript", () => {
   it("downloads the webhook's document with the token and parses it into the typed document", async () => {
     serve(bytes);
-    const transcript = await client().fetchTranscript(document);
+    const transcript = await fetchTranscript(client(), document);
     expect(transcript).toEqual(TRANSCRIPT);
     expect(transcript.transcript.segments?.[0]?.words?.[0]?.word).toBe("Hello,");
     expect(server.requests).toHaveLength(1);
@@ -58,13 +59,13 @@ describe("fetchTranscript", () => {
 
   it("checks the document's sha256", async () => {
     serve(JSON.stringify({ ...TRANSCRIPT, transcript: { ...TRANSCRIPT.transcript, text: "[Business] changed" } }));
-    await expect(client().fetchTranscript(document)).rejects.toBeInstanceOf(WhatsAppChecksumError);
+    await expect(fetchTranscript(client(), document)).rejects.toBeInstanceOf(WhatsAppChecksumError);
   });
 
   it("passes on fields it does not know, and takes a document without segments", async () => {
     const minimal = { transcript: { text: "", language: "xx", future_field: 1 }, extra: true };
     serve(JSON.stringify(minimal));
-    expect(await client().fetchTranscript({ url: document.url })).toEqual(minimal);
+    expect(await fetchTranscript(client(), { url: document.url })).toEqual(minimal);
   });
 
   it.each([
@@ -73,7 +74,7 @@ describe("fetchTranscript", () => {
     ["a JSON array", "[]", /no `transcript` object/],
   ])("%s is a WhatsAppResponseError", async (_, body, message) => {
     serve(body);
-    const error = await client().fetchTranscript({ url: document.url }).catch((e: unknown) => e);
+    const error = await fetchTranscript(client(), { url: document.url }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WhatsAppResponseError);
     expect((error as Error).message).toMatch(message);
   });

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_ANNOUNCEMENT_MAX_BYTES,
-  DEFAULT_API_VERSION,
-  WhatsAppApiError,
-  WhatsAppResponseError,
-  WhatsAppValidationError,
-} from "../../src/index.js";
-import { oggOpusDuration } from "../../src/media/index.js";
+import { DEFAULT_API_VERSION, WhatsAppApiError, WhatsAppResponseError, WhatsAppValidationError } from "../../src/index.js";
+import { DEFAULT_ANNOUNCEMENT_MAX_BYTES, uploadVoicemailAnnouncement } from "../../src/media/index.js";
+import { oggOpusDuration } from "../../src/media/upload.js";
 import { PHONE_NUMBER_ID, TOKEN, mediaClient, oggOpus, parseMultipart, useMediaServer } from "./helpers.js";
 
 const server = useMediaServer();
@@ -30,7 +25,7 @@ function receivedParts() {
 describe("uploadVoicemailAnnouncement", () => {
   it("sends the documented multipart form and returns the media id for the voicemail settings", async () => {
     uploaded();
-    const result = await client().uploadVoicemailAnnouncement(new Blob([new Uint8Array(ANNOUNCEMENT)], { type: "audio/ogg" }), {
+    const result = await uploadVoicemailAnnouncement(client(), new Blob([new Uint8Array(ANNOUNCEMENT)], { type: "audio/ogg" }), {
       description: "Default announcement (English)",
       filename: "welcome.ogg",
     });
@@ -46,7 +41,7 @@ describe("uploadVoicemailAnnouncement", () => {
 
   it("takes bytes, leaves out an absent description, names the file announcement.ogg", async () => {
     uploaded();
-    await client().uploadVoicemailAnnouncement(new Uint8Array(ANNOUNCEMENT));
+    await uploadVoicemailAnnouncement(client(), new Uint8Array(ANNOUNCEMENT));
     const parts = receivedParts();
     expect(parts.map((part) => part.name)).toEqual(["messaging_product", "type", "use_case", "file"]);
     expect(parts[3]).toEqual({ name: "file", filename: "announcement.ogg", contentType: "audio/ogg", bytes: ANNOUNCEMENT });
@@ -54,11 +49,11 @@ describe("uploadVoicemailAnnouncement", () => {
 
   it("keeps a File's name and takes an ArrayBuffer", async () => {
     uploaded();
-    await client().uploadVoicemailAnnouncement(new File([new Uint8Array(ANNOUNCEMENT)], "es.ogg", { type: "audio/ogg; codecs=opus" }));
+    await uploadVoicemailAnnouncement(client(), new File([new Uint8Array(ANNOUNCEMENT)], "es.ogg", { type: "audio/ogg; codecs=opus" }));
     expect(receivedParts()[3]).toMatchObject({ filename: "es.ogg", bytes: ANNOUNCEMENT });
     server.requests.length = 0;
     const buffer = ANNOUNCEMENT.buffer.slice(ANNOUNCEMENT.byteOffset, ANNOUNCEMENT.byteOffset + ANNOUNCEMENT.byteLength);
-    await client().uploadVoicemailAnnouncement(buffer as ArrayBuffer);
+    await uploadVoicemailAnnouncement(client(), buffer as ArrayBuffer);
     expect(receivedParts()[3]).toMatchObject({ bytes: ANNOUNCEMENT });
   });
 
@@ -66,23 +61,23 @@ describe("uploadVoicemailAnnouncement", () => {
     uploaded();
     const calls = client();
     calls.setPhoneNumberId("5550001");
-    await calls.uploadVoicemailAnnouncement(ANNOUNCEMENT);
+    await uploadVoicemailAnnouncement(calls, ANNOUNCEMENT);
     expect(server.requests[0]!.url).toBe(`/${DEFAULT_API_VERSION}/5550001/media`);
   });
 
   it("a numeric id in the answer is returned as a string", async () => {
     server.setHandler(() => ({ body: '{"id":938884519013664}' }));
-    expect((await client().uploadVoicemailAnnouncement(ANNOUNCEMENT)).mediaId).toBe("938884519013664");
+    expect((await uploadVoicemailAnnouncement(client(), ANNOUNCEMENT)).mediaId).toBe("938884519013664");
   });
 
   it("an answer without id is a WhatsAppResponseError", async () => {
     server.setHandler(() => ({ body: { success: true } }));
-    await expect(client().uploadVoicemailAnnouncement(ANNOUNCEMENT)).rejects.toBeInstanceOf(WhatsAppResponseError);
+    await expect(uploadVoicemailAnnouncement(client(), ANNOUNCEMENT)).rejects.toBeInstanceOf(WhatsAppResponseError);
   });
 
   it("Meta's refusal is a WhatsAppApiError without the token", async () => {
     server.setHandler(() => ({ status: 400, body: { error: { message: `Param file invalid (token ${TOKEN})`, code: 100, type: "OAuthException" } } }));
-    const error = await client().uploadVoicemailAnnouncement(ANNOUNCEMENT).catch((e: unknown) => e);
+    const error = await uploadVoicemailAnnouncement(client(), ANNOUNCEMENT).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WhatsAppApiError);
     expect(error).toMatchObject({ status: 400, code: 100, action: "uploadVoicemailAnnouncement" });
     expect(JSON.stringify(error) + (error as Error).message).not.toContain(TOKEN);
@@ -100,7 +95,7 @@ describe("uploadVoicemailAnnouncement", () => {
       ["headers without audio", oggOpus(0), /no audio/],
       ["a string", "announcement.ogg" as unknown as Blob, /Blob, a File, an ArrayBuffer or a Uint8Array/],
     ])("%s", async (_, file, message) => {
-      const error = await client().uploadVoicemailAnnouncement(file).catch((e: unknown) => e);
+      const error = await uploadVoicemailAnnouncement(client(), file).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WhatsAppValidationError);
       expect((error as Error).message).toMatch(message);
       expect(server.requests).toHaveLength(0);
@@ -108,10 +103,10 @@ describe("uploadVoicemailAnnouncement", () => {
 
     it("a file over maxBytes (default 16 MiB)", async () => {
       expect(DEFAULT_ANNOUNCEMENT_MAX_BYTES).toBe(16 * 1024 * 1024);
-      const error = await client().uploadVoicemailAnnouncement(ANNOUNCEMENT, { maxBytes: 100 }).catch((e: unknown) => e);
+      const error = await uploadVoicemailAnnouncement(client(), ANNOUNCEMENT, { maxBytes: 100 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WhatsAppValidationError);
       expect((error as Error).message).toMatch(`is ${ANNOUNCEMENT.length} bytes, more than maxBytes (100)`);
-      const big = await client().uploadVoicemailAnnouncement(new Blob([new Uint8Array(DEFAULT_ANNOUNCEMENT_MAX_BYTES + 1)])).catch(
+      const big = await uploadVoicemailAnnouncement(client(), new Blob([new Uint8Array(DEFAULT_ANNOUNCEMENT_MAX_BYTES + 1)])).catch(
         (e: unknown) => e,
       );
       expect((big as Error).message).toMatch(/more than maxBytes/);
@@ -131,7 +126,7 @@ describe("uploadVoicemailAnnouncement is never repeated on its own", () => {
   it("a 500 is reported after one attempt (a repeat would store a second copy)", async () => {
     server.setHandler(() => ({ status: 500, body: { error: { message: "oops", code: 1, is_transient: true } } }));
     const calls = mediaClient(server, { retry: { retries: 3, minDelayMs: 1, maxDelayMs: 1 } });
-    await expect(calls.uploadVoicemailAnnouncement(ANNOUNCEMENT)).rejects.toMatchObject({ name: "WhatsAppApiError", status: 500 });
+    await expect(uploadVoicemailAnnouncement(calls, ANNOUNCEMENT)).rejects.toMatchObject({ name: "WhatsAppApiError", status: 500 });
     expect(server.requests).toHaveLength(1);
   });
 });

@@ -274,6 +274,7 @@ const entryPointSources = Object.entries(JSON.parse(readFileSync(join(repoRoot, 
 const sourceOf: Record<string, () => Promise<Record<string, unknown>>> = {
   "whatsapp-calling": () => import("../../src/index.js"),
   "whatsapp-calling/webhooks": () => import("../../src/webhooks/index.js"),
+  "whatsapp-calling/media": () => import("../../src/media/index.js"),
   "whatsapp-calling/testing": () => import("../../src/testing/index.js"),
   "whatsapp-calling/node": () => import("../../src/node.js"),
   "whatsapp-calling/redis": () => import("../../src/redis/index.js"),

@@ -7,6 +7,7 @@
 // its error instead of a value. It takes everything from its input (the fixtures' text, the loopback recorder's
 // URL), so it reads no files and no environment.
 import * as main from "whatsapp-calling";
+import * as media from "whatsapp-calling/media";
 import * as redis from "whatsapp-calling/redis";
 import * as testing from "whatsapp-calling/testing";
 import * as webhooks from "whatsapp-calling/webhooks";
@@ -38,6 +39,7 @@ export async function smoke(input) {
     const names = {
       "whatsapp-calling": namesOf(main),
       "whatsapp-calling/webhooks": namesOf(webhooks),
+      "whatsapp-calling/media": namesOf(media),
       "whatsapp-calling/testing": namesOf(testing),
       "whatsapp-calling/redis": namesOf(redis),
     };

@@ -1,7 +1,7 @@
 // The error-code catalogue lives once, in openapi.yaml (x-error-catalogue); generated/error-catalogue.ts and
 // WhatsAppApiError are read from it.
 import { describe, expect, it } from "vitest";
-import { ERROR_CATALOGUE } from "../../generated/error-catalogue.js";
+import { ERROR_CATALOGUE, ERROR_HANDLING } from "../../generated/error-catalogue.js";
 import { loadSpec } from "../../scripts/lib/spec.js";
 import { lookupErrorCode, WhatsAppApiError } from "../../src/index.js";
 
@@ -23,6 +23,20 @@ describe("error-code catalogue", () => {
       ]),
     );
     expect(ERROR_CATALOGUE).toEqual(fromSpec);
+  });
+
+  it("ERROR_HANDLING, what WhatsAppApiError reads, says of each code what ERROR_CATALOGUE says", () => {
+    const fromRows = Object.fromEntries(ERROR_HANDLING.flatMap(([category, retryable, tokenRefresh, codes]) => codes.map((code) => [code, { category, retryable, tokenRefresh }])));
+    const fromCatalogue = Object.fromEntries(Object.entries(ERROR_CATALOGUE).map(([code, { category, retryable, tokenRefresh }]) => [code, { category, retryable, tokenRefresh }]));
+    expect(fromRows).toEqual(fromCatalogue);
+    for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) {
+      const error = new WhatsAppApiError({ status: 400, body: { error: { message: "m", code: Number(code) } } });
+      expect([code, error.category, error.retryable, error.requiresTokenRefresh()]).toEqual([code, entry.category, entry.retryable, entry.tokenRefresh]);
+    }
+  });
+
+  it("a Graph error without Meta's text is named by its code (the title is ERROR_CATALOGUE's, for those who import it)", () => {
+    expect(new WhatsAppApiError({ status: 401, body: { error: { code: 190 } }, action: "terminate" }).message).toBe("Graph API error 190 on terminate (HTTP 401)");
   });
 
   it("uses only the categories of the contract, and every entry says whether a retry can help", () => {

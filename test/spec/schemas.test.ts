@@ -5,6 +5,9 @@ import { describe, expect, it } from "vitest";
 import { createSpecAjv, SPEC_SCHEMA_ID } from "../../scripts/generate.js";
 import { loadSpec } from "../../scripts/lib/spec.js";
 import * as generated from "../../generated/webhook-validators.js";
+import * as requests from "../../generated/request-validators.js";
+import { ruleOf } from "../../src/client/validators.js";
+import type { SchemaValidator } from "../../src/schema/check.js";
 import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
 
 const spec = loadSpec();
@@ -242,9 +245,46 @@ describe("the examples in openapi.yaml match their own schemas", () => {
   });
 });
 
-// generated/webhook-validators.ts checks with src/schema/check.ts over the schemas as data; ajv,
-// compiled from openapi.yaml itself, is the reference: on any item, valid or mutated, both give the same verdict
-// and the same first path.
+// generated/webhook-validators.ts and generated/request-validators.ts check with src/schema/check.ts over the
+// schemas as data; ajv, compiled from openapi.yaml itself, is the reference: on any item, valid or mutated, both
+// give the same verdict, the same first path and rule, and for requests the same message (the client's).
+const paths = (node: unknown, prefix: (string | number)[] = []): (string | number)[][] =>
+  typeof node !== "object" || node === null
+    ? []
+    : (Array.isArray(node) ? node.map((_, index) => index) : Object.keys(node)).flatMap((key) => [
+        [...prefix, key],
+        ...paths((node as Record<string | number, unknown>)[key], [...prefix, key]),
+      ]);
+const at = (node: unknown, path: (string | number)[]) => path.reduce<any>((parent, key) => parent[key], node);
+
+function agreesWithAjv(validate: SchemaValidator, schema: string, original: unknown, options: { messages?: boolean; numRuns?: number } = {}) {
+  const reference = validator(schema);
+  expect([validate(original), reference(original)]).toEqual([true, true]);
+  fc.assert(
+    // A mutation deletes a value, replaces it with any JSON value or with another value of the item (one of the
+    // right shape, often), or repeats an array's first element.
+    fc.property(fc.nat(), fc.nat(), fc.constantFrom("delete", "replace", "copy", "repeat"), fc.jsonValue({ maxDepth: 2 }), (where, from, kind, replacement) => {
+      const item = structuredClone(original) as Record<string, unknown>;
+      const all = paths(item);
+      const path = all[where % all.length]!;
+      const parent = at(item, path.slice(0, -1));
+      const target = parent[path.at(-1)!];
+      if (kind === "delete") delete parent[path.at(-1)!];
+      else if (kind === "replace") parent[path.at(-1)!] = replacement;
+      else if (kind === "copy") parent[path.at(-1)!] = structuredClone(at(original, all[from % all.length]!));
+      else if (Array.isArray(target) && target.length > 0) target.push(structuredClone(target[0]));
+      const ours = validate(item);
+      const theirs = reference(item) as boolean;
+      expect(ours).toBe(theirs);
+      if (ours) return;
+      const [mine, ajvs] = [validate.errors![0]!, reference.errors![0]!];
+      expect([mine.instancePath, mine.keyword]).toEqual([ajvs.instancePath, ajvs.keyword]);
+      if (options.messages) expect(ruleOf(mine)).toBe(ajvs.message);
+    }),
+    { numRuns: options.numRuns ?? 2_000 },
+  );
+}
+
 describe("the webhook item validators agree with ajv", () => {
   const items: [keyof typeof generated, string, unknown][] = [
     ["validateConnectCallWebhookItem", "ConnectCallWebhookItem", fixtureJson("webhooks/calls.connect.user-initiated.json").entry[0].changes[0].value.calls[0]],
@@ -258,31 +298,34 @@ describe("the webhook item validators agree with ajv", () => {
     ["validateAccountSettingsUpdateValue", "AccountSettingsUpdateValue", { type: "phone_number_settings", timestamp: "1", phone_number_settings: { phone_number_id: "1", calling: { status: "ENABLED", call_hours: { weekly_operating_hours: [{ day_of_week: "MONDAY", open_time: "0400", close_time: "1020" }] }, sip: { servers: [{ hostname: "h", port: 5061, request_uri_user_params: { tgrp: "x" } }] } } } }],
     ["validateAccountUpdateValue", "AccountUpdateValue", { event: "ACCOUNT_RESTRICTION", restriction_info: [{ restriction_type: "X", expiration: 1 }] }],
   ];
-  const paths = (node: unknown, prefix: (string | number)[] = []): (string | number)[][] =>
-    typeof node !== "object" || node === null
-      ? []
-      : (Array.isArray(node) ? node.map((_, index) => index) : Object.keys(node)).flatMap((key) => [
-          [...prefix, key],
-          ...paths((node as Record<string | number, unknown>)[key], [...prefix, key]),
-        ]);
   it.each(items)("%s", (validatorName, schema, original) => {
-    const validate = generated[validatorName] as generated.SchemaValidator;
-    const reference = validator(schema);
-    expect([validate(original), reference(original)]).toEqual([true, true]);
-    fc.assert(
-      fc.property(fc.nat(), fc.constantFrom("delete", "replace"), fc.jsonValue({ maxDepth: 2 }), (at, kind, replacement) => {
-        const item = structuredClone(original) as Record<string, unknown>;
-        const all = paths(item);
-        const path = all[at % all.length]!;
-        const parent = path.slice(0, -1).reduce<any>((node, key) => node[key], item);
-        if (kind === "delete") delete parent[path.at(-1)!];
-        else parent[path.at(-1)!] = replacement;
-        const ours = validate(item);
-        const theirs = reference(item) as boolean;
-        expect(ours).toBe(theirs);
-        if (!ours) expect(validate.errors![0]!.instancePath).toBe(reference.errors![0]!.instancePath);
-      }),
-      { numRuns: 2_000 },
-    );
+    agreesWithAjv(generated[validatorName] as SchemaValidator, schema, original);
+  });
+});
+
+describe("the request validators agree with ajv", () => {
+  const SDP = fixtureJson("api/calls.accept.request.json").session.sdp;
+  const recording = { status: "ENABLED", purpose: "quality assurance", announcement_language: "en" };
+  const bodies: [keyof typeof requests, string, unknown][] = [
+    ...Object.entries(requestSchemas).map(([file, schema]) => [`validate${schema}` as keyof typeof requests, schema, fixtureJson(file)] as [keyof typeof requests, string, unknown]),
+    ["validateConnectCallRequest", "ConnectCallRequest", { ...fixtureJson<object>("api/calls.connect.request.json"), to: undefined, recipient: "US.13491208655302741918", biz_opaque_callback_data: "order-1", recording, transcription: { ...recording, status: "DISABLED" } }],
+    ["validateAcceptCallRequest", "AcceptCallRequest", { messaging_product: "whatsapp", call_id: "wacid.1", action: "accept", session: { sdp_type: "answer", sdp: SDP }, recording }],
+    ["validateCallPermissionRequestMessage", "CallPermissionRequestMessage", { messaging_product: "whatsapp", recipient: "US.1", type: "interactive", interactive: { type: "call_permission_request", action: { name: "call_permission_request" } } }],
+    [
+      "validateUpdateSettingsRequest",
+      "UpdateSettingsRequest",
+      {
+        calling: {
+          ...fixtureJson("api/settings.post.request.calling.json").calling,
+          sip: { status: "ENABLED", servers: [{ hostname: "sip.example.com", port: 5061, request_uri_user_params: { tgrp: "wacall" } }] },
+          srtp_key_exchange_protocol: "DTLS",
+          video: { status: "DISABLED" },
+          voicemail: { status: "ENABLED", triggers: ["REJECT", "TIMEOUT"], audio: { default: { announcement_media_id: 938884519013664, timeout_seconds: 20 } } },
+        },
+      },
+    ],
+  ];
+  it.each(bodies)("%s (%#)", (validatorName, schema, original) => {
+    agreesWithAjv(requests[validatorName] as SchemaValidator, schema, JSON.parse(JSON.stringify(original)), { messages: true, numRuns: 3_000 });
   });
 });

@@ -1,5 +1,5 @@
-// The Graph endpoints of the sandbox's number: each request body checked with the validator generated from
-// openapi.yaml (code 100 naming the path of the first problem), then handed to the engine's step.
+// The Graph endpoints of the sandbox's number: each request body checked with the client's validator of it,
+// generated from openapi.yaml (code 100 naming the path of the first problem), then handed to the engine's step.
 import { CALL_ACTIONS } from "../../../generated/operations.js";
 import type {
   AcceptCallRequest,
@@ -12,17 +12,8 @@ import type {
 } from "../../../generated/openapi.js";
 import type { SandboxEngine } from "./engine.js";
 import { dottedPath, invalidParameter, refusal, type Refusal } from "./refusals.js";
-import {
-  validateAcceptCallRequest,
-  validateCallPermissionRequestMessage,
-  validateConnectCallRequest,
-  validatePreAcceptCallRequest,
-  validateRejectCallRequest,
-  validateTerminateCallRequest,
-  validateUpdateSettingsRequest,
-  validateVoiceCallButtonMessage,
-  type SchemaValidator,
-} from "./validators.js";
+import { REQUEST_VALIDATORS, ruleOf } from "../../client/validators.js";
+import type { SchemaValidator } from "../../schema/check.js";
 
 export interface RouteRequest {
   readonly method: string;
@@ -40,14 +31,6 @@ export interface RouteAnswer {
   readonly callId?: string;
 }
 
-const CALL_VALIDATORS: Readonly<Record<(typeof CALL_ACTIONS)[number], SchemaValidator>> = {
-  connect: validateConnectCallRequest,
-  pre_accept: validatePreAcceptCallRequest,
-  accept: validateAcceptCallRequest,
-  reject: validateRejectCallRequest,
-  terminate: validateTerminateCallRequest,
-};
-
 /** The first problem the validator found, as a code 100 refusal naming its path; undefined when valid. */
 function invalid(validate: SchemaValidator, body: unknown): Refusal | undefined {
   if (validate(body)) return undefined;
@@ -60,7 +43,7 @@ function invalid(validate: SchemaValidator, body: unknown): Refusal | undefined 
       ? "is required"
       : first?.keyword === "not" && pointer.endsWith("/sdp")
         ? "is an SDP offer (a=setup:actpass), not an answer: send the answer your WebRTC stack made for the caller's offer"
-        : (first?.message ?? "is not valid");
+        : ruleOf(first);
   return invalidParameter(dottedPath(pointer), problem);
 }
 
@@ -80,7 +63,7 @@ export async function route(engine: SandboxEngine, request: RouteRequest): Promi
     case "GET settings":
       return answer(200, { calling: engine.getSettings() });
     case "POST settings": {
-      const problem = invalid(validateUpdateSettingsRequest, request.body);
+      const problem = invalid(REQUEST_VALIDATORS.updateSettings, request.body);
       if (problem) return refused(problem);
       await engine.updateSettings((request.body as UpdateSettingsRequest).calling);
       return answer(200, { success: true });
@@ -94,7 +77,7 @@ export async function route(engine: SandboxEngine, request: RouteRequest): Promi
 
 async function calls(engine: SandboxEngine, body: unknown): Promise<RouteAnswer> {
   const action = (body as { action?: unknown } | null)?.action;
-  const validate = typeof action === "string" ? CALL_VALIDATORS[action as keyof typeof CALL_VALIDATORS] : undefined;
+  const validate = CALL_ACTIONS.includes(action as never) ? REQUEST_VALIDATORS[action as (typeof CALL_ACTIONS)[number]] : undefined;
   if (!validate) return refused(invalidParameter("action", `must be one of ${CALL_ACTIONS.join(", ")}`));
   const callId = typeof (body as { call_id?: unknown }).call_id === "string" ? (body as { call_id: string }).call_id : undefined;
   const extra = { action: action as string, ...(callId === undefined ? {} : { callId }) };
@@ -124,7 +107,7 @@ async function calls(engine: SandboxEngine, body: unknown): Promise<RouteAnswer>
 
 async function messages(engine: SandboxEngine, body: unknown): Promise<RouteAnswer> {
   const type = (body as { interactive?: { type?: unknown } } | null)?.interactive?.type;
-  const validate = type === "voice_call" ? validateVoiceCallButtonMessage : validateCallPermissionRequestMessage;
+  const validate = type === "voice_call" ? REQUEST_VALIDATORS.sendCallButton : REQUEST_VALIDATORS.sendCallPermissionRequest;
   const problem = invalid(validate, body);
   if (problem) return refused(problem, { action: String(type ?? "message") });
   const message = body as CallingMessageRequest;

@@ -1,0 +1,29 @@
+// How a client hands its request path to the functions of whatsapp-calling/media without making it public API:
+// a map from each client to its context, private to this module. The functions take the client itself, so the
+// media code stays out of a bundle that only imports createCallingClient.
+import { WhatsAppValidationError } from "../errors.js";
+import type { TransportConfig } from "../transport.js";
+
+/** What the media functions take from a client: its transport (fetch, tokens, retries, hooks, log) and where it sends. */
+export interface ClientContext {
+  transport: TransportConfig;
+  /** The versioned Graph base URL, e.g. `https://graph.facebook.com/v23.0`. */
+  baseUrl: string;
+  /** The business phone number id requests go to now. */
+  phoneNumberId: () => string;
+  /** The client's `timeoutMs`. */
+  timeoutMs: number;
+}
+
+const contexts = new WeakMap<object, ClientContext>();
+
+export function setClientContext(client: object, context: ClientContext): void {
+  contexts.set(client, context);
+}
+
+/** The context of a client made by createCallingClient; anything else is refused. */
+export function clientContext(client: unknown): ClientContext {
+  const context = typeof client === "object" && client !== null ? contexts.get(client) : undefined;
+  if (!context) throw new WhatsAppValidationError("calls must be a client made by createCallingClient", { path: "calls" });
+  return context;
+}
