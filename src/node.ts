@@ -1,10 +1,10 @@
 /// <reference types="node" />
 // The one node-only module of the package: everything else uses web-standard APIs only.
-import { createHmac } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WhatsAppError } from "./errors.js";
 import { concatBytes, utf8Bytes } from "./webhooks/bytes.js";
-import { BODY_TOO_LARGE, WEBHOOK_CORE, type Hmac, type WebhookCore } from "./webhooks/core.js";
+import { BODY_TOO_LARGE, WEBHOOK_CORE, type HmacCheck, type WebhookCore } from "./webhooks/core.js";
 import type { WebhookRequestHandler } from "./webhooks/handler.js";
 
 export interface NodeListenerOptions {
@@ -153,15 +153,15 @@ async function respondDirectly(core: WebhookCore, req: FrameworkRequest, res: Se
       body: (maxBytes) =>
         consumed === undefined ? readRequest(req, maxBytes) : Promise.resolve(typeof consumed === "string" ? utf8Bytes(consumed) : (consumed as Uint8Array)),
     },
-    nodeHmac,
+    nodeCheck,
   );
   res.writeHead(answer.status, answer.headers);
   res.end(answer.text);
 }
 
 // node:crypto's HMAC is synchronous: no job on the thread pool, no promise and no thread hop per delivery, as
-// WebCrypto's has. The same check (signatureMatches) compares it.
-const nodeHmac: Hmac = (bytes, secret) => createHmac("sha256", secret).update(bytes).digest();
+// WebCrypto's has. Both are 32 bytes (signatureMatches reads 64 hex digits), as timingSafeEqual requires.
+const nodeCheck: HmacCheck = (bytes, signature, secret) => timingSafeEqual(createHmac("sha256", secret).update(bytes).digest(), signature);
 
 /**
  * The request body up to `maxBytes`: refused from its Content-Length without reading, or as soon as the bytes

@@ -50,7 +50,7 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /** Expects an even number of lowercase hex digits (checked by the caller). */
-export function fromHex(hex: string): Uint8Array {
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(hex.length / 2);
   for (let index = 0; index < bytes.length; index++) bytes[index] = Number.parseInt(hex.slice(index * 2, index * 2 + 2), 16);
   return bytes;

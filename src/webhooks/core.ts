@@ -1,9 +1,9 @@
 // What the handler's core and its carriers (the web Request in handler.ts, node:http in src/node.ts) share; a
 // module of its own so that the node adapter does not bundle the handler.
 
-import type { Hmac } from "./signature.js";
+import type { HmacCheck } from "./signature.js";
 
-export type { Hmac };
+export type { HmacCheck };
 
 /** What a body reader gives when the body is larger than allowed. */
 export const BODY_TOO_LARGE = Symbol("body too large");
@@ -33,7 +33,7 @@ export interface WebhookAnswer {
 export const WEBHOOK_CORE = Symbol.for("whatsapp-calling.webhook-core");
 
 /**
- * The handler itself, whatever carried the request. `hmac` replaces WebCrypto's: the node listener passes
- * node:crypto's synchronous one (the rest of the package stays web-standard).
+ * The handler itself, whatever carried the request. `check` replaces WebCrypto's HMAC check: the node listener
+ * passes node:crypto's synchronous one (the rest of the package stays web-standard).
  */
-export type WebhookCore = (input: WebhookInput, hmac?: Hmac) => Promise<WebhookAnswer>;
+export type WebhookCore = (input: WebhookInput, check?: HmacCheck) => Promise<WebhookAnswer>;

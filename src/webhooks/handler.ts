@@ -10,10 +10,10 @@ import {
   type WebhookDedupeStore,
 } from "./dedupe.js";
 import { concatBytes } from "./bytes.js";
-import { BODY_TOO_LARGE, WEBHOOK_CORE, type Hmac, type WebhookAnswer, type WebhookCore, type WebhookInput } from "./core.js";
+import { BODY_TOO_LARGE, WEBHOOK_CORE, type HmacCheck, type WebhookAnswer, type WebhookCore, type WebhookInput } from "./core.js";
 import { WebhookPayloadError, WebhookVerificationError } from "./errors.js";
 import { parseWebhook, type WebhookEvent, type WebhookEventOf, type WebhookEventType } from "./parse.js";
-import { appSecretList, hmacSha256, SIGNATURE_HEADER, signatureMatches } from "./signature.js";
+import { appSecretList, SIGNATURE_HEADER, signatureMatches, webCryptoCheck } from "./signature.js";
 import { requireVerifyToken, verifySubscription } from "./subscription.js";
 
 /**
@@ -132,7 +132,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     }
   }
 
-  async function handleDelivery(request: WebhookInput, hmac: Hmac): Promise<WebhookAnswer> {
+  async function handleDelivery(request: WebhookInput, check: HmacCheck): Promise<WebhookAnswer> {
     const signature = request.header(SIGNATURE_HEADER);
     if (!signature) {
       log?.("warn", "webhook delivery refused: no X-Hub-Signature-256 header");
@@ -152,7 +152,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       // Closing the connection stops the rest of an oversized body from being read just to be thrown away.
       return textAnswer(413, `Body larger than ${maxBodyBytes} bytes`, { connection: "close" });
     }
-    const valid = signatureMatches(body, signature, appSecrets, hmac);
+    const valid = signatureMatches(body, signature, appSecrets, check);
     if (!(isThenable(valid) ? await valid : valid)) {
       log?.("warn", "webhook delivery refused: signature does not match", { bytes: body.byteLength });
       return textAnswer(401, "Invalid X-Hub-Signature-256 signature");
@@ -300,10 +300,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   }
 
   // The one core; the web Request below and src/node.ts (node:http, with node:crypto's HMAC) are its carriers.
-  const core: WebhookCore = async (request, hmac = hmacSha256) => {
+  const core: WebhookCore = async (request, check = webCryptoCheck) => {
     try {
       if (request.method === "GET") return handleSubscription(request);
-      if (request.method === "POST") return await handleDelivery(request, hmac);
+      if (request.method === "POST") return await handleDelivery(request, check);
       return textAnswer(405, "Method not allowed", { allow: "GET, POST" });
     } catch (error) {
       log?.("error", "webhook request failed unexpectedly");

@@ -1,5 +1,5 @@
 import { WhatsAppValidationError } from "../errors.js";
-import { constantTimeEqual, fromHex, rawBodyBytes, toHex, utf8Bytes, type RawBody } from "./bytes.js";
+import { fromHex, rawBodyBytes, toHex, utf8Bytes, type RawBody } from "./bytes.js";
 
 /** The header Meta signs every delivery with. */
 export const SIGNATURE_HEADER = "x-hub-signature-256";
@@ -24,7 +24,7 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(appSecret: string): Promise<CryptoKey> {
   let key = keys.get(appSecret);
   if (key === undefined) {
-    key = crypto.subtle.importKey("raw", utf8Bytes(appSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = crypto.subtle.importKey("raw", utf8Bytes(appSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value!);
     keys.set(appSecret, key);
     // A failed import is not kept, so that the next call tries again.
@@ -49,8 +49,15 @@ export function appSecretList(secretOrSecrets: string | readonly string[]): read
   return secrets;
 }
 
-/** HMAC-SHA256 of bytes with a secret: WebCrypto's (asynchronous) here, node:crypto's in src/node.ts. */
-export type Hmac = (bytes: Uint8Array, secret: string) => Uint8Array | Promise<Uint8Array>;
+/**
+ * Whether `signature` is the HMAC-SHA256 of the bytes keyed with `secret`: WebCrypto's `verify` (asynchronous)
+ * here, node:crypto's synchronous HMAC in src/node.ts.
+ */
+export type HmacCheck = (bytes: Uint8Array, signature: Uint8Array<ArrayBuffer>, secret: string) => boolean | Promise<boolean>;
+
+/** WebCrypto compares in constant time itself, and answers without handing the digest back to JavaScript. */
+export const webCryptoCheck: HmacCheck = (bytes, signature, secret) =>
+  hmacKey(secret).then((key) => crypto.subtle.verify("HMAC", key, signature, rawBodyBytes(bytes)));
 
 /**
  * Checks `X-Hub-Signature-256` against the exact raw bytes of the request body, before anything is parsed.
@@ -69,19 +76,19 @@ export async function verifySignature(
   secretOrSecrets: string | readonly string[],
 ): Promise<boolean> {
   const secrets = appSecretList(secretOrSecrets);
-  return signatureMatches(rawBodyBytes(rawBody), header, secrets, hmacSha256);
+  return signatureMatches(rawBodyBytes(rawBody), header, secrets, webCryptoCheck);
 }
 
 /**
- * The check behind `verifySignature` and the handler, with the HMAC given: synchronous when the HMAC is (so the
- * node listener's delivery costs no promise for it). Every secret is tried, so the time taken does not tell
- * which one matched.
+ * The check behind `verifySignature` and the handler, with the HMAC check given: synchronous when the check is
+ * (so the node listener's delivery costs no promise for it). Every secret is tried, so the time taken does not
+ * tell which one matched.
  */
-export function signatureMatches(bytes: Uint8Array, header: unknown, secrets: readonly string[], hmac: Hmac): boolean | Promise<boolean> {
+export function signatureMatches(bytes: Uint8Array, header: unknown, secrets: readonly string[], check: HmacCheck): boolean | Promise<boolean> {
   const match = typeof header === "string" ? SIGNATURE_PATTERN.exec(header) : null;
   if (!match) return false;
   const expected = fromHex(match[1]!);
-  const digests = secrets.map((secret) => hmac(bytes, secret));
-  const anyEqual = (list: readonly Uint8Array[]) => list.reduce((valid, digest) => constantTimeEqual(digest, expected) || valid, false);
-  return digests.some((digest) => digest instanceof Promise) ? Promise.all(digests).then(anyEqual) : anyEqual(digests as Uint8Array[]);
+  const results = secrets.map((secret) => check(bytes, expected, secret));
+  const anyMatch = (list: readonly boolean[]) => list.includes(true);
+  return results.some((result) => result instanceof Promise) ? Promise.all(results).then(anyMatch) : anyMatch(results as boolean[]);
 }
