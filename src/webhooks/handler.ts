@@ -171,7 +171,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         if (event.type === "invalid") log("warn", "webhook item does not match its schema; delivered as an invalid event", { expected: event.expected, field: event.field, path: event.path });
       }
     }
-    return dispatch(events);
+    // Awaited rather than returned: an async function that returns a promise takes two more turns to settle.
+    return await dispatch(events);
   }
 
   /** One step of the dedupe store, its failure a `WebhookDedupeStoreError`; a synchronous store (the memory one) answers without a turn of the event loop. */

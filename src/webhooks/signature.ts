@@ -89,6 +89,7 @@ export function signatureMatches(bytes: Uint8Array, header: unknown, secrets: re
   if (!match) return false;
   const expected = fromHex(match[1]!);
   const results = secrets.map((secret) => check(bytes, expected, secret));
+  if (results.length === 1) return results[0]!;
   const anyMatch = (list: readonly boolean[]) => list.includes(true);
   return results.some((result) => result instanceof Promise) ? Promise.all(results).then(anyMatch) : anyMatch(results as boolean[]);
 }
