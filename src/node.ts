@@ -34,11 +34,13 @@ const ALREADY_PARSED_MESSAGE =
  * Adapts a web-standard handler (from `createWebhookHandler`) to node:http and Express: `(req, res) => void`.
  *
  * The body is streamed from the request as raw bytes, so the signature is checked on exactly what Meta sent and
- * an oversized body is refused without being buffered. A handler made by `createWebhookHandler` is served by its
- * own core (the same answers, dedupe and logging as through a `Request`), without a `Request` or `Response` per
- * delivery, and its signature is checked with node:crypto's synchronous HMAC. Behind Express body parsers, the raw bytes are taken
+ * an oversized body is refused without being buffered. Behind Express body parsers, the raw bytes are taken
  * from `req.rawBody` (a Buffer or string) or from a Buffer in `req.body` (`express.raw()`); a body already
  * parsed into an object is answered 500 with an explanation.
+ *
+ * A handler made by `createWebhookHandler` is served by its own core (the same answers, dedupe and logging as
+ * through a `Request`) without a `Request` or `Response` per delivery, and its signature is checked with
+ * node:crypto's synchronous HMAC.
  */
 export function toNodeListener(
   handler: WebhookRequestHandler,

@@ -8,8 +8,9 @@ export const SIGNATURE_HEADER = "x-hub-signature-256";
 const SIGNATURE_PATTERN = /^sha256=([0-9a-f]{64})$/;
 
 /**
- * HMAC-SHA256 of the exact bytes, keyed with the app secret. The one implementation behind both
- * `verifySignature` and `signWebhookPayload`, so a test signature is made exactly the way it is checked.
+ * HMAC-SHA256 of the exact bytes, keyed with the app secret: what `signWebhookPayload` signs with. It uses the
+ * same bytes (`rawBodyBytes`) and the same cached key as `verifySignature`'s check, so a test signature is made
+ * exactly the way it is checked.
  */
 export async function hmacSha256(rawBody: RawBody, appSecret: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(appSecret), rawBodyBytes(rawBody)));
