@@ -50,8 +50,25 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /** Expects an even number of lowercase hex digits (checked by the caller). */
-export function fromHex(hex: string): Uint8Array {
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(hex.length / 2);
-  for (let index = 0; index < bytes.length; index++) bytes[index] = Number.parseInt(hex.slice(index * 2, index * 2 + 2), 16);
+  // From the character codes: no substring and no parseInt per byte (this runs on every delivery).
+  const digit = (index: number) => {
+    const code = hex.charCodeAt(index);
+    return code < 97 ? code - 48 : code - 87;
+  };
+  for (let index = 0; index < bytes.length; index++) bytes[index] = (digit(index * 2) << 4) | digit(index * 2 + 1);
+  return bytes;
+}
+
+/** The chunks of a body as one array; a single chunk (a body given whole) as it is, not copied. */
+export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
   return bytes;
 }

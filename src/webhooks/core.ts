@@ -1,6 +1,10 @@
 // What the handler's core and its carriers (the web Request in handler.ts, node:http in src/node.ts) share; a
 // module of its own so that the node adapter does not bundle the handler.
 
+import type { HmacCheck } from "./signature.js";
+
+export type { HmacCheck };
+
 /** What a body reader gives when the body is larger than allowed. */
 export const BODY_TOO_LARGE = Symbol("body too large");
 
@@ -28,4 +32,8 @@ export interface WebhookAnswer {
 /** Where `toNodeListener` finds the core of a handler made by `createWebhookHandler`. */
 export const WEBHOOK_CORE = Symbol.for("whatsapp-calling.webhook-core");
 
-export type WebhookCore = (input: WebhookInput) => Promise<WebhookAnswer>;
+/**
+ * The handler itself, whatever carried the request. `check` replaces WebCrypto's HMAC check: the node listener
+ * passes node:crypto's synchronous one (the rest of the package stays web-standard).
+ */
+export type WebhookCore = (input: WebhookInput, check?: HmacCheck) => Promise<WebhookAnswer>;

@@ -1,5 +1,5 @@
 import { WhatsAppValidationError } from "../errors.js";
-import { log as writeLog, type Logger, type LogLevel } from "../logging.js";
+import { createLog, type Logger } from "../logging.js";
 import {
   claimingStore,
   createMemoryDedupeStore,
@@ -9,10 +9,11 @@ import {
   type LegacyWebhookDedupeStore,
   type WebhookDedupeStore,
 } from "./dedupe.js";
-import { BODY_TOO_LARGE, WEBHOOK_CORE, type WebhookAnswer, type WebhookCore, type WebhookInput } from "./core.js";
+import { concatBytes } from "./bytes.js";
+import { BODY_TOO_LARGE, WEBHOOK_CORE, type HmacCheck, type WebhookAnswer, type WebhookCore, type WebhookInput } from "./core.js";
 import { WebhookPayloadError, WebhookVerificationError } from "./errors.js";
 import { parseWebhook, type WebhookEvent, type WebhookEventOf, type WebhookEventType } from "./parse.js";
-import { appSecretList, SIGNATURE_HEADER, verifySignature } from "./signature.js";
+import { appSecretList, SIGNATURE_HEADER, signatureMatches, webCryptoCheck } from "./signature.js";
 import { requireVerifyToken, verifySubscription } from "./subscription.js";
 
 /**
@@ -104,96 +105,98 @@ export type WebhookRequestHandler = (request: Request) => Promise<Response>;
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookRequestHandler {
   const appSecrets = appSecretList(options.appSecret);
-  const { verifyToken, onEvent, on = {}, onError, logger } = options;
+  const { verifyToken, onEvent, on = {}, onError, dedupe } = options;
   requireVerifyToken(verifyToken);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new WhatsAppValidationError("maxBodyBytes must be a positive integer", { path: "maxBodyBytes" });
-  const store: WebhookDedupeStore | undefined =
-    options.dedupe === false
-      ? undefined
-      : options.dedupe === undefined || options.dedupe === true
-        ? createMemoryDedupeStore()
-        : claimingStore(options.dedupe);
+  const store: WebhookDedupeStore | undefined = dedupe === false ? undefined : dedupe === undefined || dedupe === true ? createMemoryDedupeStore() : claimingStore(dedupe);
   const inFlightWaitMs = positive(options.inFlightWaitMs, DEFAULT_IN_FLIGHT_WAIT_MS, "inFlightWaitMs");
   const claimTtlMs = positive(options.claimTtlMs, DEFAULT_CLAIM_TTL_MS, "claimTtlMs");
   const onErrorTimeoutMs = positive(options.onErrorTimeoutMs, DEFAULT_ON_ERROR_TIMEOUT_MS, "onErrorTimeoutMs");
-  // Events being handled in this process, with the outcome of that attempt (true: succeeded): a re-delivery
-  // that arrives meanwhile waits for it rather than being acknowledged for work that has not succeeded.
-  const inFlight = new Map<string, Flight>();
-
-  const log = (level: LogLevel, message: string, details?: Record<string, unknown>) => writeLog(logger, level, message, details);
+  // Events being handled in this process, with the re-deliveries waiting for the outcome of that attempt (true:
+  // it succeeded): a re-delivery that arrives meanwhile waits for it rather than being acknowledged for work that
+  // has not succeeded.
+  const inFlight = new Map<string, ((succeeded: boolean) => void)[]>();
+  // Undefined without a logger, so that no summary is built for nobody (`log?.(…)` skips its arguments).
+  const log = createLog(options.logger);
 
   function handleSubscription(request: WebhookInput): WebhookAnswer {
     try {
       const challenge = verifySubscription(new URL(request.url()), verifyToken);
-      log("info", "webhook subscription verified");
-      return textResponse(200, challenge);
+      log?.("info", "webhook subscription verified");
+      return textAnswer(200, challenge);
     } catch (error) {
       if (!(error instanceof WebhookVerificationError)) throw error;
-      log("warn", "webhook subscription refused", { status: error.status, reason: error.message });
-      return textResponse(error.status, error.message);
+      log?.("warn", "webhook subscription refused", { status: error.status, reason: error.message });
+      return textAnswer(error.status, error.message);
     }
   }
 
-  async function handleDelivery(request: WebhookInput): Promise<WebhookAnswer> {
+  async function handleDelivery(request: WebhookInput, check: HmacCheck): Promise<WebhookAnswer> {
     const signature = request.header(SIGNATURE_HEADER);
     if (!signature) {
-      log("warn", "webhook delivery refused: no X-Hub-Signature-256 header");
+      log?.("warn", "webhook delivery refused: no X-Hub-Signature-256 header");
       // The body is not read, and the connection is closed: an unsigned body of any size is not drained just to
       // keep the connection alive for its sender.
-      return textResponse(401, "Missing X-Hub-Signature-256 header", { connection: "close" });
+      return textAnswer(401, "Missing X-Hub-Signature-256 header", { connection: "close" });
     }
     let body: Uint8Array | typeof BODY_TOO_LARGE;
     try {
       body = await request.body(maxBodyBytes);
     } catch {
-      log("warn", "webhook delivery refused: the body could not be read");
-      return textResponse(400, "The request body could not be read");
+      log?.("warn", "webhook delivery refused: the body could not be read");
+      return textAnswer(400, "The request body could not be read");
     }
     if (body === BODY_TOO_LARGE) {
-      log("warn", "webhook delivery refused: body too large", { maxBodyBytes });
+      log?.("warn", "webhook delivery refused: body too large", { maxBodyBytes });
       // Closing the connection stops the rest of an oversized body from being read just to be thrown away.
-      return textResponse(413, `Body larger than ${maxBodyBytes} bytes`, { connection: "close" });
+      return textAnswer(413, `Body larger than ${maxBodyBytes} bytes`, { connection: "close" });
     }
-    if (!(await verifySignature(body, signature, appSecrets))) {
-      log("warn", "webhook delivery refused: signature does not match", { bytes: body.byteLength });
-      return textResponse(401, "Invalid X-Hub-Signature-256 signature");
+    const valid = signatureMatches(body, signature, appSecrets, check);
+    if (!(isThenable(valid) ? await valid : valid)) {
+      log?.("warn", "webhook delivery refused: signature does not match", { bytes: body.byteLength });
+      return textAnswer(401, "Invalid X-Hub-Signature-256 signature");
     }
     let events: WebhookEvent[];
     try {
       events = parseWebhook(body);
     } catch (error) {
       if (!(error instanceof WebhookPayloadError)) throw error;
-      log("warn", "webhook payload rejected", { path: error.path, reason: error.message });
-      return textResponse(400, error.message);
+      log?.("warn", "webhook payload rejected", { path: error.path, reason: error.message });
+      return textAnswer(400, error.message);
     }
-    for (const event of events) {
-      if (event.type === "invalid") {
+    if (log) {
+      for (const event of events) {
         // The path names schema properties and indexes only (map keys as *), never values.
-        log("warn", "webhook item does not match its schema; delivered as an invalid event", {
-          expected: event.expected,
-          field: event.field,
-          path: event.path,
-        });
+        if (event.type === "invalid") log("warn", "webhook item does not match its schema; delivered as an invalid event", { expected: event.expected, field: event.field, path: event.path });
       }
     }
-    return dispatch(events);
+    // Awaited rather than returned: an async function that returns a promise takes two more turns to settle.
+    return await dispatch(events);
+  }
+
+  /** One step of the dedupe store, its failure a `WebhookDedupeStoreError`; a synchronous store (the memory one) answers without a turn of the event loop. */
+  function storeStep(operation: "claim" | "markDone" | "release", key: string): unknown {
+    try {
+      const result = operation === "claim" ? store!.claim(key, claimTtlMs) : store![operation](key);
+      return isThenable(result) ? Promise.resolve(result).catch((cause: unknown) => Promise.reject(storeError(operation, cause))) : result;
+    } catch (cause) {
+      throw storeError(operation, cause);
+    }
   }
 
   /** Claims `key`; when another attempt in this process holds it, waits (bounded) for its outcome and claims again. */
   function claim(key: string): DedupeClaim | Promise<DedupeClaim> {
-    const outcome = storeStep("claim", () => store!.claim(key, claimTtlMs));
-    if (isThenable(outcome)) return Promise.resolve(outcome).then((first) => (first === "busy" ? waitForEarlier(key) : first));
+    const outcome = storeStep("claim", key) as DedupeClaim | Promise<DedupeClaim>;
+    if (isThenable(outcome)) return outcome.then((first) => (first === "busy" ? waitForEarlier(key) : first));
     return outcome === "busy" ? waitForEarlier(key) : outcome;
   }
 
-  /** The same event is being handled: wait (bounded) for the attempt in this process, then claim again. */
   async function waitForEarlier(key: string): Promise<DedupeClaim> {
-    const earlier = inFlight.get(key);
-    if (!earlier) return "busy";
-    const finished = await withTimeout(new Promise<boolean>((resolve) => (earlier.waiters ??= []).push(resolve)), inFlightWaitMs);
-    if (finished === TIMED_OUT) return "busy";
-    return storeStep("claim", () => store!.claim(key, claimTtlMs));
+    const waiters = inFlight.get(key);
+    if (!waiters) return "busy";
+    const finished = await withTimeout(new Promise<boolean>((resolve) => waiters.push(resolve)), inFlightWaitMs);
+    return finished === TIMED_OUT ? "busy" : (storeStep("claim", key) as DedupeClaim | Promise<DedupeClaim>);
   }
 
   async function dispatch(events: WebhookEvent[]): Promise<WebhookAnswer> {
@@ -212,8 +215,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         deferred++;
         continue;
       }
-      const key = store ? webhookDedupeKey(event) : undefined;
-      let flight: Flight | undefined;
+      const key = store && webhookDedupeKey(event);
+      let waiters: ((succeeded: boolean) => void)[] | undefined;
       let succeeded = false;
       try {
         if (key !== undefined) {
@@ -221,17 +224,16 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
           const outcome = isThenable(claimed) ? await claimed : claimed;
           if (outcome === "done") {
             duplicates++;
-            log("debug", "webhook event skipped: already handled", { type: event.type, key });
+            log?.("debug", "webhook event skipped: already handled", { type: event.type, key });
             continue;
           }
           if (outcome === "busy") {
             busy++;
             if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
-            log("info", "webhook event is being handled by an earlier attempt; answering 409 so that Meta delivers again", { type: event.type, key });
+            log?.("info", "webhook event is being handled by an earlier attempt; answering 409 so that Meta delivers again", { type: event.type, key });
             continue;
           }
-          flight = { waiters: undefined };
-          inFlight.set(key, flight);
+          inFlight.set(key, (waiters = []));
         }
         try {
           // Awaited only when a handler returned a promise: a synchronous handler costs no extra turn.
@@ -242,13 +244,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         } catch (error) {
           failed++;
           if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
-          log("error", "webhook handler failed; the delivery will be answered 500 so that Meta delivers again", {
-            type: event.type,
-            callId,
-          });
+          log?.("error", "webhook handler failed; the delivery will be answered 500 so that Meta delivers again", { type: event.type, callId });
           await reportError(error, event);
           // Given up, so that the re-delivery is handled. A release that fails leaves the claim to lapse.
-          if (key !== undefined) await Promise.resolve().then(() => storeStep("release", () => store!.release(key))).catch((storeError: unknown) => reportError(storeError, event));
+          if (key !== undefined) await Promise.resolve().then(() => storeStep("release", key)).catch((storeFailure: unknown) => reportError(storeFailure, event));
           continue;
         }
         handled++;
@@ -256,37 +255,37 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         // does not turn the answer into a 500 (that would only make Meta deliver it again, to be handled twice).
         if (key !== undefined) {
           try {
-            const marked = storeStep("markDone", () => store!.markDone(key));
+            const marked = storeStep("markDone", key);
             if (isThenable(marked)) await marked;
             succeeded = true;
-          } catch (storeError) {
-            log("error", "webhook dedupe store failed to mark an event done", { type: event.type, key });
-            await reportError(storeError, event);
+          } catch (storeFailure) {
+            log?.("error", "webhook dedupe store failed to mark an event done", { type: event.type, key });
+            await reportError(storeFailure, event);
           }
         }
       } catch (error) {
         // Only the store's claim can land here: the event's state is unknown, so Meta must deliver it again.
         failed++;
         if (callId !== undefined) (heldCalls ??= new Set()).add(callId);
-        log("error", "webhook dedupe store failed; the delivery will be answered 500 so that Meta delivers again", { type: event.type, key });
+        log?.("error", "webhook dedupe store failed; the delivery will be answered 500 so that Meta delivers again", { type: event.type, key });
         await reportError(error, event);
       } finally {
-        if (flight) {
+        if (waiters) {
           inFlight.delete(key!);
-          if (flight.waiters) for (const waiter of flight.waiters) waiter(succeeded);
+          for (const waiter of waiters) waiter(succeeded);
         }
       }
     }
     if (failed > 0) {
-      log("warn", "webhook delivery partly handled", { events: events.length, handled, failed, busy, deferred, duplicates });
-      return textResponse(500, "Webhook handler failed");
+      log?.("warn", "webhook delivery partly handled", { events: events.length, handled, failed, busy, deferred, duplicates });
+      return textAnswer(500, "Webhook handler failed");
     }
     if (busy > 0) {
-      log("warn", "webhook delivery partly handled: events still being handled by an earlier attempt", { events: events.length, handled, busy, deferred, duplicates });
-      return textResponse(409, "Some events are still being handled by an earlier delivery; deliver again later");
+      log?.("warn", "webhook delivery partly handled: events still being handled by an earlier attempt", { events: events.length, handled, busy, deferred, duplicates });
+      return textAnswer(409, "Some events are still being handled by an earlier delivery; deliver again later");
     }
-    log("info", "webhook delivery handled", { events: events.length, handled, duplicates });
-    return textResponse(200, "OK");
+    log?.("info", "webhook delivery handled", { events: events.length, handled, duplicates });
+    return textAnswer(200, "OK");
   }
 
   async function reportError(error: unknown, event: WebhookEvent | undefined) {
@@ -294,90 +293,66 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     try {
       // Bounded: an onError that never settles must not hold the answer (and so Meta's retry) for ever.
       if ((await withTimeout(Promise.resolve(onError(error, { event })), onErrorTimeoutMs)) === TIMED_OUT) {
-        log("warn", "webhook onError did not settle in time; answering without it", { onErrorTimeoutMs });
+        log?.("warn", "webhook onError did not settle in time; answering without it", { onErrorTimeoutMs });
       }
     } catch {
       // The answer is 500 anyway; a broken error hook must not change that.
     }
   }
 
-  const core: WebhookCore = async (request) => {
+  // The one core; the web Request below and src/node.ts (node:http, with node:crypto's HMAC) are its carriers.
+  const core: WebhookCore = async (request, check = webCryptoCheck) => {
     try {
       if (request.method === "GET") return handleSubscription(request);
-      if (request.method === "POST") return await handleDelivery(request);
-      return textResponse(405, "Method not allowed", { allow: "GET, POST" });
+      if (request.method === "POST") return await handleDelivery(request, check);
+      return textAnswer(405, "Method not allowed", { allow: "GET, POST" });
     } catch (error) {
-      log("error", "webhook request failed unexpectedly");
+      log?.("error", "webhook request failed unexpectedly");
       await reportError(error, undefined);
-      return textResponse(500, "Internal error");
+      return textAnswer(500, "Internal error");
     }
   };
   const handleWebhookRequest: WebhookRequestHandler = async (request) => {
-    const answer = await core({
+    const { status, text, headers } = await core({
       method: request.method,
       url: () => request.url,
       header: (name) => request.headers.get(name),
       body: (maxBytes) => readBody(request, maxBytes),
     });
-    return new Response(answer.text, { status: answer.status, headers: answer.headers });
+    return new Response(text, { status, headers });
   };
   return Object.assign(handleWebhookRequest, { [WEBHOOK_CORE]: core });
 }
 
 /** Reads the body up to `maxBytes`, stopping as soon as the limit is passed rather than buffering it all. */
 async function readBody(request: Request, maxBytes: number): Promise<Uint8Array | typeof BODY_TOO_LARGE> {
-  const declaredLength = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (declaredLength > maxBytes) return BODY_TOO_LARGE;
+  if (Number(request.headers.get("content-length") ?? Number.NaN) > maxBytes) return BODY_TOO_LARGE;
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    length += read.value.byteLength;
     if (length > maxBytes) {
       reader.cancel().catch(() => {});
       return BODY_TOO_LARGE;
     }
-    chunks.push(value);
+    chunks.push(read.value);
   }
-  const body = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return concatBytes(chunks, length);
 }
 
-function textResponse(status: number, text: string, headers?: Record<string, string>): WebhookAnswer {
+function textAnswer(status: number, text: string, headers?: Record<string, string>): WebhookAnswer {
   return { status, text, headers: headers ? { ...TEXT_HEADERS, ...headers } : TEXT_HEADERS };
 }
 
 const TEXT_HEADERS: Readonly<Record<string, string>> = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
 
-/** An event being handled in this process: the re-deliveries waiting for its outcome (true: it succeeded). */
-interface Flight {
-  waiters: ((succeeded: boolean) => void)[] | undefined;
-}
-
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 
-/** Runs one step of the dedupe store, turning its failure into a `WebhookDedupeStoreError`. */
-function storeStep<T>(operation: "claim" | "markDone" | "release", step: () => T | Promise<T>): T | Promise<T> {
-  const wrap = (cause: unknown) => {
-    throw cause instanceof WebhookDedupeStoreError ? cause : new WebhookDedupeStoreError(operation, cause);
-  };
-  try {
-    const result = step();
-    // A synchronous store (the memory one) answers without a turn of the event loop.
-    return isThenable(result) ? Promise.resolve(result).catch(wrap) : result;
-  } catch (cause) {
-    return wrap(cause);
-  }
-}
+const storeError = (operation: "claim" | "markDone" | "release", cause: unknown) =>
+  cause instanceof WebhookDedupeStoreError ? cause : new WebhookDedupeStoreError(operation, cause);
 
 const TIMED_OUT = Symbol("timed out");
 

@@ -13,35 +13,33 @@ const SCHEMA_NAME = /^([a-z][a-z0-9_]*|[0-9]+)$/;
 const HIDDEN_KEY = "*";
 
 /**
- * Describes the first error of a validator run on `item`, which sits at `prefix` in the delivery (numbers are
- * array indexes, strings property names of the schema). Only schema facts are used, never the payload's values,
- * and a key that is the payload's own (a map key such as `request_uri_user_params.<key>`) is shown as `*`.
+ * Describes the first error of a validator run on `item` (or, given a string, that rule), which sits at `prefix`
+ * in the delivery (numbers are array indexes, strings property names of the schema). Only schema facts are used,
+ * never the payload's values, and a key that is the payload's own (a map key such as
+ * `request_uri_user_params.<key>`) is shown as `*`.
  */
-export function schemaFailure(prefix: readonly (string | number)[], item: unknown, error: SchemaError | undefined | null): SchemaFailure {
+export function schemaFailure(prefix: readonly (string | number)[], item: unknown, error: SchemaError | string | undefined | null): SchemaFailure {
   let path = "";
   let pointer = "";
-  for (const segment of prefix) {
-    path += typeof segment === "number" ? `[${segment}]` : `${path === "" ? "" : "."}${segment}`;
-    pointer += `/${segment}`;
-  }
+  const step = (segment: string | number, index: boolean) => {
+    path += index ? `[${segment}]` : `${path === "" ? "" : "."}${segment}`;
+    pointer += `/${escapePointer(String(segment))}`;
+  };
+  for (const segment of prefix) step(segment, typeof segment === "number");
+  if (typeof error === "string") return located(path, pointer, error);
   if (!error) return located(path, pointer, "does not match the schema");
   const segments = error.instancePath === "" ? [] : error.instancePath.split("/").slice(1).map(unescapePointer);
   // Under `additionalProperties` (a map such as request_uri_user_params) the failing key is the payload's own.
   const mapKey = /\/additionalProperties\/[^/]+$/.test(error.schemaPath) ? segments.length - 1 : -1;
-  const missing = error.keyword === "required" ? error.params["missingProperty"] : undefined;
   let node = item;
   segments.forEach((segment, index) => {
-    const shown = index === mapKey || !SCHEMA_NAME.test(segment) ? HIDDEN_KEY : segment;
-    path += Array.isArray(node) ? `[${shown}]` : `${path === "" ? "" : "."}${shown}`;
-    pointer += `/${escapePointer(shown)}`;
+    step(index === mapKey || !SCHEMA_NAME.test(segment) ? HIDDEN_KEY : segment, Array.isArray(node));
     node = Array.isArray(node) ? node[Number(segment)] : isRecord(node) && Object.hasOwn(node, segment) ? node[segment] : undefined;
   });
-  if (typeof missing === "string") {
-    path += `${path === "" ? "" : "."}${missing}`;
-    pointer += `/${escapePointer(missing)}`;
-    return located(path, pointer, "required property is missing");
-  }
-  return located(path, pointer, describeRule(error));
+  const missing = error.keyword === "required" ? error.params["missingProperty"] : undefined;
+  if (typeof missing !== "string") return located(path, pointer, describeRule(error));
+  step(missing, false);
+  return located(path, pointer, "required property is missing");
 }
 
 function located(path: string, pointer: string, reason: string): SchemaFailure {
@@ -49,28 +47,25 @@ function located(path: string, pointer: string, reason: string): SchemaFailure {
 }
 
 /** The rule that failed, from the error's keyword and parameters (the validators carry no message texts). */
-function describeRule(error: SchemaError): string {
-  const params = error.params;
-  switch (error.keyword) {
+function describeRule({ keyword, params, message }: SchemaError): string {
+  const { type, allowedValue, allowedValues, pattern, limit } = params;
+  switch (keyword) {
     case "type":
-      return `must be of type ${String(params["type"]).replaceAll(",", " or ")}`;
+      return `must be of type ${String(type).replaceAll(",", " or ")}`;
     case "const":
-      return `must be ${JSON.stringify(params["allowedValue"])}`;
+      return `must be ${JSON.stringify(allowedValue)}`;
     case "enum":
-      return Array.isArray(params["allowedValues"])
-        ? `must be one of ${params["allowedValues"].map((value) => JSON.stringify(value)).join(", ")}`
-        : "must be one of the allowed values";
+      return Array.isArray(allowedValues) ? `must be one of ${allowedValues.map((value) => JSON.stringify(value)).join(", ")}` : "must be one of the allowed values";
     case "pattern":
-      return `must match pattern "${String(params["pattern"])}"`;
+      return `must match pattern "${String(pattern)}"`;
     case "minLength":
-      return `must not have fewer than ${String(params["limit"])} characters`;
+      return `must not have fewer than ${String(limit)} characters`;
     case "maxItems":
-      return `must not have more than ${String(params["limit"])} items`;
+      return `must not have more than ${String(limit)} items`;
     case "anyOf":
       return "must match a schema in anyOf";
-    default:
-      return error.message ?? `breaks the "${error.keyword}" rule`;
   }
+  return message ?? `breaks the "${keyword}" rule`;
 }
 
 const unescapePointer = (segment: string) => segment.replaceAll("~1", "/").replaceAll("~0", "~");

@@ -1,5 +1,5 @@
 import { WhatsAppValidationError } from "../errors.js";
-import { constantTimeEqual, fromHex, rawBodyBytes, toHex, utf8Bytes, type RawBody } from "./bytes.js";
+import { fromHex, rawBodyBytes, toHex, utf8Bytes, type RawBody } from "./bytes.js";
 
 /** The header Meta signs every delivery with. */
 export const SIGNATURE_HEADER = "x-hub-signature-256";
@@ -8,8 +8,9 @@ export const SIGNATURE_HEADER = "x-hub-signature-256";
 const SIGNATURE_PATTERN = /^sha256=([0-9a-f]{64})$/;
 
 /**
- * HMAC-SHA256 of the exact bytes, keyed with the app secret. The one implementation behind both
- * `verifySignature` and `signWebhookPayload`, so a test signature is made exactly the way it is checked.
+ * HMAC-SHA256 of the exact bytes, keyed with the app secret: what `signWebhookPayload` signs with. It uses the
+ * same bytes (`rawBodyBytes`) and the same cached key as `verifySignature`'s check, so a test signature is made
+ * exactly the way it is checked.
  */
 export async function hmacSha256(rawBody: RawBody, appSecret: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(appSecret), rawBodyBytes(rawBody)));
@@ -24,7 +25,7 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(appSecret: string): Promise<CryptoKey> {
   let key = keys.get(appSecret);
   if (key === undefined) {
-    key = crypto.subtle.importKey("raw", utf8Bytes(appSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = crypto.subtle.importKey("raw", utf8Bytes(appSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value!);
     keys.set(appSecret, key);
     // A failed import is not kept, so that the next call tries again.
@@ -50,6 +51,16 @@ export function appSecretList(secretOrSecrets: string | readonly string[]): read
 }
 
 /**
+ * Whether `signature` is the HMAC-SHA256 of the bytes keyed with `secret`: WebCrypto's `verify` (asynchronous)
+ * here, node:crypto's synchronous HMAC in src/node.ts.
+ */
+export type HmacCheck = (bytes: Uint8Array, signature: Uint8Array<ArrayBuffer>, secret: string) => boolean | Promise<boolean>;
+
+/** WebCrypto compares in constant time itself, and answers without handing the digest back to JavaScript. */
+export const webCryptoCheck: HmacCheck = (bytes, signature, secret) =>
+  hmacKey(secret).then((key) => crypto.subtle.verify("HMAC", key, signature, rawBodyBytes(bytes)));
+
+/**
  * Checks `X-Hub-Signature-256` against the exact raw bytes of the request body, before anything is parsed.
  *
  * - `rawBody`: the bytes as received (a string is UTF-8 encoded). Re-serialised JSON does not verify: Meta signs
@@ -66,14 +77,20 @@ export async function verifySignature(
   secretOrSecrets: string | readonly string[],
 ): Promise<boolean> {
   const secrets = appSecretList(secretOrSecrets);
-  const bytes = rawBodyBytes(rawBody);
+  return signatureMatches(rawBodyBytes(rawBody), header, secrets, webCryptoCheck);
+}
+
+/**
+ * The check behind `verifySignature` and the handler, with the HMAC check given: synchronous when the check is
+ * (so the node listener's delivery costs no promise for it). Every secret is tried, so the time taken does not
+ * tell which one matched.
+ */
+export function signatureMatches(bytes: Uint8Array, header: unknown, secrets: readonly string[], check: HmacCheck): boolean | Promise<boolean> {
   const match = typeof header === "string" ? SIGNATURE_PATTERN.exec(header) : null;
-  if (!match?.[1]) return false;
-  const expected = fromHex(match[1]);
-  let valid = false;
-  // Every secret is tried, so the time taken does not tell which one matched.
-  for (const secret of secrets) {
-    if (constantTimeEqual(await hmacSha256(bytes, secret), expected)) valid = true;
-  }
-  return valid;
+  if (!match) return false;
+  const expected = fromHex(match[1]!);
+  const results = secrets.map((secret) => check(bytes, expected, secret));
+  if (results.length === 1) return results[0]!;
+  const anyMatch = (list: readonly boolean[]) => list.includes(true);
+  return results.some((result) => result instanceof Promise) ? Promise.all(results).then(anyMatch) : anyMatch(results as boolean[]);
 }

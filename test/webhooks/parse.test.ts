@@ -61,6 +61,15 @@ describe("parseWebhook", () => {
     expect(parseWebhook(payload)[0]?.timestamp).toBe(1767272403);
   });
 
+  it("passes a calls[] item whose event is a name of Object.prototype through as unknown (the parser before this threw a TypeError)", () => {
+    const value = valueOf("webhooks/calls.connect.business-initiated.json");
+    for (const event of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      const item = { ...value.calls[0], event };
+      const events = parseWebhook({ object: "whatsapp_business_account", entry: [{ id: WABA_ID, changes: [{ field: "calls", value: { ...value, calls: [item] } }] }] });
+      expect(events).toEqual([{ type: "unknown", wabaId: WABA_ID, phoneNumberId: PHONE_NUMBER_ID, field: "calls", data: item }]);
+    }
+  });
+
   it("matches the contact by phone number or BSUID, falls back to the only contact, else leaves it out", () => {
     const value = valueOf("webhooks/calls.connect.business-initiated.json");
     const call = value.calls[0];
