@@ -285,7 +285,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       return textAnswer(409, "Some events are still being handled by an earlier delivery; deliver again later");
     }
     log?.("info", "webhook delivery handled", { events: events.length, handled, duplicates });
-    return textAnswer(200, "OK");
+    return HANDLED;
   }
 
   async function reportError(error: unknown, event: WebhookEvent | undefined) {
@@ -319,7 +319,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       header: (name) => request.headers.get(name),
       body: (maxBytes) => readBody(request, maxBytes),
     });
-    return new Response(text, { status, headers });
+    return new Response(text === "" ? null : text, { status, headers });
   };
   return Object.assign(handleWebhookRequest, { [WEBHOOK_CORE]: core });
 }
@@ -345,6 +345,12 @@ async function readBody(request: Request, maxBytes: number): Promise<Uint8Array 
 function textAnswer(status: number, text: string, headers?: Record<string, string>): WebhookAnswer {
   return { status, text, headers: headers ? { ...TEXT_HEADERS, ...headers } : TEXT_HEADERS };
 }
+
+/**
+ * The answer to a delivery whose every event was handled: 200 and nothing else. Meta reads only the status, and
+ * a body would cost each delivery a byte stream (`new Response(text)`) and a content type.
+ */
+const HANDLED: WebhookAnswer = Object.freeze({ status: 200, text: "", headers: Object.freeze({}) as Record<string, string> });
 
 const TEXT_HEADERS: Readonly<Record<string, string>> = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
 

@@ -62,7 +62,7 @@ describe("every webhook sample of the reference files", () => {
       headers: { "content-type": "application/json", "x-hub-signature-256": await signWebhookPayload(body, APP_SECRET) },
       body,
     });
-    expect([response.status, await response.text()]).toEqual([200, "OK"]);
+    expect([response.status, await response.text()]).toEqual([200, ""]);
     expect(received.map((event) => event.type)).toEqual(sample.expected);
     // parseWebhook in strict mode agrees: nothing of these samples breaks the schemas.
     expect(parseWebhook(body, { strict: true }).map((event) => event.type)).toEqual(sample.expected);
