@@ -26,6 +26,8 @@ export function createLog(logger: Logger | undefined): Log | undefined {
     try {
       const method = logger[level] as ((...args: unknown[]) => void) | undefined;
       if (objectFirst) method?.call(logger, details ?? {}, message);
+      // Without details, the message alone: console would print a literal "undefined" after it.
+      else if (details === undefined) method?.call(logger, message);
       else method?.call(logger, message, details);
     } catch {
       // A logger that throws must not turn a successful call into a failed one.

@@ -1,7 +1,7 @@
 // Media URLs, downloads and deletion. A download streams: the bytes are counted against `maxBytes` and hashed
 // as they pass, and the stream ends with an error instead of `done` when the cap is passed or the checksum is
 // wrong. A media URL lives 5 minutes; an expired one is replaced once by a fresh URL from the media id.
-import type { MediaUrlResponse, SuccessResponse } from "../../generated/openapi.js";
+import type { MediaUrlResponse, SuccessResponse, WebhookMedia } from "../../generated/openapi.js";
 import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError, WhatsAppValidationError, type RequestContext } from "../errors.js";
 import type { CallingClient } from "../client.js";
 import { clientContext, type ClientContext } from "../client/context.js";
@@ -22,9 +22,9 @@ const ERROR_BODY_LIMIT = 16 * 1024;
 /**
  * What a download starts from: a media id, a media URL, or a webhook's media object (`call_recording.audio`,
  * `call_transcript.document`, a voicemail's `audio`) or a `getMediaUrl` answer, whose `id`, `url` and `sha256`
- * are used.
+ * are used. A webhook id that came as a JSON number is taken as its digits.
  */
-export type MediaSource = string | Partial<Pick<MediaUrlResponse, "id" | "url" | "sha256">>;
+export type MediaSource = string | WebhookMedia | Partial<Pick<MediaUrlResponse, "id" | "url" | "sha256">>;
 
 export interface GetMediaUrlOptions extends MediaRequestOptions {
   /** Serve the URL only if the media belongs to this business number (`phone_number_id`). */

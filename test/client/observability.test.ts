@@ -1,5 +1,6 @@
 // Issue 11 §4: the loggers people use (real pino and winston, not look-alikes) get every field, a request hook
 // sees each attempt and can add tracing headers, and logs and errors name an action the same way.
+import { createLog } from "../../src/logging.js";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import winston from "winston";
@@ -63,6 +64,16 @@ describe("loggers: both conventions, with the real libraries", () => {
     ]);
     expect(lines[1]).toMatchObject({ action: "terminate", callId: CALL_ID, status: 200, attempt: 2, method: "POST" });
     expect(JSON.stringify(lines)).not.toContain(TOKEN);
+  });
+});
+
+describe("a console-style logger", () => {
+  it("gets the message alone when a line has no details (console would print a literal undefined)", () => {
+    const calls: unknown[][] = [];
+    const log = createLog({ info: (...args: unknown[]) => void calls.push(args) })!;
+    log("info", "webhook subscription verified");
+    log("info", "webhook delivery handled", { events: 1 });
+    expect(calls).toEqual([["webhook subscription verified"], ["webhook delivery handled", { events: 1 }]]);
   });
 });
 

@@ -154,6 +154,21 @@ describe("downloadMedia", () => {
     expectDownloadRequest(server.requests[0]!, 1);
   });
 
+  it("a webhook id that came as a JSON number is taken as its digits (an expired URL is refreshed by it)", async () => {
+    route(() => mediaUrlAnswer(2), (n) => (n === 1 ? notFound : recordingAnswer));
+    const download = await downloadMedia(client(), { id: Number(MEDIA_ID), url: mediaUrl(1), sha256: SHA256_BASE64 });
+    expect(download.mediaId).toBe(MEDIA_ID);
+    expect(Buffer.from(await download.bytes())).toEqual(RECORDING);
+    expectGraphMediaRequest(server.requests[1]!);
+  });
+
+  it("a numeric id past 2^53 (digits lost in JSON.parse) is refused before sending", async () => {
+    const error = await downloadMedia(client(), { id: 2 ** 53 + 2, url: mediaUrl(1) }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WhatsAppValidationError);
+    expect((error as WhatsAppValidationError).path).toBe("source.id");
+    expect(server.requests).toHaveLength(0);
+  });
+
   it("downloadMediaBytes collects the stream", async () => {
     route(() => mediaUrlAnswer(1), () => recordingAnswer);
     expect(Buffer.from(await downloadMediaBytes(client(), { url: mediaUrl(1), sha256: SHA256_BASE64 }))).toEqual(RECORDING);

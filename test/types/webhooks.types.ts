@@ -11,6 +11,8 @@ import type {
   WebhookError,
   WebhookMedia,
 } from "../../generated/openapi.js";
+import { createCallingClient } from "../../src/index.js";
+import { downloadMedia, downloadMediaBytes, fetchTranscript } from "../../src/media/index.js";
 import { toNodeListener } from "../../src/node.js";
 import { signWebhookPayload } from "../../src/testing/index.js";
 import {
@@ -199,3 +201,17 @@ const notAType: WebhookEventType = "calls";
 const connect = {} as WebhookEventOf<"call.connect">;
 const sdp: string | undefined = connect.data.session?.sdp;
 void [types, notAType, sdp];
+
+// A webhook's media object goes to the media functions as it is (its id may be a JSON number).
+{
+  const calls = createCallingClient({ phoneNumberId: "117823401562387", accessToken: "token" });
+  createWebhookHandler({
+    appSecret: "secret",
+    verifyToken: "verify",
+    on: {
+      "call.recording_available": async (event) => void (await downloadMediaBytes(calls, event.media)),
+      "call.transcription_available": async (event) => void (await fetchTranscript(calls, event.media)),
+      "call.voicemail": async (event) => void (await downloadMedia(calls, event.media)),
+    },
+  });
+}
