@@ -232,8 +232,35 @@ const isScalar = (value: unknown) => value === null || ["string", "number", "boo
  * keyword, or a use of one, that src/schema/check.ts does not implement is refused. As ajv code the same checks
  * were most of the client and of the /webhooks bundle.
  */
-function generateSchemaValidators(spec: OpenApiDocument, what: "request" | "webhook", validators: Record<string, string>): string {
-  const components = withoutOpenEnums(withoutAnnotations(spec.components)) as { schemas: Record<string, unknown> };
+/**
+ * The query parameters of each operation that has some, as one object schema per operation
+ * (`GetCallPermissionsQuery`), by its validator's name (`validateGetCallPermissionsQuery`): the client checks a
+ * query before sending, as it checks a body.
+ */
+export function queryValidators(spec: OpenApiDocument): { validators: Record<string, string>; schemas: Record<string, unknown> } {
+  const validators: Record<string, string> = {};
+  const schemas: Record<string, unknown> = {};
+  for (const item of Object.values(spec.paths ?? {}) as Record<string, { operationId?: string; parameters?: { in?: string; name?: string; schema?: unknown }[] }>[]) {
+    for (const operation of Object.values(item)) {
+      const query = (operation?.parameters ?? []).filter((parameter) => parameter.in === "query");
+      if (!operation?.operationId || query.length === 0) continue;
+      const name = `${operation.operationId[0]!.toUpperCase()}${operation.operationId.slice(1)}Query`;
+      schemas[name] = { type: "object", properties: Object.fromEntries(query.map((parameter) => [parameter.name, parameter.schema ?? {}])) };
+      validators[`validate${name}`] = name;
+    }
+  }
+  return { validators, schemas };
+}
+
+function generateSchemaValidators(
+  spec: OpenApiDocument,
+  what: "request" | "webhook",
+  validators: Record<string, string>,
+  extraSchemas: Record<string, unknown> = {},
+): string {
+  const components = withoutOpenEnums(withoutAnnotations({ ...spec.components, schemas: { ...spec.components.schemas, ...extraSchemas } })) as {
+    schemas: Record<string, unknown>;
+  };
   const table: Record<string, unknown> = {};
   const refuse = (where: string, problem: string) => {
     throw new Error(`${what} schemas: ${where} ${problem}`);
@@ -398,13 +425,14 @@ export type EndpointName = keyof typeof ENDPOINTS;
 
 async function main() {
   const spec = loadSpec();
+  const queries = queryValidators(spec);
   mkdirSync(outDir, { recursive: true });
   const files: Record<string, string> = {
     "openapi.ts": await generateTypes(spec),
     "api-version.ts": generateApiVersion(spec),
     "error-catalogue.ts": generateErrorCatalogue(spec),
     "operations.ts": generateOperations(spec),
-    "request-validators.ts": generateSchemaValidators(spec, "request", REQUEST_VALIDATORS),
+    "request-validators.ts": generateSchemaValidators(spec, "request", { ...REQUEST_VALIDATORS, ...queries.validators }, queries.schemas),
     "webhook-validators.ts": generateSchemaValidators(spec, "webhook", WEBHOOK_VALIDATORS),
   };
   for (const [name, content] of Object.entries(files)) {

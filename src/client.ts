@@ -204,7 +204,7 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     requestOptions: RequestOptions | undefined,
     query = "",
   ): Promise<Result> {
-    checkBody(action, body);
+    if (body !== undefined) checkBody(action, body);
     const timeoutMs = checkTimeout(requestOptions?.timeoutMs, "timeoutMs") ?? config.timeoutMs;
     const endpoint = ENDPOINTS[action === "sendCallPermissionRequest" || action === "sendCallButton" ? "sendCallingMessage" : action];
     const path = endpoint.path.replace("{phone-number-id}", phoneNumberId);
@@ -267,7 +267,9 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     async getCallPermissions(user, o) {
       const id = typeof user === "string" ? user : user?.recipient;
       if (!id) throw new WhatsAppValidationError("getCallPermissions needs a phone number or { recipient }", { action: "getCallPermissions" });
-      return send<CallPermissionsResponse>("getCallPermissions", undefined, o, `?${typeof user === "string" ? "user_wa_id" : "recipient"}=${encodeURIComponent(id)}`);
+      const parameter = typeof user === "string" ? "user_wa_id" : "recipient";
+      checkBody("getCallPermissions", { [parameter]: id });
+      return send<CallPermissionsResponse>("getCallPermissions", undefined, o, `?${parameter}=${encodeURIComponent(id)}`);
     },
 
     getCallingSettings: async (o) =>

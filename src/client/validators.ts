@@ -5,6 +5,7 @@ import {
   validateAcceptCallRequest,
   validateCallPermissionRequestMessage,
   validateConnectCallRequest,
+  validateGetCallPermissionsQuery,
   validatePreAcceptCallRequest,
   validateRejectCallRequest,
   validateTerminateCallRequest,
@@ -22,6 +23,8 @@ export const REQUEST_VALIDATORS = {
   updateSettings: validateUpdateSettingsRequest,
   sendCallPermissionRequest: validateCallPermissionRequestMessage,
   sendCallButton: validateVoiceCallButtonMessage,
+  // A query is checked as a body is: its parameters as one object.
+  getCallPermissions: validateGetCallPermissionsQuery,
 } as const satisfies Record<string, SchemaValidator>;
 
 // ajv's words for each rule, which the client's messages have always used; `$x` is the error's parameter x. No

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { createCallingClient, DEFAULT_API_VERSION, type CallingClient } from "../../src/index.js";
+import { createCallingClient, DEFAULT_API_VERSION, WhatsAppValidationError, type CallingClient } from "../../src/index.js";
 import { fixtureJson } from "../helpers/fixtures.js";
 import { useGraphServer } from "../helpers/graph-server.js";
 
@@ -130,6 +130,17 @@ describe("calling endpoints beyond /calls", () => {
       `/${DEFAULT_API_VERSION}/${PHONE_NUMBER_ID}/call_permissions?recipient=US.13491208655302741918`,
     );
     expect(result.permission.status).toBe("no_permission");
+  });
+
+  it.each([
+    ["not a number", "user_wa_id", 'Invalid getCallPermissions request: user_wa_id must match pattern "^\\+?[0-9][0-9 ().-]{3,30}$"'],
+    [{ recipient: "15550123456" }, "recipient", 'Invalid getCallPermissions request: recipient must match pattern "^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"'],
+  ] as const)("getCallPermissions refuses a user that breaks the query's schema (%j), before sending", async (user, path, message) => {
+    const error = await calls.getCallPermissions(user).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WhatsAppValidationError);
+    expect((error as WhatsAppValidationError).path).toBe(`/${path}`);
+    expect((error as Error).message).toBe(message);
+    expect(server.requests).toHaveLength(0);
   });
 
   it("getCallingSettings: GET /settings, resolves with the calling object", async () => {

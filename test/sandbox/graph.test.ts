@@ -102,6 +102,10 @@ suite("authentication, paths and bodies", () => {
     expect(notJson.body).toEqual(errorOf(100, "The request body is not JSON"));
     const settings = await graph("POST", "/settings", { calling: { status: "ON" } });
     expect(settings.body).toEqual(errorOf(100, /^Invalid parameter calling\.status: /));
+    // A query is checked as a body is, by the validator generated from the operation's parameters.
+    const query = await graph("GET", "/call_permissions?user_wa_id=not-a-number");
+    expect(query.status).toBe(400);
+    expect(query.body).toEqual(errorOf(100, /^Invalid parameter user_wa_id: must match pattern/));
   });
 
   it("refuses another phone-number id, an unknown endpoint and a path without a version", async () => {

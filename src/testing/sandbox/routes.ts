@@ -58,6 +58,8 @@ export async function route(engine: SandboxEngine, request: RouteRequest): Promi
     case "GET call_permissions": {
       const user = request.query.get("user_wa_id") ?? request.query.get("recipient");
       if (!user) return refused(invalidParameter("user_wa_id", "is required (or recipient)"));
+      const problem = invalid(REQUEST_VALIDATORS.getCallPermissions, Object.fromEntries(request.query));
+      if (problem) return refused(problem);
       return answer(200, engine.permissionOf(user));
     }
     case "GET settings":
