@@ -58,9 +58,14 @@ function parties(call: SandboxCall, business: BusinessIdentity) {
     : { from: business.displayPhoneNumber, to: call.user };
 }
 
-/** What Meta echoes back in a call's connect and terminate items: only the fields that were set. */
-function echoed(call: SandboxCall) {
+/** What a call's connect and terminate items share: who, when, which way, and what Meta echoes back (only the fields that were set). */
+function callItem<E extends "connect" | "terminate">(business: BusinessIdentity, call: SandboxCall, event: E, now: number) {
   return {
+    id: call.id,
+    ...parties(call, business),
+    event,
+    timestamp: seconds(now),
+    direction: call.direction,
     ...(call.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: call.bizOpaqueCallbackData }),
     ...(call.deeplinkPayload === undefined ? {} : { deeplink_payload: call.deeplinkPayload }),
     ...(call.ctaPayload === undefined ? {} : { cta_payload: call.ctaPayload }),
@@ -74,15 +79,7 @@ export function connectWebhook(
   userName: string | undefined,
   now: number,
 ): CallsWebhookNotification {
-  const item: ConnectCallEvent = {
-    id: call.id,
-    ...parties(call, business),
-    event: "connect",
-    timestamp: seconds(now),
-    direction: call.direction,
-    ...echoed(call),
-    session,
-  };
+  const item: ConnectCallEvent = { ...callItem(business, call, "connect", now), session };
   return callsEnvelope(business, { contacts: [contactOf(call, userName)], calls: [item] });
 }
 
@@ -108,17 +105,12 @@ export function terminateWebhook(
   const picked = call.acceptedAt;
   const errors = end.errorCode === undefined ? undefined : [webhookError(end.errorCode, end.errorDetails)];
   const item: TerminateCallEvent = {
-    id: call.id,
-    ...parties(call, business),
-    event: "terminate",
-    timestamp: seconds(now),
-    direction: call.direction,
+    ...callItem(business, call, "terminate", now),
     status: end.status,
     // Only a call that was picked up has a start, an end and a duration.
     ...(picked === undefined
       ? {}
       : { start_time: seconds(picked), end_time: seconds(now), duration: Math.max(0, Math.floor(now / 1000) - Math.floor(picked / 1000)) }),
-    ...echoed(call),
     ...(errors === undefined ? {} : { errors }),
   };
   return callsEnvelope(business, {
