@@ -83,25 +83,21 @@ function below(error: SchemaError, segment: string | number | undefined, via: st
   return error;
 }
 
-function typeOk(type: string, data: unknown): boolean {
-  switch (type) {
-    case "object":
-      return typeof data === "object" && data !== null && !Array.isArray(data);
-    case "array":
-      return Array.isArray(data);
-    case "number":
-      return Number.isFinite(data);
-    case "integer":
-      return Number.isInteger(data);
-    case "null":
-      return data === null;
-    default:
-      return typeof data === type;
-  }
-}
+/** The test of each JSON type, chosen once per schema rather than per checked value. */
+const TYPE_TESTS: Readonly<Record<string, (data: unknown) => boolean>> = {
+  object: (data) => typeof data === "object" && data !== null && !Array.isArray(data),
+  array: Array.isArray,
+  number: Number.isFinite,
+  integer: Number.isInteger,
+  null: (data) => data === null,
+  string: (data) => typeof data === "string",
+  boolean: (data) => typeof data === "boolean",
+};
+const typeTest = (type: string) => TYPE_TESTS[type] ?? (() => false);
 
 /** The checks in order; the first problem wins. */
 function sequence(checks: Check[]): Check {
+  if (checks.length === 1) return checks[0]!;
   return (data) => {
     for (let index = 0; index < checks.length; index++) {
       const error = checks[index]!(data);
@@ -123,16 +119,22 @@ function compile(schema: SchemaData, keywords: Readonly<Record<string, Keyword>>
   const s = schema as Record<string, any>;
   const any: Check[] = [];
   const types: string[] = [s["type"] ?? []].flat();
-  if (types.length > 0) any.push((data) => ((types.length === 1 ? typeOk(types[0]!, data) : types.some((type) => typeOk(type, data))) ? undefined : fail("type", { type: s["type"] })));
+  const tests = types.map(typeTest);
+  const is = tests.length === 1 ? tests[0]! : (data: unknown) => tests.some((test) => test(data));
+  if (types.length > 0) any.push((data) => (is(data) ? undefined : fail("type", { type: s["type"] })));
   const groups: Record<string, Check[]> = { number: [], string: [], array: [], object: [] };
   for (const [keyword, { group, make }] of Object.entries(keywords)) {
     if (s[keyword] !== undefined) (group ? groups[group]! : any).push(make(s[keyword], s, compiler));
   }
   for (const [type, group] of Object.entries(groups)) {
+    if (group.length === 0) continue;
     const all = sequence(group);
-    if (group.length > 0) any.push((data) => (typeOk(type, data) ? all(data) : undefined));
+    // Under one type that implies the group's (an integer is a number), the type check before has held already.
+    const implied = types.length === 1 && (types[0] === type || (type === "number" && types[0] === "integer"));
+    const inGroup = typeTest(type);
+    any.push(implied ? all : (data) => (inGroup(data) ? all(data) : undefined));
   }
-  return any.length === 1 ? any[0]! : sequence(any);
+  return sequence(any);
 }
 
 /** A keyword that fails with `params` unless `ok`. */
