@@ -83,12 +83,16 @@ function below(error: SchemaError, segment: string | number | undefined, via: st
   return error;
 }
 
-/** The test of each JSON type, chosen once per schema rather than per checked value. */
+/**
+ * The test of each JSON type, chosen once per schema rather than per checked value. Arrow functions only (not
+ * `Array.isArray` itself): a property read could have effects, and would keep this table in bundles that never
+ * check a schema.
+ */
 const TYPE_TESTS: Readonly<Record<string, (data: unknown) => boolean>> = {
   object: (data) => typeof data === "object" && data !== null && !Array.isArray(data),
-  array: Array.isArray,
-  number: Number.isFinite,
-  integer: Number.isInteger,
+  array: (data) => Array.isArray(data),
+  number: (data) => Number.isFinite(data),
+  integer: (data) => Number.isInteger(data),
   null: (data) => data === null,
   string: (data) => typeof data === "string",
   boolean: (data) => typeof data === "boolean",
