@@ -27,7 +27,7 @@ import { Tokens, type AccessTokenSource } from "./client/token.js";
 import { checkBody } from "./client/validators.js";
 import { WhatsAppResponseError, WhatsAppValidationError } from "./errors.js";
 import { createLog, type Logger } from "./logging.js";
-import { apiError, exchange, type Answer, type FetchFunction, type RequestHooks, type TransportConfig } from "./transport.js";
+import { exchange, jsonObject, type FetchFunction, type RequestHooks, type TransportConfig } from "./transport.js";
 
 export type { AccessTokenSource, RetryInfo, RetryOptions };
 export type { AttemptInfo, AttemptOutcome, AttemptResult, FetchFunction, RequestHooks } from "./transport.js";
@@ -314,22 +314,6 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
   // For whatsapp-calling/media, which takes the client: the phone number id is read when a request starts.
   setClientContext(client, { transport, baseUrl: base, phoneNumberId: () => phoneNumberId, timeoutMs: config.timeoutMs });
   return client;
-}
-
-/** The 2xx answer as a JSON object, or WhatsAppResponseError; a non-2xx answer as WhatsAppApiError. */
-function jsonObject(answer: Answer, action: string, callId: string | undefined): Record<string, unknown> {
-  if (answer.status < 200 || answer.status >= 300) throw apiError(answer, action, callId);
-  const unusable = (what: string) =>
-    new WhatsAppResponseError(`Graph API answered HTTP ${answer.status} on ${action} with ${what}`, { status: answer.status, action, callId, attempt: answer.attempt });
-  if (answer.text === "") throw unusable("an empty body");
-  let value: unknown;
-  try {
-    value = JSON.parse(answer.text);
-  } catch {
-    throw unusable("a body that is not JSON");
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw unusable("a body that is not a JSON object");
-  return value as Record<string, unknown>;
 }
 
 /** `{ key: value }` when value is defined, else `{}`: the wire has no nulls for absent options. */

@@ -7,6 +7,7 @@ import { retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./c
 import {
   WhatsAppApiError,
   WhatsAppNetworkError,
+  WhatsAppResponseError,
   WhatsAppResponseTooLargeError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
@@ -340,4 +341,20 @@ export function apiError(answer: Answer, action: string, callId: string | undefi
     callId,
     attempt: answer.attempt,
   });
+}
+
+/** The 2xx answer as a JSON object, or WhatsAppResponseError; a non-2xx answer as WhatsAppApiError. */
+export function jsonObject(answer: Answer, action: string, callId: string | undefined): Record<string, unknown> {
+  if (answer.status < 200 || answer.status >= 300) throw apiError(answer, action, callId);
+  const unusable = (what: string) =>
+    new WhatsAppResponseError(`Graph API answered HTTP ${answer.status} on ${action} with ${what}`, { status: answer.status, action, callId, attempt: answer.attempt });
+  if (answer.text === "") throw unusable("an empty body");
+  let value: unknown;
+  try {
+    value = JSON.parse(answer.text);
+  } catch {
+    throw unusable("a body that is not JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw unusable("a body that is not a JSON object");
+  return value as Record<string, unknown>;
 }

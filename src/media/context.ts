@@ -4,8 +4,8 @@
 import { ENDPOINTS } from "../../generated/operations.js";
 import type { ClientContext } from "../client/context.js";
 import { checkTimeout } from "../client/options.js";
-import { WhatsAppResponseError, WhatsAppTimeoutError, WhatsAppValidationError } from "../errors.js";
-import { apiError, exchange } from "../transport.js";
+import { WhatsAppTimeoutError, WhatsAppValidationError } from "../errors.js";
+import { exchange, jsonObject } from "../transport.js";
 
 /** Options every media method takes. */
 export interface MediaRequestOptions {
@@ -30,22 +30,7 @@ export async function graphJson(
   const { method, retry } = ENDPOINTS[request.endpoint];
   const { action, path } = request;
   const out = { method, url: context.baseUrl + path + (request.query ?? ""), path, body: request.body, action, callId: undefined, retry };
-  const answer = await exchange(context.transport, out, options?.signal, timeoutMs);
-  if (answer.status < 200 || answer.status >= 300) throw apiError(answer, action, undefined);
-  let value: unknown;
-  try {
-    value = answer.text === "" ? undefined : JSON.parse(answer.text);
-  } catch {
-    // reported below
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new WhatsAppResponseError(`Graph API answered HTTP ${answer.status} on ${action} with a body that is not a JSON object`, {
-      status: answer.status,
-      action,
-      attempt: answer.attempt,
-    });
-  }
-  return value as Record<string, unknown>;
+  return jsonObject(await exchange(context.transport, out, options?.signal, timeoutMs), action, undefined);
 }
 
 /**
