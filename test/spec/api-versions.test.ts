@@ -2,16 +2,8 @@
 // `npm run bump-api-version` writes are replaced), newest first, each naming what changed for every endpoint.
 import { describe, expect, it } from "vitest";
 import { CHANGELOG_AREAS, CHANGELOG_KEY, TODO, compareVersions } from "../../scripts/bump-api-version.js";
+import type { ApiVersionEntry as Entry } from "../../scripts/build-docs.js";
 import { graphServer, loadSpec } from "../../scripts/lib/spec.js";
-
-interface Entry {
-  version: string;
-  previous?: string;
-  date: string;
-  read: string[];
-  sources: string[];
-  changes: Record<string, string>;
-}
 
 const spec = loadSpec();
 const entries = spec[CHANGELOG_KEY] as Entry[];
