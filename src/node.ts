@@ -74,6 +74,12 @@ export function toNodeListener(
   };
 }
 
+/** A body a framework already parsed: its signature cannot be checked, so it is answered 500 with the reason. */
+function refuseParsed(res: ServerResponse, tell: (error: WhatsAppError) => void): void {
+  tell(new WhatsAppError(ALREADY_PARSED_MESSAGE));
+  res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(ALREADY_PARSED_MESSAGE);
+}
+
 async function respond(
   handler: WebhookRequestHandler,
   req: FrameworkRequest,
@@ -85,12 +91,7 @@ async function respond(
   let releaseBody = () => {};
   if (hasBody) {
     const consumed = consumedBody(req);
-    if (consumed === "parsed") {
-      tell(new WhatsAppError(ALREADY_PARSED_MESSAGE));
-      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
-      res.end(ALREADY_PARSED_MESSAGE);
-      return;
-    }
+    if (consumed === "parsed") return refuseParsed(res, tell);
     if (consumed !== undefined) {
       body = typeof consumed === "string" ? consumed : new Uint8Array(consumed);
     } else {
@@ -139,12 +140,7 @@ async function respondDirectly(core: WebhookCore, req: FrameworkRequest, res: Se
   let consumed: ReturnType<typeof consumedBody>;
   if (req.method !== "GET" && req.method !== "HEAD") {
     consumed = consumedBody(req);
-    if (consumed === "parsed") {
-      tell(new WhatsAppError(ALREADY_PARSED_MESSAGE));
-      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
-      res.end(ALREADY_PARSED_MESSAGE);
-      return;
-    }
+    if (consumed === "parsed") return refuseParsed(res, tell);
   }
   const answer = await core(
     {
