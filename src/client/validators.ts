@@ -47,8 +47,14 @@ const RULES: Readonly<Record<string, string>> = {
   not: "must NOT be valid",
 };
 
-/** The rule a schema error says was broken, as ajv words it (`must NOT have more than 512 characters`). */
+/**
+ * The rule a schema error says was broken, as ajv words it (`must NOT have more than 512 characters`); the one
+ * `not` of the request schemas, AnswerSdp's, says what it means: an offer where an answer belongs.
+ */
 export function ruleOf(error: SchemaError | undefined): string {
+  if (error?.keyword === "not" && error.instancePath.endsWith("/sdp")) {
+    return "is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer";
+  }
   const rule = error && RULES[error.keyword];
   return rule ? rule.replace(/\$(\w+)/g, (_, name: string) => String(error.params[name])) : "is not valid";
 }
@@ -60,10 +66,5 @@ export function checkBody(action: string, body: unknown): void {
   const first = validator.errors?.[0];
   const path = first?.instancePath ?? "";
   const field = path === "" ? "the request" : path.slice(1).replaceAll("/", ".");
-  // The one `not` rule of the request schemas is AnswerSdp's: an offer where an answer belongs.
-  const rule =
-    first?.keyword === "not" && path === "/session/sdp"
-      ? "is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer"
-      : ruleOf(first);
-  throw new WhatsAppValidationError(`Invalid ${action} request: ${field} ${rule}`, { path, action });
+  throw new WhatsAppValidationError(`Invalid ${action} request: ${field} ${ruleOf(first)}`, { path, action });
 }

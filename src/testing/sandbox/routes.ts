@@ -37,14 +37,7 @@ function invalid(validate: SchemaValidator, body: unknown): Refusal | undefined 
   const first = validate.errors?.[0];
   const missing = first?.keyword === "required" ? String((first.params as { missingProperty?: unknown }).missingProperty) : undefined;
   const pointer = missing === undefined ? (first?.instancePath ?? "") : `${first?.instancePath ?? ""}/${missing}`;
-  // The one `not` of the request schemas is AnswerSdp's: an SDP saying a=setup:actpass is an offer.
-  const problem =
-    missing !== undefined
-      ? "is required"
-      : first?.keyword === "not" && pointer.endsWith("/sdp")
-        ? "is an SDP offer (a=setup:actpass), not an answer: send the answer your WebRTC stack made for the caller's offer"
-        : ruleOf(first);
-  return invalidParameter(dottedPath(pointer), problem);
+  return invalidParameter(dottedPath(pointer), missing !== undefined ? "is required" : ruleOf(first));
 }
 
 const answer = (status: number, body: unknown, extra: { action?: string; callId?: string } = {}): RouteAnswer => ({ status, body, ...extra });
