@@ -6,6 +6,7 @@ import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError, WhatsApp
 import type { CallingClient } from "../client.js";
 import { clientContext, type ClientContext } from "../client/context.js";
 import { redactSecrets } from "../logging.js";
+import { concatBytes } from "../webhooks/bytes.js";
 import { checkMediaId, graphJson, raceAbort, startDeadline, type Deadline, type MediaRequestOptions } from "./context.js";
 import { WhatsAppChecksumError, WhatsAppMediaExpiredError, WhatsAppMediaTooLargeError } from "./errors.js";
 import { Sha256, decodeDigest, encodeDigestLike, sameDigest } from "./sha256.js";
@@ -272,7 +273,7 @@ async function readText(response: Response, limit: number): Promise<string> {
     length += value.byteLength;
   }
   await reader.cancel().catch(() => undefined);
-  return new TextDecoder().decode(concat(chunks, length)).slice(0, limit);
+  return new TextDecoder().decode(concatBytes(chunks, length)).slice(0, limit);
 }
 
 /**
@@ -355,19 +356,8 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
   let length = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return concat(chunks, length);
+    if (done) return concatBytes(chunks, length);
     chunks.push(value);
     length += value.byteLength;
   }
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
