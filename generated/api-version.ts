@@ -9,5 +9,8 @@ export const API_VERSION_PATTERN: RegExp = new RegExp("^v\\d+\\.\\d+$");
 /** What a phone-number id looks like (the `phone-number-id` path parameter). */
 export const PHONE_NUMBER_ID_PATTERN: RegExp = new RegExp("^[0-9]+$");
 
+/** What a media id looks like (the `MediaId` schema). */
+export const MEDIA_ID_PATTERN: RegExp = new RegExp("^[0-9]+$");
+
 /** The Graph API host; the version is appended as the first path segment. */
 export const GRAPH_API_BASE_URL = "https://graph.facebook.com";

@@ -103,6 +103,12 @@ function phoneNumberIdPattern(spec: OpenApiDocument): string {
   return pattern;
 }
 
+function mediaIdPattern(spec: OpenApiDocument): string {
+  const pattern = (spec.components.schemas.MediaId as { pattern?: string } | undefined)?.pattern;
+  if (!pattern) throw new Error("openapi.yaml: components.schemas.MediaId needs a pattern");
+  return pattern;
+}
+
 function generateApiVersion(spec: OpenApiDocument): string {
   const server = graphServer(spec);
   return `${banner}
@@ -114,6 +120,9 @@ export const API_VERSION_PATTERN: RegExp = new RegExp(${JSON.stringify(server.ve
 
 /** What a phone-number id looks like (the \`phone-number-id\` path parameter). */
 export const PHONE_NUMBER_ID_PATTERN: RegExp = new RegExp(${JSON.stringify(phoneNumberIdPattern(spec))});
+
+/** What a media id looks like (the \`MediaId\` schema). */
+export const MEDIA_ID_PATTERN: RegExp = new RegExp(${JSON.stringify(mediaIdPattern(spec))});
 
 /** The Graph API host; the version is appended as the first path segment. */
 export const GRAPH_API_BASE_URL = ${JSON.stringify(server.baseUrl)};

@@ -1,6 +1,7 @@
 // What the media functions do with a client's context (src/client/context.ts): its request path for the Graph
 // API calls (retries by the operation's rule, token refresh, hooks, redaction), and its fetch and tokens for the
 // downloads, which stream and so take a path of their own.
+import { MEDIA_ID_PATTERN } from "../../generated/api-version.js";
 import { ENDPOINTS } from "../../generated/operations.js";
 import type { ClientContext } from "../client/context.js";
 import { checkTimeout } from "../client/options.js";
@@ -90,7 +91,7 @@ export function checkMediaId(mediaId: unknown, path = "mediaId"): string {
     if (Number.isSafeInteger(mediaId) && mediaId >= 0) return String(mediaId);
     throw new WhatsAppValidationError(`${path} is a number too large to be exact (its digits were lost when the JSON was parsed); pass the id as a string`, { path });
   }
-  if (typeof mediaId !== "string" || !/^[0-9]+$/.test(mediaId)) {
+  if (typeof mediaId !== "string" || !MEDIA_ID_PATTERN.test(mediaId)) {
     throw new WhatsAppValidationError(
       `${path} must be a media id (a string of digits, e.g. the id of a webhook's media object), not a URL or a message id`,
       { path },

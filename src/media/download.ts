@@ -1,6 +1,7 @@
 // Media URLs, downloads and deletion. A download streams: the bytes are counted against `maxBytes` and hashed
 // as they pass, and the stream ends with an error instead of `done` when the cap is passed or the checksum is
 // wrong. A media URL lives 5 minutes; an expired one is replaced once by a fresh URL from the media id.
+import { MEDIA_ID_PATTERN } from "../../generated/api-version.js";
 import type { MediaUrlResponse, SuccessResponse, WebhookMedia } from "../../generated/openapi.js";
 import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError, WhatsAppValidationError, type RequestContext } from "../errors.js";
 import type { CallingClient } from "../client.js";
@@ -183,7 +184,7 @@ function describeSource(
   let mediaId = options.mediaId === undefined ? undefined : checkMediaId(options.mediaId);
   let sha256 = options.sha256;
   if (typeof source === "string") {
-    if (/^[0-9]+$/.test(source)) mediaId = source;
+    if (MEDIA_ID_PATTERN.test(source)) mediaId = source;
     else if (/^https?:\/\//i.test(source)) url = source;
     else throw new WhatsAppValidationError("downloadMedia takes a media id (digits), a media URL or a webhook media object", { path: "source" });
   } else if (source !== null && typeof source === "object") {
