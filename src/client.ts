@@ -25,7 +25,8 @@ import { createRawClient } from "./client/raw.js";
 import type { RetryInfo, RetryOptions } from "./client/retry.js";
 import { Tokens, type AccessTokenSource } from "./client/token.js";
 import { checkBody } from "./client/validators.js";
-import { WhatsAppResponseError, WhatsAppValidationError } from "./errors.js";
+import { WhatsAppValidationError } from "./errors.js";
+import { WhatsAppResponseError } from "./client/errors.js";
 import { createLog, type Logger } from "./logging.js";
 import { exchange, jsonObject, type FetchFunction, type RequestHooks, type TransportConfig } from "./transport.js";
 

@@ -25,19 +25,19 @@ export type {
   SendMessageResult,
   TranscriptionOption,
 } from "./client.js";
+export { WhatsAppError, WhatsAppValidationError } from "./errors.js";
 export {
   ERROR_CATALOGUE,
   WhatsAppApiError,
-  WhatsAppError,
   WhatsAppNetworkError,
   WhatsAppResponseError,
   WhatsAppResponseTooLargeError,
   WhatsAppTimeoutError,
   WhatsAppTokenError,
-  WhatsAppValidationError,
   lookupErrorCode,
-} from "./errors.js";
-export type { AnswerStep, ErrorCatalogueEntry, ErrorCategory } from "./errors.js";
+} from "./client/errors.js";
+export type { AnswerStep } from "./errors.js";
+export type { ErrorCatalogueEntry, ErrorCategory } from "./client/errors.js";
 // The Media API (recordings, transcripts, voicemails) and the voicemail-announcement upload: whatsapp-calling/media.
 export type { Logger } from "./logging.js";
 export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "./transport.js";

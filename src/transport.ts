@@ -12,7 +12,7 @@ import {
   WhatsAppTimeoutError,
   WhatsAppTokenError,
   errorHandling,
-} from "./errors.js";
+} from "./client/errors.js";
 import { redactSecrets, type Log } from "./logging.js";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;

@@ -1,6 +1,7 @@
 // answer(): pre_accept, the caller's hook, accept, under one deadline, and a terminate when it fails half-way.
 import type { SuccessResponse } from "../../generated/openapi.js";
-import { WhatsAppApiError, WhatsAppError, WhatsAppTimeoutError, WhatsAppTokenError, WhatsAppValidationError, type AnswerStep } from "../errors.js";
+import { WhatsAppError, WhatsAppValidationError, type AnswerStep } from "../errors.js";
+import { WhatsAppApiError, WhatsAppTimeoutError, WhatsAppTokenError } from "./errors.js";
 import type { Log } from "../logging.js";
 import type { AcceptOptions, AnswerOptions, CallingClient } from "../client.js";
 

@@ -3,7 +3,7 @@
 import createClient, { type Client } from "openapi-fetch";
 import { ENDPOINTS, OPERATIONS, type RetryRule } from "../../generated/operations.js";
 import type { paths } from "../../generated/openapi.js";
-import { WhatsAppResponseError } from "../errors.js";
+import { WhatsAppResponseError } from "./errors.js";
 import { apiError, type Answer, type Outgoing } from "../transport.js";
 
 const MATCHERS = OPERATIONS.map((operation) => ({

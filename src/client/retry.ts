@@ -1,5 +1,5 @@
 // When a failed attempt is sent again, and after how long.
-import type { WhatsAppApiError, WhatsAppNetworkError } from "../errors.js";
+import type { WhatsAppApiError, WhatsAppNetworkError } from "./errors.js";
 
 export interface RetryOptions {
   /** Retries after the first attempt. Default 2. */

@@ -1,6 +1,6 @@
 // Where the token of each request comes from: the token source read once at the request's start, and one shared
 // refresh after a 401/190.
-import { WhatsAppTokenError } from "../errors.js";
+import { WhatsAppTokenError } from "./errors.js";
 
 /** An access token, or a function read on every request that returns one. */
 export type AccessTokenSource = string | (() => string | Promise<string>);

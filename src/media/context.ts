@@ -5,7 +5,8 @@ import { MEDIA_ID_PATTERN } from "../../generated/api-version.js";
 import { ENDPOINTS } from "../../generated/operations.js";
 import type { ClientContext } from "../client/context.js";
 import { checkTimeout } from "../client/options.js";
-import { WhatsAppTimeoutError, WhatsAppValidationError } from "../errors.js";
+import { WhatsAppValidationError } from "../errors.js";
+import { WhatsAppTimeoutError } from "../client/errors.js";
 import { exchange, jsonObject } from "../transport.js";
 
 /** Options every media method takes. */

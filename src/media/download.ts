@@ -3,7 +3,8 @@
 // wrong. A media URL lives 5 minutes; an expired one is replaced once by a fresh URL from the media id.
 import { MEDIA_ID_PATTERN } from "../../generated/api-version.js";
 import type { MediaUrlResponse, SuccessResponse, WebhookMedia } from "../../generated/openapi.js";
-import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError, WhatsAppValidationError, type RequestContext } from "../errors.js";
+import { WhatsAppValidationError, type RequestContext } from "../errors.js";
+import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError } from "../client/errors.js";
 import type { CallingClient } from "../client.js";
 import { clientContext, type ClientContext } from "../client/context.js";
 import { redactSecrets } from "../logging.js";

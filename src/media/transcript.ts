@@ -1,7 +1,7 @@
 // A call transcript is a JSON document behind `call_transcript.document`: downloaded like any media (token,
 // cap, checksum, expiry), then parsed into the TranscriptDocument type of openapi.yaml.
 import type { TranscriptDocument } from "../../generated/openapi.js";
-import { WhatsAppResponseError } from "../errors.js";
+import { WhatsAppResponseError } from "../client/errors.js";
 import type { CallingClient } from "../client.js";
 import { downloadMedia, type DownloadMediaOptions, type MediaSource } from "./download.js";
 

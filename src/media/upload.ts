@@ -2,7 +2,8 @@
 // `use_case=call_voicemail_announcement`. It is checked before it leaves (type, size, container, codec,
 // duration), because Meta's refusal of a bad file names no field and comes after the whole upload.
 import type { MediaUploadResponse, VoicemailAnnouncementUploadRequest } from "../../generated/openapi.js";
-import { WhatsAppResponseError, WhatsAppValidationError } from "../errors.js";
+import { WhatsAppValidationError } from "../errors.js";
+import { WhatsAppResponseError } from "../client/errors.js";
 import type { CallingClient } from "../client.js";
 import { clientContext } from "../client/context.js";
 import { checkMediaId, graphJson, type MediaRequestOptions } from "./context.js";
