@@ -21,12 +21,12 @@ const npm = process.platform === "win32" ? "npm.cmd" : "npm";
  * drift-checked) into a staging copy of the package's files, packs it and installs the tarball. Returns the
  * installed version.
  */
-export function installPackedPackage(log: (line: string) => void): string {
+export function installPackedPackage(log: (line: string) => void, { readable = false } = {}): string {
   rmSync(stagingDir, { recursive: true, force: true });
   rmSync(packageDir, { recursive: true, force: true });
   mkdirSync(packageDir, { recursive: true });
   log("building dist/ (scripts/build.ts) into a staging copy of the package");
-  execFileSync(process.execPath, [join(repoRoot, "node_modules/tsx/dist/cli.mjs"), "scripts/build.ts", "--out-dir", join(stagingDir, "dist")], {
+  execFileSync(process.execPath, [join(repoRoot, "node_modules/tsx/dist/cli.mjs"), "scripts/build.ts", "--out-dir", join(stagingDir, "dist"), ...(readable ? ["--readable"] : [])], {
     cwd: repoRoot,
     stdio: "inherit",
   });

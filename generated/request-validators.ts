@@ -56,14 +56,14 @@ const KEYWORDS: Readonly<Record<string, Keyword>> = {
   "properties": propertiesKeyword,
 };
 
-export const validateConnectCallRequest: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "ConnectCallRequest");
-export const validatePreAcceptCallRequest: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "PreAcceptCallRequest");
-export const validateAcceptCallRequest: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "AcceptCallRequest");
-export const validateRejectCallRequest: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "RejectCallRequest");
-export const validateTerminateCallRequest: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "TerminateCallRequest");
-export const validateUpdateSettingsRequest: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "UpdateSettingsRequest");
-export const validateCallPermissionRequestMessage: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "CallPermissionRequestMessage");
-export const validateVoiceCallButtonMessage: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "VoiceCallButtonMessage");
-export const validateGetCallPermissionsQuery: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetCallPermissionsQuery");
-export const validateGetSettingsQuery: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetSettingsQuery");
-export const validateGetMediaUrlQuery: SchemaValidator = schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetMediaUrlQuery");
+export const validateConnectCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "ConnectCallRequest");
+export const validatePreAcceptCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "PreAcceptCallRequest");
+export const validateAcceptCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "AcceptCallRequest");
+export const validateRejectCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "RejectCallRequest");
+export const validateTerminateCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "TerminateCallRequest");
+export const validateUpdateSettingsRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "UpdateSettingsRequest");
+export const validateCallPermissionRequestMessage: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "CallPermissionRequestMessage");
+export const validateVoiceCallButtonMessage: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "VoiceCallButtonMessage");
+export const validateGetCallPermissionsQuery: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetCallPermissionsQuery");
+export const validateGetSettingsQuery: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetSettingsQuery");
+export const validateGetMediaUrlQuery: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetMediaUrlQuery");

@@ -36,15 +36,15 @@ const KEYWORDS: Readonly<Record<string, Keyword>> = {
   "properties": propertiesKeyword,
 };
 
-export const validateConnectCallWebhookItem: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "ConnectCallWebhookItem");
-export const validateTerminateCallWebhookItem: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "TerminateCallWebhookItem");
-export const validateCallRecordingWebhookItem: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallRecordingWebhookItem");
-export const validateCallTranscriptionWebhookItem: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallTranscriptionWebhookItem");
-export const validateCallCreatedWebhookItem: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallCreatedWebhookItem");
-export const validateCallStatusWebhookItem: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallStatusWebhookItem");
-export const validateWebhookContact: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "WebhookContact");
-export const validateWebhookError: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "WebhookError");
-export const validateCallPermissionReplyMessage: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallPermissionReplyMessage");
-export const validateVoicemailWebhookMessage: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "VoicemailWebhookMessage");
-export const validateAccountSettingsUpdateValue: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "AccountSettingsUpdateValue");
-export const validateAccountUpdateValue: SchemaValidator = schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "AccountUpdateValue");
+export const validateConnectCallWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "ConnectCallWebhookItem");
+export const validateTerminateCallWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "TerminateCallWebhookItem");
+export const validateCallRecordingWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallRecordingWebhookItem");
+export const validateCallTranscriptionWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallTranscriptionWebhookItem");
+export const validateCallCreatedWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallCreatedWebhookItem");
+export const validateCallStatusWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallStatusWebhookItem");
+export const validateWebhookContact: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "WebhookContact");
+export const validateWebhookError: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "WebhookError");
+export const validateCallPermissionReplyMessage: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallPermissionReplyMessage");
+export const validateVoicemailWebhookMessage: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "VoicemailWebhookMessage");
+export const validateAccountSettingsUpdateValue: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "AccountSettingsUpdateValue");
+export const validateAccountUpdateValue: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "AccountUpdateValue");

@@ -2,7 +2,8 @@
 // loader resolves, reads, compiles and links every file on its own, and that, not the code, was most of a cold
 // import (34 ms of `whatsapp-calling`'s, 29 ms of `whatsapp-calling/webhooks`').
 //
-//   npx tsx scripts/build.ts [--out-dir DIR]   (npm run build runs it after generate and lint; default dist/)
+//   npx tsx scripts/build.ts [--out-dir DIR] [--readable]   (npm run build runs it after generate and lint;
+//                                                          default dist/; --readable keeps identifiers)
 //
 // - The entry points are the .js targets of package.json `exports` and `bin`: a new entry point is one line there.
 // - One build with code splitting, so that every module is in dist/ once: a WhatsAppError thrown by one entry
@@ -15,9 +16,12 @@
 //   dependencies. What only dynamic imports and the CLI share (the sandbox, werift) is left to esbuild:
 //   separate chunks, loaded on demand.
 // - Platform neutral: the web entry points must not depend on Node; the node-only ones (./node, the sandbox, the
-//   CLI) only import node: builtins, which stay imports, as dependencies and peer dependencies do.
-// - Whitespace and syntax minified (a cold import parses less), identifiers kept (stack traces stay readable);
-//   no source maps, as before.
+//   CLI) only import node: builtins, which stay imports, as peer dependencies (werift) do. Dependencies
+//   (openapi-fetch) are bundled: see `packages` below.
+// - Minified, identifiers included: V8 compiling the files is most of a cold import once they are few (4.8 ms of
+//   the client's in a profile, for 82 kB whitespace-minified; 62 kB minified). Not keepNames: its helper is a
+//   chunk of its own that every entry point would load. So each error class writes out its own name, and stack
+//   frames inside the package read as the minified names; no source maps, since linkShared() rewrites the text.
 // - Types are tsc's declarations (emitDeclarationOnly), at the same paths under dist/ as the bundles.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -64,8 +68,11 @@ export function entryPoints(): Entry[] {
   return [...entries.values()];
 }
 
-const packages = Object.keys({ ...packageJson.dependencies, ...packageJson.peerDependencies });
-const common: BuildOptions = {
+// Dependencies are bundled: resolving a bare specifier and loading one more file was about 5 ms of a cold import
+// of the client, more than compiling openapi-fetch. They stay in `dependencies` for the declarations, which
+// import their types. Peer dependencies (werift) are the user's own copy, and stay imports.
+const packages = Object.keys(packageJson.peerDependencies ?? {});
+const options: BuildOptions = {
   absWorkingDir: repoRoot,
   bundle: true,
   format: "esm",
@@ -74,6 +81,7 @@ const common: BuildOptions = {
   external: ["node:*", ...packages, ...packages.map((name) => `${name}/*`)],
   minifySyntax: true,
   minifyWhitespace: true,
+  minifyIdentifiers: true,
   legalComments: "none",
   logLevel: "warning",
 };
@@ -89,36 +97,52 @@ interface SharedModule {
 }
 
 /**
- * The chunk of each module that two or more exported entry points import (path → chunk): grouped by those entry
- * points; the widest group, and every group under MIN_CHUNK_BYTES, is chunks/shared.
+ * The chunk of each module that two or more loaders import (path → chunk). A loader is an exported entry point or
+ * a bundle one of them imports on demand (the sandbox). Modules are grouped by the loaders that import them; the
+ * widest group is chunks/shared, a group of MIN_CHUNK_BYTES or more is a chunk of its own, and a smaller one
+ * joins the chunk that its entry points load already and the fewest others do (the sandbox's request validators
+ * go with the client's transport, which only . and ./media load), so that no entry point loads one more file.
  */
 function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string, string> {
+  const exported = entries.filter((candidate) => candidate.exported).map((entry) => entry.in);
+  const loaders = [...exported];
   const reachedBy = new Map<string, string[]>();
-  for (const entry of entries.filter((candidate) => candidate.exported)) {
+  for (let next = 0; next < loaders.length; next++) {
     const seen = new Set<string>();
     const visit = (path: string) => {
       if (seen.has(path) || !inputs[path]) return;
       seen.add(path);
-      for (const imported of inputs[path].imports) if (imported.kind === "import-statement" && !imported.external) visit(imported.path);
+      for (const imported of inputs[path].imports) {
+        if (imported.external) continue;
+        if (imported.kind === "import-statement") visit(imported.path);
+        else if (imported.kind === "dynamic-import" && !loaders.includes(imported.path)) loaders.push(imported.path);
+      }
     };
-    visit(entry.in);
-    for (const path of seen) reachedBy.set(path, [...(reachedBy.get(path) ?? []), entry.out]);
+    visit(loaders[next]!);
+    for (const path of seen) reachedBy.set(path, [...(reachedBy.get(path) ?? []), loaders[next]!]);
   }
-  const groups = new Map<string, { entries: number; bytes: number; paths: string[] }>();
+  const groups = new Map<string, { loaders: string[]; bytes: number; paths: string[]; chunk?: string }>();
   for (const [path, by] of reachedBy) {
     if (by.length < 2) continue;
-    const group = groups.get(by.join(" ")) ?? { entries: by.length, bytes: 0, paths: [] };
+    const group = groups.get(by.join(" ")) ?? { loaders: by, bytes: 0, paths: [] };
     group.bytes += inputs[path]!.bytes;
     group.paths.push(path);
     groups.set(by.join(" "), group);
   }
-  const ordered = [...groups.values()].sort((a, b) => b.entries - a.entries || b.bytes - a.bytes);
-  const chunks = new Map<string, string>();
+  const ordered = [...groups.values()].sort((a, b) => b.loaders.length - a.loaders.length || b.bytes - a.bytes);
+  const entryPointsOf = (group: { loaders: string[] }) => group.loaders.filter((loader) => exported.includes(loader));
   let own = 0;
   for (const [index, group] of ordered.entries()) {
-    const chunk = index === 0 || group.bytes < MIN_CHUNK_BYTES ? "chunks/shared" : `chunks/shared-${++own}`;
-    for (const path of group.paths) chunks.set(path, chunk);
+    if (index === 0) group.chunk = "chunks/shared";
+    else if (group.bytes >= MIN_CHUNK_BYTES) group.chunk = `chunks/shared-${++own}`;
   }
+  for (const group of ordered.filter((candidate) => !candidate.chunk)) {
+    const needed = entryPointsOf(group);
+    const hosts = ordered.filter((host) => host.chunk && needed.every((entry) => host.loaders.includes(entry)));
+    group.chunk = hosts.sort((a, b) => entryPointsOf(a).length - entryPointsOf(b).length)[0]?.chunk ?? "chunks/shared";
+  }
+  const chunks = new Map<string, string>();
+  for (const group of ordered) for (const path of group.paths) chunks.set(path, group.chunk!);
   return chunks;
 }
 
@@ -215,13 +239,15 @@ function namespaceImports(inputs: Metafile["inputs"]): Set<string> {
   return found;
 }
 
-export async function buildDist(outDir = join(repoRoot, "dist")): Promise<void> {
+/** `readable`: identifiers kept (bench/profile.ts, so that a profile's frames have their names). */
+export async function buildDist(outDir = join(repoRoot, "dist"), { readable = false } = {}): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(repoRoot, "tsconfig.build.json"), "--outDir", outDir], {
     cwd: repoRoot,
     stdio: "inherit",
   });
   const entries = entryPoints();
+  const common = { ...options, minifyIdentifiers: !readable };
   const { metafile: graph } = await build({ ...common, entryPoints: entries.map((entry) => entry.in), outdir: outDir, write: false, metafile: true });
   const chunks = sharedChunks(entries, graph.inputs);
   // Each shared module's export names, from a bundle of it alone.
@@ -251,6 +277,6 @@ export async function buildDist(outDir = join(repoRoot, "dist")): Promise<void> 
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
-  const { values } = parseArgs({ options: { "out-dir": { type: "string" } } });
-  await buildDist(values["out-dir"] && resolve(values["out-dir"]));
+  const { values } = parseArgs({ options: { "out-dir": { type: "string" }, readable: { type: "boolean" } } });
+  await buildDist(values["out-dir"] && resolve(values["out-dir"]), { readable: values.readable });
 }

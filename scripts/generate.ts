@@ -347,8 +347,10 @@ function generateSchemaValidators(
   // `type` is built into the checker, and `if` goes with `then`; every other keyword is an export of its own.
   const keywords = SCHEMA_KEYWORDS.filter((keyword) => used.has(keyword) && keyword !== "type" && keyword !== "if");
   const implementation = (keyword: string) => `${keyword.replace("$", "")}Keyword`;
+  // Marked pure: a bundle that imports none of them (./media, from the chunk it shares with the client) drops them,
+  // and with them the table and the checker.
   const exports = Object.entries(validators)
-    .map(([name, schema]) => `export const ${name}: SchemaValidator = schemaValidator(${tableName}, KEYWORDS, ${JSON.stringify(schema)});`)
+    .map(([name, schema]) => `export const ${name}: SchemaValidator = /* @__PURE__ */ schemaValidator(${tableName}, KEYWORDS, ${JSON.stringify(schema)});`)
     .join("\n");
   return `${banner}import {
 ${keywords.map((keyword) => `  ${implementation(keyword)},\n`).join("")}  schemaValidator,

@@ -372,6 +372,48 @@ console.log(JSON.stringify({
     ]);
   }, 30_000);
 
+  it("names every error class it exports after its export, though dist/ is minified, and each is a WhatsAppError", async () => {
+    writeFileSync(
+      join(project, "errors.mjs"),
+      `import { WhatsAppError } from "whatsapp-calling";
+const entries = ["whatsapp-calling", "whatsapp-calling/webhooks", "whatsapp-calling/media", "whatsapp-calling/testing", "whatsapp-calling/node", "whatsapp-calling/redis"];
+// One object that each constructor reads what it needs from, given as each argument (a message gets its text).
+const init = { status: 500, body: undefined, timeoutMs: 1, limitBytes: 1, expected: "a", actual: "b", size: 1, maxBytes: 1, announced: true, refreshed: false };
+const seen = {};
+for (const entry of entries) {
+  for (const [name, value] of Object.entries(await import(entry))) {
+    if (typeof value !== "function" || !/Error$/.test(name)) continue;
+    const error = new value(init, init);
+    seen[name] = { name: error.name, whatsAppError: error instanceof WhatsAppError, stack: error.stack.split("\\n")[0].split(":")[0] };
+  }
+}
+console.log(JSON.stringify(seen));
+`,
+    );
+    const { stdout, stderr } = await run(process.execPath, ["errors.mjs"], { cwd: project });
+    expect(stderr).toBe("");
+    const seen = JSON.parse(stdout) as Record<string, unknown>;
+    const names = [
+      "WhatsAppError",
+      "WhatsAppApiError",
+      "WhatsAppNetworkError",
+      "WhatsAppResponseError",
+      "WhatsAppResponseTooLargeError",
+      "WhatsAppTimeoutError",
+      "WhatsAppTokenError",
+      "WhatsAppValidationError",
+      "WebhookVerificationError",
+      "WebhookPayloadError",
+      "WebhookDedupeStoreError",
+      "WhatsAppChecksumError",
+      "WhatsAppMediaExpiredError",
+      "WhatsAppMediaTooLargeError",
+      "SandboxMediaUnavailableError",
+    ];
+    expect(Object.keys(seen).sort()).toEqual([...names].sort());
+    for (const name of names) expect(seen[name], name).toEqual({ name, whatsAppError: true, stack: name });
+  }, 30_000);
+
   it("can be require()d from CommonJS on Node >= 20.19 (require(esm), no flag)", async () => {
     writeFileSync(
       join(project, "require.cjs"),
