@@ -83,7 +83,8 @@ function importMs(specifier: string): [wall: number, cpu: number] {
 }
 
 export function coldImportFigures(settings: Settings, log: (line: string) => void): Figure[] {
-  const runs = settings.quick ? 2 : 15;
+  // 31 processes each: a cold import is a few ms against a shared machine's jitter of as much, so the median needs them.
+  const runs = settings.quick ? 2 : 31;
   log(`cold import, ${runs} fresh processes each`);
   const samples: Record<string, number[]> = Object.fromEntries(COLD.map(({ name }) => [name, []]));
   const cpuSamples: Record<string, number[]> = Object.fromEntries(COLD.map(({ name }) => [name, []]));
