@@ -56,14 +56,25 @@ const KEYWORDS: Readonly<Record<string, Keyword>> = {
   "properties": propertiesKeyword,
 };
 
-export const validateConnectCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "ConnectCallRequest");
-export const validatePreAcceptCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "PreAcceptCallRequest");
-export const validateAcceptCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "AcceptCallRequest");
-export const validateRejectCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "RejectCallRequest");
-export const validateTerminateCallRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "TerminateCallRequest");
-export const validateUpdateSettingsRequest: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "UpdateSettingsRequest");
-export const validateCallPermissionRequestMessage: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "CallPermissionRequestMessage");
-export const validateVoiceCallButtonMessage: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "VoiceCallButtonMessage");
-export const validateGetCallPermissionsQuery: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetCallPermissionsQuery");
-export const validateGetSettingsQuery: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetSettingsQuery");
-export const validateGetMediaUrlQuery: SchemaValidator = /* @__PURE__ */ schemaValidator(REQUEST_SCHEMAS, KEYWORDS, "GetMediaUrlQuery");
+/** Each schema's validator, compiled on first use. */
+const compiled: Record<string, SchemaValidator> = {};
+
+/** Checks `data` against schema `name`, leaving the errors on `validator`, as ajv's validators do. */
+function check(validator: SchemaValidator, name: string, data: unknown): boolean {
+  const inner = (compiled[name] ??= schemaValidator(REQUEST_SCHEMAS, KEYWORDS, name));
+  const valid = inner(data);
+  validator.errors = inner.errors;
+  return valid;
+}
+
+export const validateConnectCallRequest: SchemaValidator = (data) => check(validateConnectCallRequest, "ConnectCallRequest", data);
+export const validatePreAcceptCallRequest: SchemaValidator = (data) => check(validatePreAcceptCallRequest, "PreAcceptCallRequest", data);
+export const validateAcceptCallRequest: SchemaValidator = (data) => check(validateAcceptCallRequest, "AcceptCallRequest", data);
+export const validateRejectCallRequest: SchemaValidator = (data) => check(validateRejectCallRequest, "RejectCallRequest", data);
+export const validateTerminateCallRequest: SchemaValidator = (data) => check(validateTerminateCallRequest, "TerminateCallRequest", data);
+export const validateUpdateSettingsRequest: SchemaValidator = (data) => check(validateUpdateSettingsRequest, "UpdateSettingsRequest", data);
+export const validateCallPermissionRequestMessage: SchemaValidator = (data) => check(validateCallPermissionRequestMessage, "CallPermissionRequestMessage", data);
+export const validateVoiceCallButtonMessage: SchemaValidator = (data) => check(validateVoiceCallButtonMessage, "VoiceCallButtonMessage", data);
+export const validateGetCallPermissionsQuery: SchemaValidator = (data) => check(validateGetCallPermissionsQuery, "GetCallPermissionsQuery", data);
+export const validateGetSettingsQuery: SchemaValidator = (data) => check(validateGetSettingsQuery, "GetSettingsQuery", data);
+export const validateGetMediaUrlQuery: SchemaValidator = (data) => check(validateGetMediaUrlQuery, "GetMediaUrlQuery", data);

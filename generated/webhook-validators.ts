@@ -36,15 +36,26 @@ const KEYWORDS: Readonly<Record<string, Keyword>> = {
   "properties": propertiesKeyword,
 };
 
-export const validateConnectCallWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "ConnectCallWebhookItem");
-export const validateTerminateCallWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "TerminateCallWebhookItem");
-export const validateCallRecordingWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallRecordingWebhookItem");
-export const validateCallTranscriptionWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallTranscriptionWebhookItem");
-export const validateCallCreatedWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallCreatedWebhookItem");
-export const validateCallStatusWebhookItem: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallStatusWebhookItem");
-export const validateWebhookContact: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "WebhookContact");
-export const validateWebhookError: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "WebhookError");
-export const validateCallPermissionReplyMessage: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "CallPermissionReplyMessage");
-export const validateVoicemailWebhookMessage: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "VoicemailWebhookMessage");
-export const validateAccountSettingsUpdateValue: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "AccountSettingsUpdateValue");
-export const validateAccountUpdateValue: SchemaValidator = /* @__PURE__ */ schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, "AccountUpdateValue");
+/** Each schema's validator, compiled on first use. */
+const compiled: Record<string, SchemaValidator> = {};
+
+/** Checks `data` against schema `name`, leaving the errors on `validator`, as ajv's validators do. */
+function check(validator: SchemaValidator, name: string, data: unknown): boolean {
+  const inner = (compiled[name] ??= schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, name));
+  const valid = inner(data);
+  validator.errors = inner.errors;
+  return valid;
+}
+
+export const validateConnectCallWebhookItem: SchemaValidator = (data) => check(validateConnectCallWebhookItem, "ConnectCallWebhookItem", data);
+export const validateTerminateCallWebhookItem: SchemaValidator = (data) => check(validateTerminateCallWebhookItem, "TerminateCallWebhookItem", data);
+export const validateCallRecordingWebhookItem: SchemaValidator = (data) => check(validateCallRecordingWebhookItem, "CallRecordingWebhookItem", data);
+export const validateCallTranscriptionWebhookItem: SchemaValidator = (data) => check(validateCallTranscriptionWebhookItem, "CallTranscriptionWebhookItem", data);
+export const validateCallCreatedWebhookItem: SchemaValidator = (data) => check(validateCallCreatedWebhookItem, "CallCreatedWebhookItem", data);
+export const validateCallStatusWebhookItem: SchemaValidator = (data) => check(validateCallStatusWebhookItem, "CallStatusWebhookItem", data);
+export const validateWebhookContact: SchemaValidator = (data) => check(validateWebhookContact, "WebhookContact", data);
+export const validateWebhookError: SchemaValidator = (data) => check(validateWebhookError, "WebhookError", data);
+export const validateCallPermissionReplyMessage: SchemaValidator = (data) => check(validateCallPermissionReplyMessage, "CallPermissionReplyMessage", data);
+export const validateVoicemailWebhookMessage: SchemaValidator = (data) => check(validateVoicemailWebhookMessage, "VoicemailWebhookMessage", data);
+export const validateAccountSettingsUpdateValue: SchemaValidator = (data) => check(validateAccountSettingsUpdateValue, "AccountSettingsUpdateValue", data);
+export const validateAccountUpdateValue: SchemaValidator = (data) => check(validateAccountUpdateValue, "AccountUpdateValue", data);

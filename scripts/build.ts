@@ -98,10 +98,12 @@ interface SharedModule {
 
 /**
  * The chunk of each module that two or more loaders import (path → chunk). A loader is an exported entry point or
- * a bundle one of them imports on demand (the sandbox). Modules are grouped by the loaders that import them; the
- * widest group is chunks/shared, a group of MIN_CHUNK_BYTES or more is a chunk of its own, and a smaller one
- * joins the chunk that its entry points load already and the fewest others do (the sandbox's request validators
- * go with the client's transport, which only . and ./media load), so that no entry point loads one more file.
+ * a bundle one of them imports on demand (the sandbox). Modules are grouped by the loaders that import them, and
+ * a file costs each of its loaders a cold-import millisecond or so, so a group joins a chunk that its entry points
+ * load already, the one the fewest others load, where there is one: the sandbox's request validators go with
+ * the client's transport, which only . and ./media load (and ./media is used with .). The widest group is
+ * chunks/shared; a group of MIN_CHUNK_BYTES or more does not join it (every entry point would load it) but is a
+ * chunk of its own when no other will do; a smaller one joins chunks/shared at worst.
  */
 function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string, string> {
   const exported = entries.filter((candidate) => candidate.exported).map((entry) => entry.in);
@@ -130,16 +132,24 @@ function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string,
     groups.set(by.join(" "), group);
   }
   const ordered = [...groups.values()].sort((a, b) => b.loaders.length - a.loaders.length || b.bytes - a.bytes);
-  const entryPointsOf = (group: { loaders: string[] }) => group.loaders.filter((loader) => exported.includes(loader));
+  // Each chunk and what loads it; a chunk is loaded by more loaders as groups join it.
+  const loadersOf = new Map<string, Set<string>>([["chunks/shared", new Set(ordered[0]?.loaders)]]);
+  const join = (group: (typeof ordered)[number], big: boolean) => {
+    const needed = group.loaders.filter((loader) => exported.includes(loader));
+    const hosts = [...loadersOf]
+      .filter(([chunk, loaders]) => (!big || chunk !== "chunks/shared") && needed.every((entry) => loaders.has(entry)))
+      .sort(([, a], [, b]) => a.size - b.size);
+    return hosts[0]?.[0];
+  };
   let own = 0;
   for (const [index, group] of ordered.entries()) {
     if (index === 0) group.chunk = "chunks/shared";
-    else if (group.bytes >= MIN_CHUNK_BYTES) group.chunk = `chunks/shared-${++own}`;
+    else if (group.bytes >= MIN_CHUNK_BYTES) group.chunk = join(group, true) ?? `chunks/shared-${++own}`;
+    if (group.chunk) loadersOf.set(group.chunk, new Set([...(loadersOf.get(group.chunk) ?? []), ...group.loaders]));
   }
   for (const group of ordered.filter((candidate) => !candidate.chunk)) {
-    const needed = entryPointsOf(group);
-    const hosts = ordered.filter((host) => host.chunk && needed.every((entry) => host.loaders.includes(entry)));
-    group.chunk = hosts.sort((a, b) => entryPointsOf(a).length - entryPointsOf(b).length)[0]?.chunk ?? "chunks/shared";
+    group.chunk = join(group, false) ?? "chunks/shared";
+    for (const loader of group.loaders) loadersOf.get(group.chunk)!.add(loader);
   }
   const chunks = new Map<string, string>();
   for (const group of ordered) for (const path of group.paths) chunks.set(path, group.chunk!);

@@ -98,6 +98,12 @@ describe("dist/", () => {
     expect([...staticImports("dist/src/webhooks/index.js").files].sort()).toEqual(["dist/chunks/shared.js", "dist/src/webhooks/index.js"]);
   });
 
+  it(". loads three files and no package: its bundle (openapi-fetch in it), the chunk it shares with ./media and the shared chunk", () => {
+    const { files, others } = staticImports("dist/src/index.js");
+    expect([...files].sort()).toEqual(["dist/chunks/shared-1.js", "dist/chunks/shared.js", "dist/src/index.js"]);
+    expect([...others]).toEqual([]);
+  });
+
   it("/testing loads neither the sandbox nor Node's modules until startSandbox is called", () => {
     const { files, others } = staticImports("dist/src/testing/index.js");
     expect([...files].sort()).toEqual(["dist/chunks/shared.js", "dist/src/testing/index.js"]);
