@@ -111,8 +111,11 @@ function sequence(checks: Check[]): Check {
   };
 }
 
-/** Code points, as JSON Schema counts a string's length (and ajv's ucs2length). */
-const length = (text: string, limit: number) => (text.length <= limit ? text.length : [...text].length);
+// A string's length as JSON Schema counts it (and ajv's ucs2length): in code points. A code point is one or two
+// UTF-16 units, so the units decide unless the text is between the limit and twice it; only then are the code
+// points counted (an SDP of 1,700 units against minLength 1 is never spread into an array).
+const atMost = (text: string, limit: number) => text.length <= limit || (text.length <= 2 * limit && [...text].length <= limit);
+const atLeast = (text: string, limit: number) => text.length >= 2 * limit || (text.length >= limit && [...text].length >= limit);
 
 /**
  * The type first, then the keywords of any type, then each group on data of its type. (ajv checks a lone type
@@ -142,15 +145,11 @@ function compile(schema: SchemaData, keywords: Readonly<Record<string, Keyword>>
 }
 
 /** A keyword that fails with `params` unless `ok`. */
-const rule = (keyword: string, ok: (data: any, value: any) => unknown, params: (value: any) => Record<string, unknown>, group?: Keyword["group"]): Keyword => ({
-  group,
-  make: (value) => (data) => (ok(data, value) ? undefined : fail(keyword, params(value))),
-});
-const limit = (keyword: string, group: Keyword["group"], ok: (data: any, limit: number) => boolean, params = {}) => rule(keyword, ok, (value) => ({ ...params, limit: value }), group);
-
 export const refKeyword: Keyword = { make: (name, _, { ref }) => ref(name) };
-export const constKeyword = /* @__PURE__ */ rule("const", (data, value) => data === value, (allowedValue) => ({ allowedValue }));
-export const enumKeyword = /* @__PURE__ */ rule("enum", (data, value) => value.includes(data), (allowedValues) => ({ allowedValues }));
+// The keywords are object literals, not made by calling a helper: dist/ is minified, which drops `@__PURE__`, and
+// a call at the top level would keep every keyword in a bundle that uses a few.
+export const constKeyword: Keyword = { make: (value) => (data) => (data === value ? undefined : fail("const", { allowedValue: value })) };
+export const enumKeyword: Keyword = { make: (value: unknown[]) => (data) => (value.includes(data) ? undefined : fail("enum", { allowedValues: value })) };
 export const notKeyword: Keyword = {
   make: (value, _, { sub }) => {
     const negated = sub(value);
@@ -194,10 +193,23 @@ export const thenKeyword: Keyword = {
     };
   },
 };
-export const maximumKeyword = /* @__PURE__ */ limit("maximum", "number", (data, max) => data <= max, { comparison: "<=" });
-export const minimumKeyword = /* @__PURE__ */ limit("minimum", "number", (data, min) => data >= min, { comparison: ">=" });
-export const maxLengthKeyword = /* @__PURE__ */ limit("maxLength", "string", (data, max) => length(data, max) <= max);
-export const minLengthKeyword = /* @__PURE__ */ limit("minLength", "string", (data, min) => length(data, min) >= min);
+// A keyword of a `group` is only applied to data of that type, hence `data: any` in theirs.
+export const maximumKeyword: Keyword = {
+  group: "number",
+  make: (limit: number) => (data: any) => (data <= limit ? undefined : fail("maximum", { comparison: "<=", limit })),
+};
+export const minimumKeyword: Keyword = {
+  group: "number",
+  make: (limit: number) => (data: any) => (data >= limit ? undefined : fail("minimum", { comparison: ">=", limit })),
+};
+export const maxLengthKeyword: Keyword = {
+  group: "string",
+  make: (limit: number) => (data: any) => (atMost(data, limit) ? undefined : fail("maxLength", { limit })),
+};
+export const minLengthKeyword: Keyword = {
+  group: "string",
+  make: (limit: number) => (data: any) => (atLeast(data, limit) ? undefined : fail("minLength", { limit })),
+};
 export const patternKeyword: Keyword = {
   group: "string",
   make: (pattern) => {
@@ -205,8 +217,14 @@ export const patternKeyword: Keyword = {
     return (data) => (regExp.test(data as string) ? undefined : fail("pattern", { pattern }));
   },
 };
-export const maxItemsKeyword = /* @__PURE__ */ limit("maxItems", "array", (data, max) => data.length <= max);
-export const minItemsKeyword = /* @__PURE__ */ limit("minItems", "array", (data, min) => data.length >= min);
+export const maxItemsKeyword: Keyword = {
+  group: "array",
+  make: (limit: number) => (data: any) => (data.length <= limit ? undefined : fail("maxItems", { limit })),
+};
+export const minItemsKeyword: Keyword = {
+  group: "array",
+  make: (limit: number) => (data: any) => (data.length >= limit ? undefined : fail("minItems", { limit })),
+};
 /**
  * Checked after `items`, whose scalar type scripts/generate.ts requires: equal items are identical values. As ajv
  * reports it, `j` is the later of the two.

@@ -7,7 +7,8 @@ import { loadSpec } from "../../scripts/lib/spec.js";
 import * as generated from "../../generated/webhook-validators.js";
 import * as requests from "../../generated/request-validators.js";
 import { ruleOf } from "../../src/client/validators.js";
-import type { SchemaValidator } from "../../src/schema/check.js";
+import { maxLengthKeyword, minLengthKeyword, schemaValidator, type SchemaValidator } from "../../src/schema/check.js";
+import { Ajv } from "ajv";
 import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
 
 const spec = loadSpec();
@@ -327,5 +328,26 @@ describe("the request validators agree with ajv", () => {
   ];
   it.each(bodies)("%s (%#)", (validatorName, schema, original) => {
     agreesWithAjv(requests[validatorName] as SchemaValidator, schema, JSON.parse(JSON.stringify(original)), { messages: true, numRuns: 3_000 });
+  });
+});
+describe("string lengths are code points, as ajv counts them", () => {
+  // The checker decides by UTF-16 units when they settle it and counts code points only between a limit and twice
+  // it: strings of astral characters (two units each), lone surrogates (one) and plain ones around both limits.
+  const texts = fc.array(fc.constantFrom("a", "😀", "\ud800", "\udc00", "é"), { maxLength: 12 }).map((parts) => parts.join(""));
+  it.each([
+    ["minLength", 1],
+    ["minLength", 4],
+    ["maxLength", 1],
+    ["maxLength", 5],
+  ] as const)("%s %i", (keyword, limit) => {
+    const schema = { type: "string", [keyword]: limit };
+    const ours = schemaValidator({ Text: schema }, { minLength: minLengthKeyword, maxLength: maxLengthKeyword }, "Text");
+    const theirs = new Ajv({ strict: false }).compile(schema);
+    fc.assert(
+      fc.property(texts, (text) => {
+        expect([text, ours(text)]).toEqual([text, theirs(text)]);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
