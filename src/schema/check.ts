@@ -48,21 +48,23 @@ export interface Keyword {
   readonly make: (value: any, schema: Record<string, any>, compiler: Compiler) => Check;
 }
 
-/** A validator for `name` of `schemas`, with `keywords` in ajv's order; the schemas are compiled once, on first use. */
+/** A validator for `name` of `schemas`, with `keywords` in ajv's order; compiled once, with what it refers to, on first use. */
 export function schemaValidator(schemas: Readonly<Record<string, SchemaData>>, keywords: Readonly<Record<string, Keyword>>, name: string): SchemaValidator {
   const compiled = new Map<string, Check>();
   const compiler: Compiler = {
     sub: (schema) => compile(schema, keywords, compiler),
     ref: (ref) => {
-      let check = compiled.get(ref);
-      if (!check) {
-        const schema = schemas[ref];
-        if (schema === undefined) throw new Error(`no schema ${ref}`);
-        // Set before compiling, so that a schema that refers to itself finds its own (late-bound) check.
-        let inner: Check | undefined;
-        compiled.set(ref, (check = (data) => (inner ??= compiler.sub(schema))(data)));
-      }
-      return check;
+      const done = compiled.get(ref);
+      if (done) return done;
+      const schema = schemas[ref];
+      if (schema === undefined) throw new Error(`no schema ${ref}`);
+      // While it compiles, a schema that refers to itself finds a late-bound check; every other reference gets
+      // the compiled check itself, with no call in between (a connect item has nine references).
+      let inner: Check | undefined;
+      compiled.set(ref, (data) => inner!(data));
+      inner = compiler.sub(schema);
+      compiled.set(ref, inner);
+      return inner;
     },
   };
   let root: Check | undefined;

@@ -7,7 +7,7 @@ import { loadSpec } from "../../scripts/lib/spec.js";
 import * as generated from "../../generated/webhook-validators.js";
 import * as requests from "../../generated/request-validators.js";
 import { ruleOf } from "../../src/client/validators.js";
-import { maxLengthKeyword, minLengthKeyword, schemaValidator, type SchemaValidator } from "../../src/schema/check.js";
+import { maxLengthKeyword, minLengthKeyword, propertiesKeyword, refKeyword, requiredKeyword, schemaValidator, type SchemaValidator } from "../../src/schema/check.js";
 import { Ajv } from "ajv";
 import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
 
@@ -349,5 +349,17 @@ describe("string lengths are code points, as ajv counts them", () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe("a schema that refers to itself", () => {
+  it("is checked at every depth, with the path of the deepest problem", () => {
+    const node = { type: "object", required: ["name"], properties: { name: { type: "string" }, child: { $ref: "Node" } } };
+    const validate = schemaValidator({ Node: node }, { $ref: refKeyword, required: requiredKeyword, properties: propertiesKeyword }, "Node");
+    expect(validate({ name: "a", child: { name: "b", child: { name: "c" } } })).toBe(true);
+    expect(validate({ name: "a", child: { name: "b", child: { name: 3 } } })).toBe(false);
+    expect(validate.errors?.[0]).toMatchObject({ instancePath: "/child/child/name", keyword: "type" });
+    expect(validate({ name: "a", child: { child: {} } })).toBe(false);
+    expect(validate.errors?.[0]).toMatchObject({ instancePath: "/child", keyword: "required", params: { missingProperty: "name" } });
   });
 });
