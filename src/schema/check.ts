@@ -152,10 +152,9 @@ function compile(schema: SchemaData, keywords: Readonly<Record<string, Keyword>>
   return sequence(any);
 }
 
-/** A keyword that fails with `params` unless `ok`. */
 export const refKeyword: Keyword = { make: (name, _, { ref }) => ref(name) };
-// The keywords are object literals, not made by calling a helper: dist/ is minified, which drops `@__PURE__`, and
-// a call at the top level would keep every keyword in a bundle that uses a few.
+// The keywords are object literals, with no call at the top level: dist/ is minified, which drops `@__PURE__`, and
+// such a call would keep every keyword in a bundle that uses a few. A helper is called inside `make` instead.
 export const constKeyword: Keyword = { make: (value) => (data) => (data === value ? undefined : fail("const", { allowedValue: value })) };
 export const enumKeyword: Keyword = { make: (value: unknown[]) => (data) => (value.includes(data) ? undefined : fail("enum", { allowedValues: value })) };
 export const notKeyword: Keyword = {
@@ -201,23 +200,16 @@ export const thenKeyword: Keyword = {
     };
   },
 };
-// A keyword of a `group` is only applied to data of that type, hence `data: any` in theirs.
-export const maximumKeyword: Keyword = {
-  group: "number",
-  make: (limit: number) => (data: any) => (data <= limit ? undefined : fail("maximum", { comparison: "<=", limit })),
-};
-export const minimumKeyword: Keyword = {
-  group: "number",
-  make: (limit: number) => (data: any) => (data >= limit ? undefined : fail("minimum", { comparison: ">=", limit })),
-};
-export const maxLengthKeyword: Keyword = {
-  group: "string",
-  make: (limit: number) => (data: any) => (atMost(data, limit) ? undefined : fail("maxLength", { limit })),
-};
-export const minLengthKeyword: Keyword = {
-  group: "string",
-  make: (limit: number) => (data: any) => (atLeast(data, limit) ? undefined : fail("minLength", { limit })),
-};
+/**
+ * The check of a limit keyword: `{ ...params, limit }` unless `ok(data, limit)`. A keyword of a `group` is only
+ * applied to data of that type, hence `data: any`.
+ */
+const limited = (keyword: string, limit: number, ok: (data: any, limit: number) => boolean, params?: Record<string, unknown>): Check =>
+  (data) => (ok(data, limit) ? undefined : fail(keyword, { ...params, limit }));
+export const maximumKeyword: Keyword = { group: "number", make: (limit) => limited("maximum", limit, (data, max) => data <= max, { comparison: "<=" }) };
+export const minimumKeyword: Keyword = { group: "number", make: (limit) => limited("minimum", limit, (data, min) => data >= min, { comparison: ">=" }) };
+export const maxLengthKeyword: Keyword = { group: "string", make: (limit) => limited("maxLength", limit, atMost) };
+export const minLengthKeyword: Keyword = { group: "string", make: (limit) => limited("minLength", limit, atLeast) };
 export const patternKeyword: Keyword = {
   group: "string",
   make: (pattern) => {
@@ -225,14 +217,8 @@ export const patternKeyword: Keyword = {
     return (data) => (regExp.test(data as string) ? undefined : fail("pattern", { pattern }));
   },
 };
-export const maxItemsKeyword: Keyword = {
-  group: "array",
-  make: (limit: number) => (data: any) => (data.length <= limit ? undefined : fail("maxItems", { limit })),
-};
-export const minItemsKeyword: Keyword = {
-  group: "array",
-  make: (limit: number) => (data: any) => (data.length >= limit ? undefined : fail("minItems", { limit })),
-};
+export const maxItemsKeyword: Keyword = { group: "array", make: (limit) => limited("maxItems", limit, (data, max) => data.length <= max) };
+export const minItemsKeyword: Keyword = { group: "array", make: (limit) => limited("minItems", limit, (data, min) => data.length >= min) };
 /**
  * Checked after `items`, whose scalar type scripts/generate.ts requires: equal items are identical values. As ajv
  * reports it, `j` is the later of the two.
