@@ -21,9 +21,10 @@ import {
   propertyNamesKeyword,
   additionalPropertiesKeyword,
   propertiesKeyword,
-  schemaValidator,
+  validateWith,
   type Keyword,
   type SchemaData,
+  type SchemaTable,
   type SchemaValidator,
 } from "../src/schema/check.js";
 export type { SchemaError, SchemaValidator } from "../src/schema/check.js";
@@ -56,25 +57,17 @@ const KEYWORDS: Readonly<Record<string, Keyword>> = {
   "properties": propertiesKeyword,
 };
 
-/** Each schema's validator, compiled on first use. */
-const compiled: Record<string, SchemaValidator> = {};
+/** The schemas and keywords, and the validators compiled from them so far. */
+const TABLE: SchemaTable = { schemas: REQUEST_SCHEMAS, keywords: KEYWORDS, compiled: {} };
 
-/** Checks `data` against schema `name`, leaving the errors on `validator`, as ajv's validators do. */
-function check(validator: SchemaValidator, name: string, data: unknown): boolean {
-  const inner = (compiled[name] ??= schemaValidator(REQUEST_SCHEMAS, KEYWORDS, name));
-  const valid = inner(data);
-  validator.errors = inner.errors;
-  return valid;
-}
-
-export const validateConnectCallRequest: SchemaValidator = (data) => check(validateConnectCallRequest, "ConnectCallRequest", data);
-export const validatePreAcceptCallRequest: SchemaValidator = (data) => check(validatePreAcceptCallRequest, "PreAcceptCallRequest", data);
-export const validateAcceptCallRequest: SchemaValidator = (data) => check(validateAcceptCallRequest, "AcceptCallRequest", data);
-export const validateRejectCallRequest: SchemaValidator = (data) => check(validateRejectCallRequest, "RejectCallRequest", data);
-export const validateTerminateCallRequest: SchemaValidator = (data) => check(validateTerminateCallRequest, "TerminateCallRequest", data);
-export const validateUpdateSettingsRequest: SchemaValidator = (data) => check(validateUpdateSettingsRequest, "UpdateSettingsRequest", data);
-export const validateCallPermissionRequestMessage: SchemaValidator = (data) => check(validateCallPermissionRequestMessage, "CallPermissionRequestMessage", data);
-export const validateVoiceCallButtonMessage: SchemaValidator = (data) => check(validateVoiceCallButtonMessage, "VoiceCallButtonMessage", data);
-export const validateGetCallPermissionsQuery: SchemaValidator = (data) => check(validateGetCallPermissionsQuery, "GetCallPermissionsQuery", data);
-export const validateGetSettingsQuery: SchemaValidator = (data) => check(validateGetSettingsQuery, "GetSettingsQuery", data);
-export const validateGetMediaUrlQuery: SchemaValidator = (data) => check(validateGetMediaUrlQuery, "GetMediaUrlQuery", data);
+export const validateConnectCallRequest: SchemaValidator = (data) => validateWith(TABLE, validateConnectCallRequest, "ConnectCallRequest", data);
+export const validatePreAcceptCallRequest: SchemaValidator = (data) => validateWith(TABLE, validatePreAcceptCallRequest, "PreAcceptCallRequest", data);
+export const validateAcceptCallRequest: SchemaValidator = (data) => validateWith(TABLE, validateAcceptCallRequest, "AcceptCallRequest", data);
+export const validateRejectCallRequest: SchemaValidator = (data) => validateWith(TABLE, validateRejectCallRequest, "RejectCallRequest", data);
+export const validateTerminateCallRequest: SchemaValidator = (data) => validateWith(TABLE, validateTerminateCallRequest, "TerminateCallRequest", data);
+export const validateUpdateSettingsRequest: SchemaValidator = (data) => validateWith(TABLE, validateUpdateSettingsRequest, "UpdateSettingsRequest", data);
+export const validateCallPermissionRequestMessage: SchemaValidator = (data) => validateWith(TABLE, validateCallPermissionRequestMessage, "CallPermissionRequestMessage", data);
+export const validateVoiceCallButtonMessage: SchemaValidator = (data) => validateWith(TABLE, validateVoiceCallButtonMessage, "VoiceCallButtonMessage", data);
+export const validateGetCallPermissionsQuery: SchemaValidator = (data) => validateWith(TABLE, validateGetCallPermissionsQuery, "GetCallPermissionsQuery", data);
+export const validateGetSettingsQuery: SchemaValidator = (data) => validateWith(TABLE, validateGetSettingsQuery, "GetSettingsQuery", data);
+export const validateGetMediaUrlQuery: SchemaValidator = (data) => validateWith(TABLE, validateGetMediaUrlQuery, "GetMediaUrlQuery", data);

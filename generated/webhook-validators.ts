@@ -11,9 +11,10 @@ import {
   requiredKeyword,
   additionalPropertiesKeyword,
   propertiesKeyword,
-  schemaValidator,
+  validateWith,
   type Keyword,
   type SchemaData,
+  type SchemaTable,
   type SchemaValidator,
 } from "../src/schema/check.js";
 export type { SchemaError, SchemaValidator } from "../src/schema/check.js";
@@ -36,26 +37,18 @@ const KEYWORDS: Readonly<Record<string, Keyword>> = {
   "properties": propertiesKeyword,
 };
 
-/** Each schema's validator, compiled on first use. */
-const compiled: Record<string, SchemaValidator> = {};
+/** The schemas and keywords, and the validators compiled from them so far. */
+const TABLE: SchemaTable = { schemas: WEBHOOK_SCHEMAS, keywords: KEYWORDS, compiled: {} };
 
-/** Checks `data` against schema `name`, leaving the errors on `validator`, as ajv's validators do. */
-function check(validator: SchemaValidator, name: string, data: unknown): boolean {
-  const inner = (compiled[name] ??= schemaValidator(WEBHOOK_SCHEMAS, KEYWORDS, name));
-  const valid = inner(data);
-  validator.errors = inner.errors;
-  return valid;
-}
-
-export const validateConnectCallWebhookItem: SchemaValidator = (data) => check(validateConnectCallWebhookItem, "ConnectCallWebhookItem", data);
-export const validateTerminateCallWebhookItem: SchemaValidator = (data) => check(validateTerminateCallWebhookItem, "TerminateCallWebhookItem", data);
-export const validateCallRecordingWebhookItem: SchemaValidator = (data) => check(validateCallRecordingWebhookItem, "CallRecordingWebhookItem", data);
-export const validateCallTranscriptionWebhookItem: SchemaValidator = (data) => check(validateCallTranscriptionWebhookItem, "CallTranscriptionWebhookItem", data);
-export const validateCallCreatedWebhookItem: SchemaValidator = (data) => check(validateCallCreatedWebhookItem, "CallCreatedWebhookItem", data);
-export const validateCallStatusWebhookItem: SchemaValidator = (data) => check(validateCallStatusWebhookItem, "CallStatusWebhookItem", data);
-export const validateWebhookContact: SchemaValidator = (data) => check(validateWebhookContact, "WebhookContact", data);
-export const validateWebhookError: SchemaValidator = (data) => check(validateWebhookError, "WebhookError", data);
-export const validateCallPermissionReplyMessage: SchemaValidator = (data) => check(validateCallPermissionReplyMessage, "CallPermissionReplyMessage", data);
-export const validateVoicemailWebhookMessage: SchemaValidator = (data) => check(validateVoicemailWebhookMessage, "VoicemailWebhookMessage", data);
-export const validateAccountSettingsUpdateValue: SchemaValidator = (data) => check(validateAccountSettingsUpdateValue, "AccountSettingsUpdateValue", data);
-export const validateAccountUpdateValue: SchemaValidator = (data) => check(validateAccountUpdateValue, "AccountUpdateValue", data);
+export const validateConnectCallWebhookItem: SchemaValidator = (data) => validateWith(TABLE, validateConnectCallWebhookItem, "ConnectCallWebhookItem", data);
+export const validateTerminateCallWebhookItem: SchemaValidator = (data) => validateWith(TABLE, validateTerminateCallWebhookItem, "TerminateCallWebhookItem", data);
+export const validateCallRecordingWebhookItem: SchemaValidator = (data) => validateWith(TABLE, validateCallRecordingWebhookItem, "CallRecordingWebhookItem", data);
+export const validateCallTranscriptionWebhookItem: SchemaValidator = (data) => validateWith(TABLE, validateCallTranscriptionWebhookItem, "CallTranscriptionWebhookItem", data);
+export const validateCallCreatedWebhookItem: SchemaValidator = (data) => validateWith(TABLE, validateCallCreatedWebhookItem, "CallCreatedWebhookItem", data);
+export const validateCallStatusWebhookItem: SchemaValidator = (data) => validateWith(TABLE, validateCallStatusWebhookItem, "CallStatusWebhookItem", data);
+export const validateWebhookContact: SchemaValidator = (data) => validateWith(TABLE, validateWebhookContact, "WebhookContact", data);
+export const validateWebhookError: SchemaValidator = (data) => validateWith(TABLE, validateWebhookError, "WebhookError", data);
+export const validateCallPermissionReplyMessage: SchemaValidator = (data) => validateWith(TABLE, validateCallPermissionReplyMessage, "CallPermissionReplyMessage", data);
+export const validateVoicemailWebhookMessage: SchemaValidator = (data) => validateWith(TABLE, validateVoicemailWebhookMessage, "VoicemailWebhookMessage", data);
+export const validateAccountSettingsUpdateValue: SchemaValidator = (data) => validateWith(TABLE, validateAccountSettingsUpdateValue, "AccountSettingsUpdateValue", data);
+export const validateAccountUpdateValue: SchemaValidator = (data) => validateWith(TABLE, validateAccountUpdateValue, "AccountUpdateValue", data);

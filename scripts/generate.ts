@@ -347,16 +347,15 @@ function generateSchemaValidators(
   // `type` is built into the checker, and `if` goes with `then`; every other keyword is an export of its own.
   const keywords = SCHEMA_KEYWORDS.filter((keyword) => used.has(keyword) && keyword !== "type" && keyword !== "if");
   const implementation = (keyword: string) => `${keyword.replace("$", "")}Keyword`;
-  // Each validator is a function expression, with no call at the top level, so that a bundle that imports none of
-  // them (./media, from the chunk it shares with the client) drops them, and the table and the checker with them:
-  // dist/ is minified, which drops \`@__PURE__\` annotations.
+  // Each validator is a function expression that calls validateWith (src/schema/check.ts): no call at the top level.
   const exports = Object.entries(validators)
-    .map(([name, schema]) => `export const ${name}: SchemaValidator = (data) => check(${name}, ${JSON.stringify(schema)}, data);`)
+    .map(([name, schema]) => `export const ${name}: SchemaValidator = (data) => validateWith(TABLE, ${name}, ${JSON.stringify(schema)}, data);`)
     .join("\n");
   return `${banner}import {
-${keywords.map((keyword) => `  ${implementation(keyword)},\n`).join("")}  schemaValidator,
+${keywords.map((keyword) => `  ${implementation(keyword)},\n`).join("")}  validateWith,
   type Keyword,
   type SchemaData,
+  type SchemaTable,
   type SchemaValidator,
 } from "../src/schema/check.js";
 export type { SchemaError, SchemaValidator } from "../src/schema/check.js";
@@ -368,16 +367,8 @@ export const ${tableName}: Readonly<Record<string, SchemaData>> = ${JSON.stringi
 const KEYWORDS: Readonly<Record<string, Keyword>> = {
 ${keywords.map((keyword) => `  ${JSON.stringify(keyword)}: ${implementation(keyword)},\n`).join("")}};
 
-/** Each schema's validator, compiled on first use. */
-const compiled: Record<string, SchemaValidator> = {};
-
-/** Checks \`data\` against schema \`name\`, leaving the errors on \`validator\`, as ajv's validators do. */
-function check(validator: SchemaValidator, name: string, data: unknown): boolean {
-  const inner = (compiled[name] ??= schemaValidator(${tableName}, KEYWORDS, name));
-  const valid = inner(data);
-  validator.errors = inner.errors;
-  return valid;
-}
+/** The schemas and keywords, and the validators compiled from them so far. */
+const TABLE: SchemaTable = { schemas: ${tableName}, keywords: KEYWORDS, compiled: {} };
 
 ${exports}
 `;

@@ -76,6 +76,26 @@ export function schemaValidator(schemas: Readonly<Record<string, SchemaData>>, k
   return validate;
 }
 
+/** A generated file's schemas and keywords, and the validators compiled from them so far. */
+export interface SchemaTable {
+  readonly schemas: Readonly<Record<string, SchemaData>>;
+  readonly keywords: Readonly<Record<string, Keyword>>;
+  readonly compiled: Record<string, SchemaValidator>;
+}
+
+/**
+ * Checks `data` against schema `name` of `table`, compiled on first use, and leaves the errors on `validator`, as
+ * ajv's validators do. The generated validators are arrow functions that call this rather than values made at
+ * import, so that their files make no call at the top level: dist/ is minified, which drops `@__PURE__`, and a
+ * bundle that uses none of them (./media, from the chunk it shares with the client) then drops them all.
+ */
+export function validateWith(table: SchemaTable, validator: SchemaValidator, name: string, data: unknown): boolean {
+  const inner = (table.compiled[name] ??= schemaValidator(table.schemas, table.keywords, name));
+  const valid = inner(data);
+  validator.errors = inner.errors;
+  return valid;
+}
+
 const fail = (keyword: string, params: Record<string, unknown>): SchemaError => ({ instancePath: "", schemaPath: `/${keyword}`, keyword, params });
 
 /** The error of a child at `segment` (a property or an index), under the schema keyword `via`. */
