@@ -9,12 +9,11 @@
 // - One build with code splitting, so that every module is in dist/ once: a WhatsAppError thrown by one entry
 //   point is `instanceof` the class another one exports. Left to itself esbuild makes a chunk per set of entry
 //   points sharing code (eight here, some of 150 bytes), and each file costs a cold import about a millisecond.
-//   So the code that exported entry points share is grouped here instead: by the set of entry points that
-//   import it, as esbuild does, but a group under MIN_CHUNK_BYTES joins the widest one, chunks/shared.js (the
-//   errors, logging, the webhook core: what nearly every entry point loads). Each entry point loads itself,
-//   chunks/shared.js, the big groups it needs (the client's transport, shared with ./media) and its
-//   dependencies. What only dynamic imports and the CLI share (the sandbox, werift) is left to esbuild:
-//   separate chunks, loaded on demand.
+//   So the code that exported entry points (and the sandbox they load on demand) share is grouped here instead,
+//   by who imports it, into as few chunks as keep an entry point from loading another's code (sharedChunks()):
+//   chunks/shared.js (the errors, logging, the webhook core: what nearly every entry point loads) and the
+//   client's chunk, shared with ./media and the sandbox. What only the sandbox and the CLI share (werift's side)
+//   is left to esbuild: separate chunks, loaded on demand.
 // - Platform neutral: the web entry points must not depend on Node; the node-only ones (./node, the sandbox, the
 //   CLI) only import node: builtins, which stay imports, as peer dependencies (werift) do. Dependencies
 //   (openapi-fetch) are bundled: see `packages` below.
@@ -81,7 +80,6 @@ const options: BuildOptions = {
   external: ["node:*", ...packages, ...packages.map((name) => `${name}/*`)],
   minifySyntax: true,
   minifyWhitespace: true,
-  minifyIdentifiers: true,
   legalComments: "none",
   logLevel: "warning",
 };
@@ -133,8 +131,13 @@ function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string,
   }
   const ordered = [...groups.values()].sort((a, b) => b.loaders.length - a.loaders.length || b.bytes - a.bytes);
   // Each chunk and what loads it; a chunk is loaded by more loaders as groups join it.
-  const loadersOf = new Map<string, Set<string>>([["chunks/shared", new Set(ordered[0]?.loaders)]]);
-  const join = (group: (typeof ordered)[number], big: boolean) => {
+  const loadersOf = new Map<string, Set<string>>();
+  const place = (group: (typeof ordered)[number], chunk: string) => {
+    group.chunk = chunk;
+    loadersOf.set(chunk, new Set([...(loadersOf.get(chunk) ?? []), ...group.loaders]));
+  };
+  /** The chunk that every entry point of `group` loads already and the fewest other loaders do (a big group never joins chunks/shared). */
+  const hostOf = (group: (typeof ordered)[number], big: boolean) => {
     const needed = group.loaders.filter((loader) => exported.includes(loader));
     const hosts = [...loadersOf]
       .filter(([chunk, loaders]) => (!big || chunk !== "chunks/shared") && needed.every((entry) => loaders.has(entry)))
@@ -143,14 +146,10 @@ function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string,
   };
   let own = 0;
   for (const [index, group] of ordered.entries()) {
-    if (index === 0) group.chunk = "chunks/shared";
-    else if (group.bytes >= MIN_CHUNK_BYTES) group.chunk = join(group, true) ?? `chunks/shared-${++own}`;
-    if (group.chunk) loadersOf.set(group.chunk, new Set([...(loadersOf.get(group.chunk) ?? []), ...group.loaders]));
+    if (index === 0) place(group, "chunks/shared");
+    else if (group.bytes >= MIN_CHUNK_BYTES) place(group, hostOf(group, true) ?? `chunks/shared-${++own}`);
   }
-  for (const group of ordered.filter((candidate) => !candidate.chunk)) {
-    group.chunk = join(group, false) ?? "chunks/shared";
-    for (const loader of group.loaders) loadersOf.get(group.chunk)!.add(loader);
-  }
+  for (const group of ordered.filter((candidate) => !candidate.chunk)) place(group, hostOf(group, false) ?? "chunks/shared");
   const chunks = new Map<string, string>();
   for (const group of ordered) for (const path of group.paths) chunks.set(path, group.chunk!);
   return chunks;
