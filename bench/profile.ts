@@ -7,7 +7,7 @@
 // It profiles the loop alone (after the modules are loaded and the inputs made: the V8 CPU profiler that
 // `node --cpu-prof` uses, started and stopped through node:inspector around the loop; for node-server, in the
 // bench/server.ts process), writes the .cpuprofile to test-results/profiles/ (open it in Chrome DevTools) and
-// prints the share of each part (package, openapi-fetch, undici, web streams, AbortSignal and events, timers,
+// prints the share of each part (package, openapi-fetch included since dist/ bundles it, undici, web streams, AbortSignal and events, timers,
 // other node internals, GC, V8/native) and the top frames by self time.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -113,7 +113,6 @@ function part(url: string, functionName: string): string {
   if (functionName === "(garbage collector)") return "GC";
   if (functionName === "(idle)" || functionName === "(program)") return functionName;
   if (url.includes("/whatsapp-calling/")) return "whatsapp-calling";
-  if (url.includes("/openapi-fetch/")) return "openapi-fetch";
   if (url.includes("undici")) return "undici";
   if (url.includes("webstreams")) return "web streams";
   if (/abort_controller|js_transferable|event_target|node:events/.test(url)) return "AbortSignal, events";
