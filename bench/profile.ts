@@ -7,8 +7,8 @@
 // It profiles the loop alone (after the modules are loaded and the inputs made: the V8 CPU profiler that
 // `node --cpu-prof` uses, started and stopped through node:inspector around the loop; for node-server, in the
 // bench/server.ts process), writes the .cpuprofile to test-results/profiles/ (open it in Chrome DevTools) and
-// prints the share of each part (package, openapi-fetch included since dist/ bundles it, undici, web streams, AbortSignal and events, timers,
-// other node internals, GC, V8/native) and the top frames by self time.
+// prints the share of each part (the package, openapi-fetch included since dist/ bundles it; undici, web streams,
+// AbortSignal and events, timers, other node internals, GC, V8/native) and the top frames by self time.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { basename, join } from "node:path";
