@@ -37,8 +37,11 @@ interface PackageJson {
 }
 
 const packageJson = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as PackageJson;
-/** Source bytes under which a group of shared modules is not worth a file of its own. */
-const MIN_CHUNK_BYTES = 16_000;
+/**
+ * Minified bytes under which a group of shared modules is not worth a file of its own. Bytes as bundled, not as
+ * written: a longer comment must not move a module to another chunk (16,000 source bytes had, for check.ts).
+ */
+const MIN_CHUNK_BYTES = 6_000;
 /** What the bundles import shared module N by until the path of its chunk from each output file is known. */
 const SHARED_SPECIFIER = "whatsapp-calling:shared";
 
@@ -103,7 +106,13 @@ interface SharedModule {
  * chunks/shared; a group of MIN_CHUNK_BYTES or more does not join it (every entry point would load it) but is a
  * chunk of its own when no other will do; a smaller one joins chunks/shared at worst.
  */
-function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string, string> {
+function sharedChunks(entries: Entry[], graph: Metafile): Map<string, string> {
+  const { inputs } = graph;
+  // A module's size is its bytes in a bundle that has it (the same in each).
+  const size = new Map<string, number>();
+  for (const output of Object.values(graph.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) size.set(path, Math.max(size.get(path) ?? 0, bytesInOutput));
+  }
   const exported = entries.filter((candidate) => candidate.exported).map((entry) => entry.in);
   const loaders = [...exported];
   const reachedBy = new Map<string, string[]>();
@@ -125,7 +134,7 @@ function sharedChunks(entries: Entry[], inputs: Metafile["inputs"]): Map<string,
   for (const [path, by] of reachedBy) {
     if (by.length < 2) continue;
     const group = groups.get(by.join(" ")) ?? { loaders: by, bytes: 0, paths: [] };
-    group.bytes += inputs[path]!.bytes;
+    group.bytes += size.get(path) ?? 0;
     group.paths.push(path);
     groups.set(by.join(" "), group);
   }
@@ -257,8 +266,9 @@ export async function buildDist(outDir = join(repoRoot, "dist"), { readable = fa
   });
   const entries = entryPoints();
   const common = { ...options, minifyIdentifiers: !readable };
-  const { metafile: graph } = await build({ ...common, entryPoints: entries.map((entry) => entry.in), outdir: outDir, write: false, metafile: true });
-  const chunks = sharedChunks(entries, graph.inputs);
+  // Grouped by minified sizes even for --readable, so that its chunks are the same as dist/'s.
+  const { metafile: graph } = await build({ ...options, minifyIdentifiers: true, entryPoints: entries.map((entry) => entry.in), outdir: outDir, write: false, metafile: true });
+  const chunks = sharedChunks(entries, graph);
   // Each shared module's export names, from a bundle of it alone.
   const { metafile: alone } = await build({ ...common, entryPoints: [...chunks.keys()], outdir: outDir, outbase: repoRoot, write: false, metafile: true });
   const namespaces = namespaceImports(graph.inputs);
