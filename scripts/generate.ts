@@ -354,24 +354,28 @@ function generateSchemaValidators(
   return `${banner}import {
 ${keywords.map((keyword) => `  ${implementation(keyword)},\n`).join("")}  validateWith,
   type Keyword,
-  type SchemaData,
   type SchemaTable,
   type SchemaValidator,
 } from "../src/schema/check.js";
 export type { SchemaError, SchemaValidator } from "../src/schema/check.js";
 
-/** The ${what === "request" ? "request" : "webhook item"} schemas of openapi.yaml, as src/schema/check.ts reads them. */
-export const ${tableName}: Readonly<Record<string, SchemaData>> = ${JSON.stringify(sorted)};
+/** The ${what === "request" ? "request" : "webhook item"} schemas of openapi.yaml, as src/schema/check.ts reads them: JSON text, parsed on first use. */
+const ${tableName} = ${singleQuoted(JSON.stringify(sorted))};
 
 /** The keywords these schemas use, in the order ajv checks them. */
 const KEYWORDS: Readonly<Record<string, Keyword>> = {
 ${keywords.map((keyword) => `  ${JSON.stringify(keyword)}: ${implementation(keyword)},\n`).join("")}};
 
 /** The schemas and keywords, and the validators compiled from them so far. */
-const TABLE: SchemaTable = { schemas: ${tableName}, keywords: KEYWORDS, compiled: {} };
+const TABLE: SchemaTable = { json: ${tableName}, keywords: KEYWORDS, compiled: {} };
 
 ${exports}
 `;
+}
+
+/** `text` as a single-quoted JavaScript string: JSON text keeps its double quotes unescaped. */
+function singleQuoted(text: string): string {
+  return `'${text.replace(/[\\']/g, "\\$&").replace(/\u2028|\u2029/g, (character) => `\\u${character.charCodeAt(0).toString(16)}`)}'`;
 }
 
 function generateOperations(spec: OpenApiDocument): string {
