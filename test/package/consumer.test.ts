@@ -8,6 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { buildSync } from "esbuild";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/lib/spec.js";
@@ -80,15 +81,26 @@ describe("npm pack", () => {
 });
 
 /** The files (relative to the repository) and the other modules an ES module of dist/ loads before it runs. */
-function staticImports(file: string, seen = new Set<string>(), others = new Set<string>()) {
-  if (seen.has(file)) return { files: seen, others };
-  seen.add(file);
-  // Static imports only: `import("…")` (the sandbox, werift) is what loads on demand.
-  for (const [, specifier] of readFileSync(join(repoRoot, file), "utf8").matchAll(/\b(?:from|import)\s*"([^"]+)"/g)) {
-    if (specifier!.startsWith(".")) staticImports(relative(repoRoot, join(repoRoot, dirname(file), specifier!)), seen, others);
-    else others.add(specifier!);
-  }
-  return { files: seen, others };
+/**
+ * The files `file` loads and the packages it imports, statically (`import("…")`, the sandbox and werift, loads on
+ * demand): from esbuild's parse of the files, so that text in a string (a schema's "from" property) is not taken
+ * for an import.
+ */
+function staticImports(file: string) {
+  const { metafile } = buildSync({ entryPoints: [file], absWorkingDir: repoRoot, bundle: true, packages: "external", platform: "node", format: "esm", write: false, metafile: true, logLevel: "silent" });
+  const files = new Set<string>();
+  const others = new Set<string>();
+  const visit = (path: string) => {
+    if (files.has(path)) return;
+    files.add(path);
+    for (const { path: imported, kind, external } of metafile.inputs[path]!.imports) {
+      if (kind !== "import-statement") continue;
+      if (external) others.add(imported);
+      else visit(imported);
+    }
+  };
+  visit(file);
+  return { files, others };
 }
 
 describe("dist/", () => {
