@@ -4,8 +4,11 @@
 
 /** The base of every error this package throws, so that `catch (e) { if (e instanceof WhatsAppError) … }` covers them all. */
 export class WhatsAppError extends Error {
-  // Each class names itself, rather than reading its own name: dist/ is minified, class names included.
-  override name = "WhatsAppError";
+  // Each class names itself: dist/ is minified, class names included, and without its own name a class would print
+  // as `m [WhatsAppError]` in util.inspect and console.error. A static field, not a call, so that bundlers can
+  // still drop the classes a bundle does not use.
+  static override name = "WhatsAppError";
+  override name = this.constructor.name;
   /** Set when `answer()` failed: the step that failed. */
   step?: AnswerStep;
   /** Set when `answer()` failed at accept: whether the follow-up terminate got through. */
@@ -36,7 +39,7 @@ export interface RequestContext {
  * `bizOpaqueCallbackData` over 512 characters. `path` is the JSON pointer of the offending request field.
  */
 export class WhatsAppValidationError extends WhatsAppError {
-  override name = "WhatsAppValidationError";
+  static override name = "WhatsAppValidationError";
   readonly path: string;
   readonly action: string | undefined;
   constructor(message: string, init: { path?: string; action?: string } = {}) {

@@ -37,7 +37,7 @@ type GraphErrorBody = GraphErrorResponse["error"];
  * the code and Meta's text and never contains the access token.
  */
 export class WhatsAppApiError extends WhatsAppError {
-  override name = "WhatsAppApiError";
+  static override name = "WhatsAppApiError";
   /** HTTP status of the answer. */
   readonly status: number;
   /** Graph error code (`error.code`), e.g. 190 or 138006; undefined when the body was not a Graph error. */
@@ -175,7 +175,7 @@ function truncate(text: string, max: number): string {
  * unknown.
  */
 export class WhatsAppResponseError extends WhatsAppError {
-  override name = "WhatsAppResponseError";
+  static override name = "WhatsAppResponseError";
   readonly status: number;
   readonly action: string | undefined;
   readonly callId: string | undefined;
@@ -189,7 +189,7 @@ export class WhatsAppResponseError extends WhatsAppError {
 
 /** The request outlived its deadline (`timeoutMs`). Nothing is known about whether Meta acted on it. */
 export class WhatsAppTimeoutError extends WhatsAppError {
-  override name = "WhatsAppTimeoutError";
+  static override name = "WhatsAppTimeoutError";
   readonly timeoutMs: number;
   readonly action: string | undefined;
   readonly callId: string | undefined;
@@ -213,7 +213,7 @@ export class WhatsAppTimeoutError extends WhatsAppError {
  * URL or header they failed on, which a hostile upstream can fill with the token it was sent.
  */
 export class WhatsAppNetworkError extends WhatsAppError {
-  override name = "WhatsAppNetworkError";
+  static override name = "WhatsAppNetworkError";
   readonly action: string | undefined;
   readonly callId: string | undefined;
   readonly attempt: number | undefined;
@@ -257,7 +257,7 @@ function describeCause(cause: unknown): string {
  * acted on the request is unknown.
  */
 export class WhatsAppResponseTooLargeError extends WhatsAppError {
-  override name = "WhatsAppResponseTooLargeError";
+  static override name = "WhatsAppResponseTooLargeError";
   readonly status: number;
   readonly limitBytes: number;
   readonly action: string | undefined;
@@ -273,7 +273,7 @@ export class WhatsAppResponseTooLargeError extends WhatsAppError {
 
 /** The access-token function (or `refreshAccessToken`) failed or gave something that is not a token. */
 export class WhatsAppTokenError extends WhatsAppError {
-  override name = "WhatsAppTokenError";
+  static override name = "WhatsAppTokenError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

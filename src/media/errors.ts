@@ -5,7 +5,7 @@ import { WhatsAppError } from "../errors.js";
 
 /** The downloaded bytes do not have the SHA-256 that the webhook or the Media API gave. */
 export class WhatsAppChecksumError extends WhatsAppError {
-  override name = "WhatsAppChecksumError";
+  static override name = "WhatsAppChecksumError";
   /** The digest the download was checked against, as given. */
   readonly expected: string;
   /** The digest of the bytes received, in the same encoding (hex or Base64) as `expected`. */
@@ -27,7 +27,7 @@ export class WhatsAppChecksumError extends WhatsAppError {
 
 /** The media is larger than the download's `maxBytes`; reading stopped at the cap. */
 export class WhatsAppMediaTooLargeError extends WhatsAppError {
-  override name = "WhatsAppMediaTooLargeError";
+  static override name = "WhatsAppMediaTooLargeError";
   readonly maxBytes: number;
   /** The size Meta announced (file_size or Content-Length), or the bytes read when reading stopped. */
   readonly size: number;
@@ -49,7 +49,7 @@ export class WhatsAppMediaTooLargeError extends WhatsAppError {
  * `GET /{media-id}` was refused too, or no media id was known to ask for one.
  */
 export class WhatsAppMediaExpiredError extends WhatsAppError {
-  override name = "WhatsAppMediaExpiredError";
+  static override name = "WhatsAppMediaExpiredError";
   /** HTTP status of the last answer. */
   readonly status: number;
   readonly mediaId: string | undefined;

@@ -39,7 +39,7 @@ export interface LegacyWebhookDedupeStore {
  * delivery is answered 500 and Meta delivers it again. `operation` says which step failed; the cause is kept.
  */
 export class WebhookDedupeStoreError extends WhatsAppError {
-  override name = "WebhookDedupeStoreError";
+  static override name = "WebhookDedupeStoreError";
   readonly operation: "claim" | "markDone" | "release";
   constructor(operation: "claim" | "markDone" | "release", cause: unknown) {
     super(`The webhook dedupe store failed to ${operation === "claim" ? "claim" : operation === "markDone" ? "mark as done" : "release"} an event`, { cause });

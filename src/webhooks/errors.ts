@@ -6,7 +6,7 @@ import { WhatsAppError } from "../errors.js";
  * than `subscribe`. The message never contains the tokens.
  */
 export class WebhookVerificationError extends WhatsAppError {
-  override name = "WebhookVerificationError";
+  static override name = "WebhookVerificationError";
   readonly status: 400 | 403;
   constructor(message: string, status: 400 | 403) {
     super(message);
@@ -24,7 +24,7 @@ export class WebhookVerificationError extends WhatsAppError {
  * the payload (so no SDP ends up in a log).
  */
 export class WebhookPayloadError extends WhatsAppError {
-  override name = "WebhookPayloadError";
+  static override name = "WebhookPayloadError";
   readonly status = 400;
   readonly path: string;
   readonly pointer: string;

@@ -390,10 +390,11 @@ console.log(JSON.stringify({
     ]);
   }, 30_000);
 
-  it("names every error class it exports after its export, though dist/ is minified, and each is a WhatsAppError", async () => {
+  it("names every error class it exports, and its errors, after its export, though dist/ is minified, and each is a WhatsAppError", async () => {
     writeFileSync(
       join(project, "errors.mjs"),
-      `import { WhatsAppError } from "whatsapp-calling";
+      `import { inspect } from "node:util";
+import { WhatsAppError } from "whatsapp-calling";
 const entries = ["whatsapp-calling", "whatsapp-calling/webhooks", "whatsapp-calling/media", "whatsapp-calling/testing", "whatsapp-calling/node", "whatsapp-calling/redis"];
 // One object that each constructor reads what it needs from, given as each argument (a message gets its text).
 const init = { status: 500, body: undefined, timeoutMs: 1, limitBytes: 1, expected: "a", actual: "b", size: 1, maxBytes: 1, announced: true, refreshed: false };
@@ -402,7 +403,13 @@ for (const entry of entries) {
   for (const [name, value] of Object.entries(await import(entry))) {
     if (typeof value !== "function" || !/Error$/.test(name)) continue;
     const error = new value(init, init);
-    seen[name] = { name: error.name, whatsAppError: error instanceof WhatsAppError, stack: error.stack.split("\\n")[0].split(":")[0] };
+    seen[name] = {
+      name: error.name,
+      className: value.name,
+      whatsAppError: error instanceof WhatsAppError,
+      stack: error.stack.split("\\n")[0].split(":")[0],
+      inspected: inspect(error).split("\\n")[0].split(":")[0],
+    };
   }
 }
 console.log(JSON.stringify(seen));
@@ -429,7 +436,8 @@ console.log(JSON.stringify(seen));
       "SandboxMediaUnavailableError",
     ];
     expect(Object.keys(seen).sort()).toEqual([...names].sort());
-    for (const name of names) expect(seen[name], name).toEqual({ name, whatsAppError: true, stack: name });
+    // What console.error prints first: the class's name, and not a minified one beside it (`m [WhatsAppError]`).
+    for (const name of names) expect(seen[name], name).toEqual({ name, className: name, whatsAppError: true, stack: name, inspected: name });
   }, 30_000);
 
   it("can be require()d from CommonJS on Node >= 20.19 (require(esm), no flag)", async () => {

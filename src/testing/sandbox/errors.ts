@@ -7,7 +7,7 @@ export const MEDIA_PACKAGE_VERSION = "0.25.2";
 
 /** Real media was asked for (`media: true`), and the optional WebRTC package cannot be loaded. */
 export class SandboxMediaUnavailableError extends WhatsAppError {
-  override name = "SandboxMediaUnavailableError";
+  static override name = "SandboxMediaUnavailableError";
   /** The package to install. */
   readonly packageName = MEDIA_PACKAGE;
   constructor(cause: unknown) {
