@@ -83,6 +83,8 @@ const options: BuildOptions = {
   external: ["node:*", ...packages, ...packages.map((name) => `${name}/*`)],
   minifySyntax: true,
   minifyWhitespace: true,
+  // Node prints the source line of an uncaught error's throw: a line of the bundle, not the whole 36 kB file.
+  lineLimit: 160,
   legalComments: "none",
   logLevel: "warning",
 };
@@ -228,16 +230,22 @@ function importShared(shared: SharedModule[]): Plugin {
  */
 function linkShared(text: string, shared: SharedModule[], from: string, outDir: string): string {
   const linked = text.replace(
-    new RegExp(`(import|export)(\\{[^}]*\\}|\\*|\\*as [\\w$]+ )from"${SHARED_SPECIFIER}/(\\d+)"`, "g"),
+    // Whitespace anywhere between the parts: esbuild breaks lines longer than lineLimit inside import lists.
+    new RegExp(`(import|export)\\s*(\\{[^}]*\\}|\\*\\s*as\\s+[\\w$]+|\\*)\\s*from\\s*"${SHARED_SPECIFIER}/(\\d+)"`, "g"),
     (_, keyword: string, bindings: string, module: string) => {
       const n = Number(module);
       let path = relative(dirname(from), join(outDir, `${shared[n]!.chunk}.js`));
       if (!path.startsWith(".")) path = `./${path}`;
-      if (bindings.startsWith("*as ")) return `${keyword}{_${n} as ${bindings.slice("*as ".length, -1)}}from${JSON.stringify(path)}`;
+      const namespace = /^\*\s*as\s+([\w$]+)$/.exec(bindings);
+      if (namespace) return `${keyword}{_${n} as ${namespace[1]}}from${JSON.stringify(path)}`;
       const names =
         bindings === "*"
           ? shared[n]!.names.map((name) => [name, name])
-          : bindings.slice(1, -1).split(",").map((binding) => binding.split(" as ")).map(([name, local]) => [name!, local ?? name!]);
+          : bindings
+              .slice(1, -1)
+              .split(",")
+              .map((binding) => binding.trim().split(/\s+as\s+/))
+              .map(([name, local]) => [name!, local ?? name!]);
       return `${keyword}{${names.map(([name, local]) => `${alias(n, name!)} as ${local}`).join(",")}}from${JSON.stringify(path)}`;
     },
   );

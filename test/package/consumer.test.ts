@@ -440,6 +440,17 @@ console.log(JSON.stringify(seen));
     for (const name of names) expect(seen[name], name).toEqual({ name, className: name, whatsAppError: true, stack: name, inspected: name });
   }, 30_000);
 
+  it("an uncaught error from the package prints its message after one short line of the bundle, not the whole minified file", () => {
+    writeFileSync(join(project, "crash.mjs"), `import { createCallingClient } from "whatsapp-calling";\ncreateCallingClient({ phoneNumberId: "x", accessToken: "t" });\n`);
+    const result = spawnSync(process.execPath, ["crash.mjs"], { cwd: project, encoding: "utf8" });
+    expect(result.status).toBe(1);
+    const lines = result.stderr.split("\n");
+    // Node prints the file and line of the throw, that line (with a caret line under it), then the error.
+    expect(lines[0]).toMatch(/^file:\/\/.*\/node_modules\/whatsapp-calling\/dist\/.*\.js:\d+$/);
+    expect(lines.slice(0, 6).some((line) => line.startsWith("WhatsAppValidationError: phoneNumberId must be"))).toBe(true);
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(400);
+  });
+
   it("can be require()d from CommonJS on Node >= 20.19 (require(esm), no flag)", async () => {
     writeFileSync(
       join(project, "require.cjs"),
