@@ -27,7 +27,10 @@ Commands (type them while it runs):
   media-timeout CALL_ID   the user's client gives up on media (terminate FAILED, 138021)
   stats CALL_ID           what the user's WebRTC peer sent and received
   redeliver               send the last webhook again, byte for byte
-  quit                    stop`;
+  quit                    stop (so do Ctrl-C and SIGTERM; when stdin closes, it keeps running until one of them)`;
+
+/** What each command that needs an argument is given, for its usage line. */
+const ARGUMENTS: Record<string, string> = { call: "NUMBER", "late-call": "NUMBER", hangup: "CALL_ID", "media-timeout": "CALL_ID", stats: "CALL_ID" };
 
 const COMMANDS: Record<string, (sandbox: Sandbox, argument: string) => Promise<string | undefined>> = {
   call: async (sandbox, from) => `call ${(await sandbox.simulateInboundCall({ from })).callId}`,
@@ -67,13 +70,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!values["webhook-url"] || !values["app-secret"] || !Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--webhook-url and --app-secret are required, and --port must be a port number\n\n${USAGE}`);
+  const webhookUrl = values["webhook-url"];
+  const appSecret = values["app-secret"];
+  // Each wrong argument is named, as typed.
+  const wrong = [
+    ...(webhookUrl ? [] : ["--webhook-url URL is required"]),
+    ...(webhookUrl && !isHttpUrl(webhookUrl) ? [`--webhook-url must be an http:// or https:// URL, not ${JSON.stringify(webhookUrl)}`] : []),
+    ...(appSecret ? [] : ["--app-secret SECRET is required"]),
+    ...(Number.isInteger(port) && port >= 0 && port <= 65535 ? [] : [`--port must be a port number (0 to 65535), not ${JSON.stringify(values.port)}`]),
+  ];
+  if (wrong.length > 0 || !webhookUrl || !appSecret) {
+    console.error(`${wrong.join("\n")}\n\n${USAGE}`);
     return 2;
   }
   const sandbox = await startSandbox({
-    webhookUrl: values["webhook-url"],
-    appSecret: values["app-secret"],
+    webhookUrl,
+    appSecret,
     port,
     media: values["no-media"] ? false : "auto",
     ...(values["access-token"] === undefined ? {} : { accessToken: values["access-token"] }),
@@ -84,29 +96,56 @@ export async function main(argv: readonly string[]): Promise<number> {
   console.log(`sandbox webhooks go to ${values["webhook-url"]}, signed with your app secret; type "call 15550123456" to place a call, "quit" to stop`);
 
   const lines = createInterface({ input: process.stdin, terminal: false });
-  const stop = async () => {
-    lines.close();
-    await sandbox.close();
-  };
-  process.once("SIGINT", () => void stop().then(() => process.exit(0)));
-  for await (const line of lines) {
-    const [name = "", argument = ""] = line.trim().split(/\s+/);
-    if (name === "") continue;
-    if (name === "quit" || name === "exit") break;
-    const run = COMMANDS[name];
-    if (!run) {
-      console.log(`sandbox unknown command "${name}" (call, late-call, hangup, media-timeout, stats, redeliver, quit)`);
-      continue;
+  let signalled!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (signalled = resolve));
+  process.once("SIGINT", () => signalled());
+  process.once("SIGTERM", () => signalled());
+  /** true on quit, false when stdin ends. */
+  const commands = (async () => {
+    for await (const line of lines) {
+      const [name = "", argument = ""] = line.trim().split(/\s+/);
+      if (name === "quit" || name === "exit") return true;
+      if (name !== "") await runCommand(sandbox, name, argument);
     }
-    try {
-      const said = await run(sandbox, argument);
-      if (said) console.log(`sandbox ${said}`);
-    } catch (error) {
-      console.log(`sandbox ${name} failed: ${(error as Error).message}`);
-    }
+    return false;
+  })();
+  // Closed stdin (nohup, `docker run` without -i, another program that writes no commands) is not a quit: the
+  // bot under test still needs the sandbox, so it runs until a signal.
+  const ended = await Promise.race([commands, stopSignal.then(() => true)]);
+  if (!ended) {
+    console.log("sandbox stdin closed: no more commands; still running until Ctrl-C or SIGTERM");
+    await stopSignal;
   }
-  await stop();
+  lines.close();
+  await sandbox.close();
   return 0;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+async function runCommand(sandbox: Sandbox, name: string, argument: string): Promise<void> {
+  const run = COMMANDS[name];
+  if (!run) {
+    console.log(`sandbox unknown command "${name}" (call, late-call, hangup, media-timeout, stats, redeliver, quit)`);
+    return;
+  }
+  if (argument === "" && ARGUMENTS[name]) {
+    console.log(`sandbox ${name} needs ${ARGUMENTS[name]}: ${name} ${ARGUMENTS[name]}`);
+    return;
+  }
+  try {
+    const said = await run(sandbox, argument);
+    if (said) console.log(`sandbox ${said}`);
+  } catch (error) {
+    console.log(`sandbox ${name} failed: ${(error as Error).message}`);
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -11,7 +11,8 @@ beforeEach(async () => {
 afterEach(() => receiver.close());
 
 function cli(args: string[]) {
-  const child = spawn("npx", ["tsx", "src/testing/cli.ts", ...args], { cwd: process.cwd(), stdio: ["pipe", "pipe", "pipe"] });
+  // node itself (tsx as its loader), not npx: a signal sent to the child reaches the CLI.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/testing/cli.ts", ...args], { cwd: process.cwd(), stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -51,7 +52,34 @@ describe("the sandbox command", () => {
   it("exits 2 with the usage when the webhook URL or the app secret is missing", async () => {
     const run = cli(["sandbox", "--app-secret", APP_SECRET]);
     expect(await run.exited).toBe(2);
-    expect(run.output()).toContain("--webhook-url and --app-secret are required");
-    expect(run.output()).toContain("Usage: whatsapp-calling sandbox");
+    expect(run.output()).toMatch(/^--webhook-url URL is required\n\nUsage: whatsapp-calling sandbox/);
+    const secretless = cli(["sandbox", "--webhook-url", receiver.url]);
+    expect(await secretless.exited).toBe(2);
+    expect(secretless.output()).toMatch(/^--app-secret SECRET is required\n\nUsage: whatsapp-calling sandbox/);
+  });
+
+  it("names each wrong argument as typed: a port that is not a number, a webhook URL that is not http(s)", async () => {
+    const run = cli(["sandbox", "--webhook-url", "localhost:3000/webhook", "--app-secret", APP_SECRET, "--port", "abc"]);
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(
+      /^--webhook-url must be an http:\/\/ or https:\/\/ URL, not "localhost:3000\/webhook"\n--port must be a port number \(0 to 65535\), not "abc"\n\nUsage:/,
+    );
+    expect(run.output()).not.toContain(APP_SECRET);
+  });
+
+  it("keeps running when stdin closes, until SIGTERM; a command without its argument prints its usage", async () => {
+    const run = cli(["sandbox", "--webhook-url", receiver.url, "--app-secret", APP_SECRET, "--no-media"]);
+    const [, baseUrl, phoneNumberId, token] = await run.waitFor(/baseUrl (\S+), phoneNumberId (\d+), accessToken (\S+)/);
+    run.child.stdin.write("hangup\nstats\n");
+    await run.waitFor(/sandbox stats needs CALL_ID: stats CALL_ID/);
+    expect(run.output()).toContain("sandbox hangup needs CALL_ID: hangup CALL_ID\n");
+    run.child.stdin.end();
+    await run.waitFor(/sandbox stdin closed: no more commands; still running until Ctrl-C or SIGTERM/);
+    // Still serving after stdin closed.
+    const settings = await fetch(`${baseUrl}/v23.0/${phoneNumberId}/settings`, { headers: { authorization: `Bearer ${token}` } });
+    expect(settings.status).toBe(200);
+    expect(run.child.exitCode).toBe(null);
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
   });
 });
