@@ -245,11 +245,12 @@ function copyFailure(failure: unknown, redact: (text: string) => string, depth: 
   return copy;
 }
 
+/** undici's "fetch failed" says nothing by itself: its cause's code (ECONNREFUSED), or else its message ("bad port"). */
 function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return "";
   const inner = (cause as { cause?: unknown }).cause;
-  const code = inner && typeof inner === "object" && "code" in inner ? String((inner as { code: unknown }).code) : "";
-  return code ? `${cause.message} (${code})` : cause.message;
+  if (inner && typeof inner === "object" && "code" in inner) return `${cause.message} (${String((inner as { code: unknown }).code)})`;
+  return inner instanceof Error && inner.message ? `${cause.message}: ${inner.message}` : cause.message;
 }
 
 /**

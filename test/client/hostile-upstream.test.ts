@@ -214,6 +214,14 @@ describe("row 13: the cause of a WhatsAppNetworkError is a redacted copy", () =>
     expect(retries).toEqual([]);
   });
 
+  it("a failure whose cause has no code is described by the cause's message (undici's bad port), redacted", async () => {
+    const original = new TypeError("fetch failed", { cause: new Error(`bad port for ${TOKEN}`) });
+    const calls = client({ retry: false, fetch: () => Promise.reject(original) });
+    const error = (await failure(calls.terminate(CALL_ID))) as WhatsAppNetworkError;
+    expect(error).toBeInstanceOf(WhatsAppNetworkError);
+    expect(error.message).toBe("Request terminate failed without an answer: fetch failed: bad port for [redacted]");
+  });
+
   it("a failure that quotes the token in its message, its input and its cause", async () => {
     const inner = Object.assign(new Error(`connect ECONNRESET while sending Bearer ${TOKEN}`), { code: "ECONNRESET", input: `http://x/?t=${TOKEN}` });
     const original = Object.assign(new TypeError(`fetch failed for ${TOKEN}`, { cause: inner }), { input: TOKEN });

@@ -434,6 +434,7 @@ console.log(JSON.stringify(seen));
       "WhatsAppMediaExpiredError",
       "WhatsAppMediaTooLargeError",
       "SandboxMediaUnavailableError",
+      "SandboxTimeoutError",
     ];
     expect(Object.keys(seen).sort()).toEqual([...names].sort());
     // What console.error prints first: the class's name, and not a minified one beside it (`m [WhatsAppError]`).

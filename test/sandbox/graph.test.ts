@@ -3,7 +3,7 @@
 // Meta does it (signatures, retries with backoff, deliberate re-delivery, terminate before connect).
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
 import { DEFAULT_API_VERSION } from "../../src/index.js";
-import { startSandbox, type Sandbox, type SandboxOptions } from "../../src/testing/index.js";
+import { SandboxTimeoutError, startSandbox, type Sandbox, type SandboxOptions } from "../../src/testing/index.js";
 import { APP_SECRET, isEvent, isStatus, schemaErrors, signatureValid, startReceiver, until, type Receiver } from "./helpers.js";
 
 let receiver: Receiver;
@@ -339,5 +339,32 @@ suite("delivery", () => {
     const transcript = JSON.stringify(sandbox.events);
     expect(transcript).not.toContain(APP_SECRET);
     expect(transcript).not.toContain(sandbox.accessToken);
+  });
+});
+
+suite("waiting on a call", () => {
+  it("waitForCall gives up with SandboxTimeoutError naming the webhooks your endpoint never got", async () => {
+    // Nothing listens on the webhook URL: the connect is refused on every attempt, so the call stays ringing.
+    const dead = await startReceiver();
+    const url = dead.url;
+    await dead.close();
+    await start({ webhookUrl: url, webhookRetries: 1 });
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    await sandbox.deliveriesSettled();
+    const error = await sandbox.waitForCall(callId, "accepted", { timeoutMs: 300 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SandboxTimeoutError);
+    expect(error).toMatchObject({ name: "SandboxTimeoutError", callId, waitingFor: "accepted", timeoutMs: 300 });
+    expect((error as Error).message).toBe(
+      `call ${callId} did not reach accepted within 300 ms: it is ringing; webhooks not delivered to your endpoint: ` +
+        `connect (failed, 2 attempts, last: ${sandbox.deliveries[0]!.attempts[1]!.error})`,
+    );
+    expect(sandbox.deliveries[0]!.attempts[1]!.error).toMatch(/ECONNREFUSED/);
+    expect((error as Error).message).not.toContain(APP_SECRET);
+  });
+
+  it("waitForMedia on a sandbox without media is a TypeError, at once", async () => {
+    await start();
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    await expect(sandbox.waitForMedia(callId)).rejects.toThrow(new TypeError('waitForMedia: this sandbox has no media (media: false, or media: "auto" without werift)'));
   });
 });

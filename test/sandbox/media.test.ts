@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
 import { createCallingClient, type CallingClient } from "../../src/index.js";
-import { SandboxMediaUnavailableError, startSandbox, type Sandbox } from "../../src/testing/index.js";
+import { SandboxMediaUnavailableError, SandboxTimeoutError, startSandbox, type Sandbox } from "../../src/testing/index.js";
 import { APP_SECRET, answerOffer, botPeer, isEvent, schemaErrors, startReceiver, until, type BotPeer, type Receiver } from "./helpers.js";
 
 let receiver: Receiver;
@@ -103,6 +103,27 @@ suite("the user's peer is Meta's side, not a friendly one", () => {
     }, "the bot's early packet");
     await calls.accept(callId, answer);
     expect(sandbox.call(callId)?.warnings).toContain("the bot sent media before accept: the caller's timer started at its first packet");
+  });
+
+  it("waitForMedia resolves with the stats once the bot's audio reaches the user", async () => {
+    const callId = await callWith(botPeer());
+    const stats = await sandbox.waitForMedia(callId, { packets: 10 });
+    expect(stats.connected).toBe(true);
+    expect(stats.connectMs).toEqual(expect.any(Number));
+    expect(stats.received.packets).toBeGreaterThanOrEqual(10);
+    expect(stats.received.bytes).toBeGreaterThan(0);
+  });
+
+  it("waitForMedia rejects with SandboxTimeoutError when the bot sends nothing in time, or the call ends first", async () => {
+    const silent = await callWith(botPeer({ echo: false }));
+    const timedOut = await sandbox.waitForMedia(silent, { timeoutMs: 800 }).catch((error: unknown) => error);
+    expect(timedOut).toBeInstanceOf(SandboxTimeoutError);
+    expect(timedOut).toMatchObject({ name: "SandboxTimeoutError", callId: silent, waitingFor: "media", timeoutMs: 800 });
+    expect((timedOut as Error).message).toMatch(new RegExp(`^call ${silent.replace(/[.+=]/g, "\\$&")} did not reach media within 800 ms: the user's peer received 0 of 1 packets`));
+    // The sandbox ends the silent call after mediaTimeoutMs (2.5 s): a wait longer than that ends with the call.
+    const ended = await sandbox.waitForMedia(silent, { timeoutMs: 10_000 }).catch((error: unknown) => error);
+    expect((ended as Error).message).toMatch(/within 10000 ms: the call ended first; the user's peer received 0 of 1 packets/);
+    expect(sandbox.call(silent)?.state).toBe("ended");
   });
 
   it("a bot whose audio stops mid-call gets 138021 after the silence window", async () => {

@@ -5,6 +5,24 @@ import { WhatsAppError } from "../../errors.js";
 export const MEDIA_PACKAGE = "werift";
 export const MEDIA_PACKAGE_VERSION = "0.25.2";
 
+/**
+ * `waitForCall` or `waitForMedia` gave up: the call did not get there in time. `reason` says what the sandbox saw
+ * instead (the call's state, the webhooks that could not be delivered, the packets so far).
+ */
+export class SandboxTimeoutError extends WhatsAppError {
+  static override name = "SandboxTimeoutError";
+  readonly callId: string;
+  /** `accepted`, `ended`, …, or `media`. */
+  readonly waitingFor: string;
+  readonly timeoutMs: number;
+  constructor(init: { callId: string; waitingFor: string; timeoutMs: number; reason: string }) {
+    super(`call ${init.callId} did not reach ${init.waitingFor} within ${init.timeoutMs} ms: ${init.reason}`);
+    this.callId = init.callId;
+    this.waitingFor = init.waitingFor;
+    this.timeoutMs = init.timeoutMs;
+  }
+}
+
 /** Real media was asked for (`media: true`), and the optional WebRTC package cannot be loaded. */
 export class SandboxMediaUnavailableError extends WhatsAppError {
   static override name = "SandboxMediaUnavailableError";

@@ -3,7 +3,8 @@
 // other end, so that a bot can be developed and tested on one machine. Loaded by `whatsapp-calling/testing`
 // only when a sandbox is started (node:http and, for media, werift stay out of the signing helpers).
 import type { CallState, SandboxCall } from "./calls.js";
-import { Deliverer, type Delivery } from "./delivery.js";
+import { Deliverer, undelivered, type Delivery } from "./delivery.js";
+import { SandboxTimeoutError } from "./errors.js";
 import { SandboxEngine, type InboundCallOptions } from "./engine.js";
 import type { SandboxEvent } from "./events.js";
 import { loadWerift } from "./media.js";
@@ -40,8 +41,17 @@ export interface Sandbox {
   mediaStats(callId: string): Promise<MediaStats>;
   /** The call as the sandbox sees it (a copy), or undefined. */
   call(callId: string): SandboxCall | undefined;
-  /** Resolves when the call reaches `state` (rejects after `timeoutMs`, default 15 s). */
+  /**
+   * Resolves when the call reaches `state`. Rejects with SandboxTimeoutError after `timeoutMs` (default 15 s),
+   * saying where the call is and which of its webhooks could not be delivered.
+   */
   waitForCall(callId: string, state: CallState, options?: { timeoutMs?: number }): Promise<SandboxCall>;
+  /**
+   * Resolves with the call's media stats once the user's peer has received `packets` RTP packets from the bot
+   * (default 1): connected and hearing it. Rejects with SandboxTimeoutError after `timeoutMs` (default 15 s) or
+   * when the call ends first; with a TypeError on a sandbox without media.
+   */
+  waitForMedia(callId: string, options?: { packets?: number; timeoutMs?: number }): Promise<MediaStats>;
   /** Every webhook sent so far, with its exact bytes, signature and attempts. */
   readonly deliveries: readonly Delivery[];
   /** Resolves when every webhook sent so far is delivered or has failed for good. */
@@ -138,12 +148,28 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         const listener = () => void check();
         const timer = setTimeout(() => {
           listeners.delete(listener);
-          const now = engine.calls.get(callId)?.state ?? "unknown";
-          reject(new Error(`call ${callId} did not reach ${state} within ${timeoutMs} ms (it is ${now})`));
+          const reason = `it is ${engine.calls.get(callId)?.state ?? "unknown to the sandbox"}${undelivered(deliverer.deliveries, callId)}`;
+          reject(new SandboxTimeoutError({ callId, waitingFor: state, timeoutMs, reason }));
         }, timeoutMs);
         listeners.add(listener);
         check();
       });
+    },
+    async waitForMedia(callId, { packets = 1, timeoutMs = 15_000 } = {}) {
+      if (!media) throw new TypeError("waitForMedia: this sandbox has no media (media: false, or media: \"auto\" without werift)");
+      // The peer's counters are read, not announced: polled every 50 ms.
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const stats = engine.mediaStats(callId);
+        if (stats.received.packets >= packets) return stats;
+        const ended = engine.calls.get(callId)?.state === "ended";
+        if (ended || Date.now() >= deadline) {
+          const heard = `the user's peer received ${stats.received.packets} of ${packets} packets${stats.connected ? "" : " and never connected"}`;
+          const reason = `${ended ? "the call ended first; " : ""}${heard}${undelivered(deliverer.deliveries, callId)}`;
+          throw new SandboxTimeoutError({ callId, waitingFor: "media", timeoutMs, reason });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     deliveries: deliverer.deliveries,
     deliveriesSettled: () => deliverer.settled(),
