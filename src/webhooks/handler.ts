@@ -277,7 +277,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
       }
     }
     if (failed > 0) {
-      log?.("warn", "webhook delivery partly handled", { events: events.length, handled, failed, busy, deferred, duplicates });
+      const how = handled + duplicates > 0 ? "partly handled" : "not handled";
+      log?.("warn", `webhook delivery ${how}; answered 500 so that Meta delivers it again`, { events: events.length, handled, failed, busy, deferred, duplicates });
       return textAnswer(500, "Webhook handler failed");
     }
     if (busy > 0) {

@@ -691,6 +691,10 @@ describe("secrets stay out of answers, errors and logs", () => {
     expect(events.map((event) => event.type)).toEqual(["call.connect", "invalid", "call.terminate"]);
     expect(logged.length).toBeGreaterThanOrEqual(10);
     expect(hookErrors).toEqual(["Error: terminate handler failed"]);
+    // The terminate delivery's one event failed: nothing of it was handled.
+    expect(logged).toContain(
+      'warn webhook delivery not handled; answered 500 so that Meta delivers it again {"events":1,"handled":0,"failed":1,"busy":0,"deferred":0,"duplicates":0}',
+    );
     const everything = [...answers, ...logged, ...hookErrors].join("\n");
     for (const secret of [appSecret, previousSecret, verifyToken, signature, signature.slice(7), "a=ice-pwd", "v=0"]) {
       expect(everything).not.toContain(secret);
