@@ -8,7 +8,7 @@ export class WhatsAppError extends Error {
   // as `m [WhatsAppError]` in util.inspect and console.error. A static field, not a call, so that bundlers can
   // still drop the classes a bundle does not use.
   static override name = "WhatsAppError";
-  override name = this.constructor.name;
+  override name = packageName(this.constructor);
   /** Set when `answer()` failed: the step that failed. */
   step?: AnswerStep;
   /** Set when `answer()` failed at accept: whether the follow-up terminate got through. */
@@ -17,6 +17,18 @@ export class WhatsAppError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/**
+ * The name of the nearest class that names itself with a static field (enumerable, where a function's own `name`
+ * is not): the package's classes, and a user's subclass that does the same. A user's subclass that does not (an
+ * anonymous one, or one a minifier renamed) keeps the package's name, as a subclass of Error keeps "Error".
+ */
+function packageName(type: Function): string {
+  for (let named = type; named !== null; named = Object.getPrototypeOf(named)) {
+    if (Object.getOwnPropertyDescriptor(named, "name")?.enumerable) return named.name;
+  }
+  return "WhatsAppError";
 }
 
 /** The steps of `answer()`: the two requests, and the `afterPreAccept` hook between them. */

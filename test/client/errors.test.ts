@@ -202,3 +202,17 @@ describe("wrong arguments are refused before anything is sent", () => {
     expect((thrown as Error).message).not.toContain(TOKEN);
   });
 });
+
+describe("error names", () => {
+  it("a subclass keeps the package's name unless it names itself, as a subclass of Error keeps Error's", () => {
+    const anonymous = new (class extends WhatsAppValidationError {})("boom");
+    expect([anonymous.name, String(anonymous), anonymous.stack?.split("\n")[0]]).toEqual(["WhatsAppValidationError", "WhatsAppValidationError: boom", "WhatsAppValidationError: boom"]);
+    class Unnamed extends WhatsAppApiError {}
+    expect(new Unnamed({ status: 500, body: undefined }).name).toBe("WhatsAppApiError");
+    class Named extends WhatsAppValidationError {
+      static override name = "BotInputError";
+    }
+    expect([new Named("bad").name, Named.name]).toEqual(["BotInputError", "BotInputError"]);
+    expect([new WhatsAppError("base").name, WhatsAppValidationError.name, WhatsAppApiError.name]).toEqual(["WhatsAppError", "WhatsAppValidationError", "WhatsAppApiError"]);
+  });
+});
