@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { describeEvent } from "./sandbox/events.js";
 import { startSandbox, type Sandbox } from "./sandbox/index.js";
+import { isWebhookUrl } from "./sandbox/options.js";
 
 const USAGE = `Usage: whatsapp-calling sandbox --webhook-url URL --app-secret SECRET [options]
 
@@ -69,13 +70,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const port = values.port === undefined ? 0 : Number(values.port);
+  const port = values.port === undefined ? 0 : /^\d{1,5}$/.test(values.port) ? Number(values.port) : Number.NaN;
   const webhookUrl = values["webhook-url"];
   const appSecret = values["app-secret"];
   // Each wrong argument is named, as typed.
   const wrong = [
     ...(webhookUrl ? [] : ["--webhook-url URL is required"]),
-    ...(webhookUrl && !isHttpUrl(webhookUrl) ? [`--webhook-url must be an http:// or https:// URL, not ${JSON.stringify(webhookUrl)}`] : []),
+    ...(webhookUrl && !isWebhookUrl(webhookUrl) ? [`--webhook-url must be an http:// or https:// URL, not ${JSON.stringify(webhookUrl)}`] : []),
     ...(appSecret ? [] : ["--app-secret SECRET is required"]),
     ...(Number.isInteger(port) && port >= 0 && port <= 65535 ? [] : [`--port must be a port number (0 to 65535), not ${JSON.stringify(values.port)}`]),
   ];
@@ -119,15 +120,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   lines.close();
   await sandbox.close();
   return 0;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const { protocol } = new URL(text);
-    return protocol === "http:" || protocol === "https:";
-  } catch {
-    return false;
-  }
 }
 
 async function runCommand(sandbox: Sandbox, name: string, argument: string): Promise<void> {

@@ -65,6 +65,10 @@ describe("the sandbox command", () => {
       /^--webhook-url must be an http:\/\/ or https:\/\/ URL, not "localhost:3000\/webhook"\n--port must be a port number \(0 to 65535\), not "abc"\n\nUsage:/,
     );
     expect(run.output()).not.toContain(APP_SECRET);
+    // The CLI takes the URLs the sandbox takes, and only digits as a port.
+    const other = cli(["sandbox", "--webhook-url", "http:127.0.0.1:9/", "--app-secret", APP_SECRET, "--port="]);
+    expect(await other.exited).toBe(2);
+    expect(other.output()).toMatch(/^--webhook-url must be an http:\/\/ or https:\/\/ URL, not "http:127.0.0.1:9\/"\n--port must be a port number \(0 to 65535\), not ""\n\nUsage:/);
   });
 
   it("keeps running when stdin closes, until SIGTERM; a command without its argument prints its usage", async () => {

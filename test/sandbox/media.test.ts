@@ -122,8 +122,18 @@ suite("the user's peer is Meta's side, not a friendly one", () => {
     expect((timedOut as Error).message).toMatch(new RegExp(`^call ${silent.replace(/[.+=]/g, "\\$&")} did not reach media within 800 ms: the user's peer received 0 of 1 packets`));
     // The sandbox ends the silent call after mediaTimeoutMs (2.5 s): a wait longer than that ends with the call.
     const ended = await sandbox.waitForMedia(silent, { timeoutMs: 10_000 }).catch((error: unknown) => error);
-    expect((ended as Error).message).toMatch(/within 10000 ms: the call ended first; the user's peer received 0 of 1 packets/);
+    expect(ended).toBeInstanceOf(SandboxTimeoutError);
+    expect((ended as Error).message).toMatch(/^call \S+ ended before it reached media: the user's peer received 0 of 1 packets$/);
     expect(sandbox.call(silent)?.state).toBe("ended");
+  });
+
+  it("waitForMedia refuses a count or a deadline that is not one, and stops when the sandbox closes", async () => {
+    const callId = await callWith(botPeer({ echo: false }));
+    await expect(sandbox.waitForMedia(callId, { packets: 0 })).rejects.toThrow(new TypeError("waitForMedia: packets must be a whole number of at least 1, not 0"));
+    await expect(sandbox.waitForMedia(callId, { timeoutMs: Number.NaN })).rejects.toThrow(new TypeError("waitForMedia: timeoutMs must be a number of milliseconds, not NaN"));
+    const waiting = sandbox.waitForMedia(callId, { timeoutMs: 10_000 }).catch((error: unknown) => error);
+    await sandbox.close();
+    expect(await waiting).toEqual(new Error(`waitForMedia: the sandbox was closed while call ${callId} waited for media`));
   });
 
   it("a bot whose audio stops mid-call gets 138021 after the silence window", async () => {

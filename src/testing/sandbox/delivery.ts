@@ -160,16 +160,20 @@ export class Deliverer {
 }
 
 /**
- * For a wait that timed out: the call's webhooks that were not delivered (failed for good, or still being
- * retried), with the last attempt's answer; empty when all were. A bot that never got its connect is the usual
- * reason a call stays ringing.
+ * For a wait that timed out: the call's webhooks your endpoint refused or never answered (failed for good, or
+ * still being retried after a failed attempt), with the last attempt's answer; empty when there are none. One
+ * still queued is not listed, nor one that a re-delivery got through. A bot that never got its connect is the
+ * usual reason a call stays ringing.
  */
 export function undelivered(deliveries: readonly Delivery[], callId: string): string {
-  const missing = deliveries.filter((delivery) => delivery.callId === callId && delivery.state !== "delivered");
+  const redelivered = new Set(deliveries.filter((delivery) => delivery.state === "delivered").map((delivery) => delivery.redeliveryOf));
+  const missing = deliveries.filter(
+    (delivery) => delivery.callId === callId && delivery.state !== "delivered" && delivery.attempts.length > 0 && !redelivered.has(delivery.id),
+  );
   if (missing.length === 0) return "";
   const described = missing.map((delivery) => {
-    const last = delivery.attempts.at(-1);
-    const answer = last === undefined ? "not sent yet" : last.status === undefined ? (last.error ?? "no answer") : `HTTP ${last.status}`;
+    const last = delivery.attempts.at(-1)!;
+    const answer = last.status === undefined ? (last.error ?? "no answer") : `HTTP ${last.status}`;
     return `${delivery.event} (${delivery.state}, ${delivery.attempts.length} attempt${delivery.attempts.length === 1 ? "" : "s"}, last: ${answer})`;
   });
   return `; webhooks not delivered to your endpoint: ${described.join(", ")}`;

@@ -15,8 +15,9 @@ export class SandboxTimeoutError extends WhatsAppError {
   /** `accepted`, `ended`, …, or `media`. */
   readonly waitingFor: string;
   readonly timeoutMs: number;
-  constructor(init: { callId: string; waitingFor: string; timeoutMs: number; reason: string }) {
-    super(`call ${init.callId} did not reach ${init.waitingFor} within ${init.timeoutMs} ms: ${init.reason}`);
+  /** `ended`: the call ended before it got there, so the wait stopped early. */
+  constructor(init: { callId: string; waitingFor: string; timeoutMs: number; reason: string; ended?: boolean }) {
+    super(`call ${init.callId} ${init.ended ? `ended before it reached ${init.waitingFor}` : `did not reach ${init.waitingFor} within ${init.timeoutMs} ms`}: ${init.reason}`);
     this.callId = init.callId;
     this.waitingFor = init.waitingFor;
     this.timeoutMs = init.timeoutMs;

@@ -157,16 +157,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     },
     async waitForMedia(callId, { packets = 1, timeoutMs = 15_000 } = {}) {
       if (!media) throw new TypeError("waitForMedia: this sandbox has no media (media: false, or media: \"auto\" without werift)");
+      if (!Number.isInteger(packets) || packets < 1) throw new TypeError(`waitForMedia: packets must be a whole number of at least 1, not ${packets}`);
+      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TypeError(`waitForMedia: timeoutMs must be a number of milliseconds, not ${timeoutMs}`);
       // The peer's counters are read, not announced: polled every 50 ms.
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        if (closed) throw new Error(`waitForMedia: the sandbox was closed while call ${callId} waited for media`);
         const stats = engine.mediaStats(callId);
         if (stats.received.packets >= packets) return stats;
         const ended = engine.calls.get(callId)?.state === "ended";
         if (ended || Date.now() >= deadline) {
           const heard = `the user's peer received ${stats.received.packets} of ${packets} packets${stats.connected ? "" : " and never connected"}`;
-          const reason = `${ended ? "the call ended first; " : ""}${heard}${undelivered(deliverer.deliveries, callId)}`;
-          throw new SandboxTimeoutError({ callId, waitingFor: "media", timeoutMs, reason });
+          throw new SandboxTimeoutError({ callId, waitingFor: "media", timeoutMs, ended, reason: `${heard}${undelivered(deliverer.deliveries, callId)}` });
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

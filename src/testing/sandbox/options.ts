@@ -70,8 +70,11 @@ export interface ResolvedOptions extends Required<Omit<SandboxOptions, "users" |
   readonly apiVersion: string;
 }
 
+/** What the sandbox takes as `webhookUrl` (the CLI's `--webhook-url` too). */
+export const isWebhookUrl = (url: unknown): url is string => typeof url === "string" && /^https?:\/\//.test(url);
+
 export function resolveOptions(options: SandboxOptions): ResolvedOptions {
-  if (typeof options?.webhookUrl !== "string" || !/^https?:\/\//.test(options.webhookUrl)) {
+  if (!isWebhookUrl(options?.webhookUrl)) {
     throw new TypeError("startSandbox: webhookUrl must be an http(s) URL (your bot's webhook endpoint)");
   }
   if (typeof options.appSecret !== "string" || options.appSecret === "") {
