@@ -30,16 +30,14 @@ Commands (type them while it runs):
   redeliver               send the last webhook again, byte for byte
   quit                    stop (so do Ctrl-C and SIGTERM; when stdin closes, it keeps running until one of them)`;
 
-/** What each command that needs an argument is given, for its usage line. */
-const ARGUMENTS: Record<string, string> = { call: "NUMBER", "late-call": "NUMBER", hangup: "CALL_ID", "media-timeout": "CALL_ID", stats: "CALL_ID" };
-
-const COMMANDS: Record<string, (sandbox: Sandbox, argument: string) => Promise<string | undefined>> = {
-  call: async (sandbox, from) => `call ${(await sandbox.simulateInboundCall({ from })).callId}`,
-  "late-call": async (sandbox, from) => `call ${(await sandbox.simulateInboundCall({ from, terminateBeforeConnect: true })).callId}`,
-  hangup: async (sandbox, callId) => void (await sandbox.hangUp(callId)),
-  "media-timeout": async (sandbox, callId) => void (await sandbox.simulateMediaTimeout(callId)),
-  stats: async (sandbox, callId) => JSON.stringify(await sandbox.mediaStats(callId)),
-  redeliver: async (sandbox) => `re-delivering #${sandbox.redeliver().redeliveryOf}`,
+/** Each command: what it is given (for its usage line), and what it does. */
+const COMMANDS: Record<string, { argument?: string; run: (sandbox: Sandbox, argument: string) => Promise<string | undefined> }> = {
+  call: { argument: "NUMBER", run: async (sandbox, from) => `call ${(await sandbox.simulateInboundCall({ from })).callId}` },
+  "late-call": { argument: "NUMBER", run: async (sandbox, from) => `call ${(await sandbox.simulateInboundCall({ from, terminateBeforeConnect: true })).callId}` },
+  hangup: { argument: "CALL_ID", run: async (sandbox, callId) => void (await sandbox.hangUp(callId)) },
+  "media-timeout": { argument: "CALL_ID", run: async (sandbox, callId) => void (await sandbox.simulateMediaTimeout(callId)) },
+  stats: { argument: "CALL_ID", run: async (sandbox, callId) => JSON.stringify(await sandbox.mediaStats(callId)) },
+  redeliver: { run: async (sandbox) => `re-delivering #${sandbox.redeliver().redeliveryOf}` },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -123,17 +121,17 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function runCommand(sandbox: Sandbox, name: string, argument: string): Promise<void> {
-  const run = COMMANDS[name];
-  if (!run) {
-    console.log(`sandbox unknown command "${name}" (call, late-call, hangup, media-timeout, stats, redeliver, quit)`);
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    console.log(`sandbox unknown command "${name}" (${[...Object.keys(COMMANDS), "quit"].join(", ")})`);
     return;
   }
-  if (argument === "" && ARGUMENTS[name]) {
-    console.log(`sandbox ${name} needs ${ARGUMENTS[name]}: ${name} ${ARGUMENTS[name]}`);
+  if (argument === "" && command.argument) {
+    console.log(`sandbox ${name} needs ${command.argument}: ${name} ${command.argument}`);
     return;
   }
   try {
-    const said = await run(sandbox, argument);
+    const said = await command.run(sandbox, argument);
     if (said) console.log(`sandbox ${said}`);
   } catch (error) {
     console.log(`sandbox ${name} failed: ${(error as Error).message}`);
