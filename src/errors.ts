@@ -1,6 +1,14 @@
 // The errors every entry point throws: the base class and the refusal of a bad argument. The errors of the
 // request path (a Graph error, a timeout, …) are in src/client/errors.ts with the code catalogue they read, so
 // that whatsapp-calling/webhooks does not load them.
+//
+// Each entry point of dist/ is one self-contained file (scripts/build.ts), so a class used by two of them exists
+// twice: `instanceof` below matches the package's classes by name, so that an error that ./media or
+// ./redis throws is still `instanceof` the class that . or ./webhooks exports (and so across two installed
+// copies of the package).
+
+/** Marks the package's error classes, every copy of them: a static member, inherited by each subclass. */
+const PACKAGE_ERROR = Symbol.for("whatsapp-calling.error");
 
 /** The base of every error this package throws, so that `catch (e) { if (e instanceof WhatsAppError) … }` covers them all. */
 export class WhatsAppError extends Error {
@@ -8,6 +16,7 @@ export class WhatsAppError extends Error {
   // as `m [WhatsAppError]` in util.inspect and console.error. A static field, not a call, so that bundlers can
   // still drop the classes a bundle does not use.
   static override name = "WhatsAppError";
+  static readonly [PACKAGE_ERROR] = true;
   override name = packageName(this.constructor);
   /** Set when `answer()` failed: the step that failed. */
   step?: AnswerStep;
@@ -17,6 +26,27 @@ export class WhatsAppError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+
+  /**
+   * `error instanceof X`: X's prototype is in the error's chain, as usual, or the chain has a class of this
+   * package (another bundle's copy) that names itself as X does. A user's subclass that does not name itself
+   * matches its own instances only.
+   */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never) => T, value: unknown): value is T {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const name = ownName(this);
+    if (name === undefined || typeof value !== "object" || value === null) return false;
+    for (let prototype = Object.getPrototypeOf(value) as object | null; prototype !== null; prototype = Object.getPrototypeOf(prototype)) {
+      const type = Object.hasOwn(prototype, "constructor") ? (prototype as { constructor: unknown }).constructor : undefined;
+      if (typeof type === "function" && (type as { [PACKAGE_ERROR]?: unknown })[PACKAGE_ERROR] === true && ownName(type) === name) return true;
+    }
+    return false;
+  }
+}
+
+/** The name a class gives itself with a static field (enumerable, where a function's own `name` is not). */
+function ownName(type: Function): string | undefined {
+  return Object.getOwnPropertyDescriptor(type, "name")?.enumerable ? type.name : undefined;
 }
 
 /**
@@ -26,7 +56,8 @@ export class WhatsAppError extends Error {
  */
 function packageName(type: Function): string {
   for (let named = type; named !== null; named = Object.getPrototypeOf(named)) {
-    if (Object.getOwnPropertyDescriptor(named, "name")?.enumerable) return named.name;
+    const name = ownName(named);
+    if (name !== undefined) return name;
   }
   return "WhatsAppError";
 }

@@ -1,6 +1,7 @@
 // How a client hands its request path to the functions of whatsapp-calling/media without making it public API:
-// a map from each client to its context, private to this module. The functions take the client itself, so the
-// media code stays out of a bundle that only imports createCallingClient.
+// a hidden (non-enumerable, symbol-keyed) property of the client. The functions take the client itself, so the
+// media code stays out of a bundle that only imports createCallingClient. A registered symbol, not a module's
+// private map: ./media is a bundle of its own, with its own copy of this module.
 import { WhatsAppValidationError } from "../errors.js";
 import type { TransportConfig } from "../transport.js";
 
@@ -15,15 +16,15 @@ export interface ClientContext {
   timeoutMs: number;
 }
 
-const contexts = new WeakMap<object, ClientContext>();
+const CONTEXT = Symbol.for("whatsapp-calling.client-context");
 
 export function setClientContext(client: object, context: ClientContext): void {
-  contexts.set(client, context);
+  Object.defineProperty(client, CONTEXT, { value: context });
 }
 
 /** The context of a client made by createCallingClient; anything else is refused. */
 export function clientContext(client: unknown): ClientContext {
-  const context = typeof client === "object" && client !== null ? contexts.get(client) : undefined;
+  const context = typeof client === "object" && client !== null && Object.hasOwn(client, CONTEXT) ? (client as { [CONTEXT]: ClientContext })[CONTEXT] : undefined;
   if (!context) throw new WhatsAppValidationError("calls must be a client made by createCallingClient", { path: "calls" });
   return context;
 }

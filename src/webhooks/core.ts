@@ -5,8 +5,11 @@ import type { HmacCheck } from "./signature.js";
 
 export type { HmacCheck };
 
-/** What a body reader gives when the body is larger than allowed. */
-export const BODY_TOO_LARGE = Symbol("body too large");
+/**
+ * What a body reader gives when the body is larger than allowed. Registered (Symbol.for), as the node listener's
+ * bundle has its own copy of this module and hands its readers' results to the handler's core.
+ */
+export const BODY_TOO_LARGE: unique symbol = Symbol.for("whatsapp-calling.body-too-large");
 
 /**
  * A request as the handler's core reads it, whatever carried it: the web `Request` below, or node:http directly

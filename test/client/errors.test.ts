@@ -1,4 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { buildSync } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCallingClient, WhatsAppApiError, WhatsAppError, WhatsAppValidationError } from "../../src/index.js";
 import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
 import { useGraphServer } from "../helpers/graph-server.js";
@@ -214,5 +219,66 @@ describe("error names", () => {
     }
     expect([new Named("bad").name, Named.name]).toEqual(["BotInputError", "BotInputError"]);
     expect([new WhatsAppError("base").name, WhatsAppValidationError.name, WhatsAppApiError.name]).toEqual(["WhatsAppError", "WhatsAppValidationError", "WhatsAppApiError"]);
+  });
+});
+
+describe("instanceof across copies of the classes", () => {
+  // dist/ has a copy of the error classes in each entry point's bundle (scripts/build.ts): a second copy, bundled
+  // here from the same sources, stands for another entry point's.
+  type Classes = typeof import("../../src/client/errors.js") & typeof import("../../src/errors.js");
+  let copy: Classes;
+  let folder: string;
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), "whatsapp-calling-errors-"));
+    const file = join(folder, "copy.mjs");
+    const { outputFiles } = buildSync({
+      stdin: { contents: 'export * from "./src/client/errors.ts"; export * from "./src/errors.ts";', resolveDir: join(import.meta.dirname, "../.."), loader: "ts" },
+      bundle: true,
+      format: "esm",
+      write: false,
+      logLevel: "silent",
+    });
+    writeFileSync(file, outputFiles[0]!.text);
+    copy = (await import(pathToFileURL(file).href)) as Classes;
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it("an error of either copy is an instance of the class of the same name in the other, and of its bases", () => {
+    expect(copy.WhatsAppApiError).not.toBe(WhatsAppApiError);
+    const theirs = new copy.WhatsAppApiError({ status: 400, body: undefined });
+    const ours = new WhatsAppApiError({ status: 400, body: undefined });
+    expect([theirs instanceof WhatsAppApiError, theirs instanceof WhatsAppError, ours instanceof copy.WhatsAppApiError, ours instanceof copy.WhatsAppError]).toEqual([true, true, true, true]);
+    expect(new copy.WhatsAppValidationError("bad") instanceof WhatsAppValidationError).toBe(true);
+  });
+
+  it("a class of another name does not match, nor does an unrelated class that takes the name", () => {
+    expect(new copy.WhatsAppValidationError("bad") instanceof WhatsAppApiError).toBe(false);
+    expect(new copy.WhatsAppError("base") instanceof WhatsAppValidationError).toBe(false);
+    class Impostor extends Error {
+      static override name = "WhatsAppApiError";
+    }
+    expect(new Impostor("not ours") instanceof WhatsAppApiError).toBe(false);
+    expect(new Error("plain") instanceof WhatsAppError).toBe(false);
+    for (const value of [null, undefined, "WhatsAppApiError", 400, { name: "WhatsAppApiError" }]) expect(value instanceof WhatsAppApiError).toBe(false);
+  });
+
+  it("a user's subclass that does not name itself matches its own instances only; one that names itself, its copies too", () => {
+    class Unnamed extends WhatsAppApiError {}
+    const theirs = new copy.WhatsAppApiError({ status: 500, body: undefined });
+    expect([new Unnamed({ status: 500, body: undefined }) instanceof copy.WhatsAppApiError, theirs instanceof Unnamed]).toEqual([true, false]);
+    class BotError extends WhatsAppValidationError {
+      static override name = "BotError";
+    }
+    class BotErrorCopy extends copy.WhatsAppValidationError {
+      static override name = "BotError";
+    }
+    expect([new BotErrorCopy("x") instanceof BotError, new BotError("x") instanceof BotErrorCopy, new copy.WhatsAppValidationError("x") instanceof BotError]).toEqual([true, true, false]);
+  });
+
+  it("narrows in TypeScript as instanceof does", () => {
+    const caught: unknown = new copy.WhatsAppApiError({ status: 429, body: undefined });
+    // A compile error here, not a failed assertion, if the predicate of Symbol.hasInstance lost the type.
+    const status: number | undefined = caught instanceof WhatsAppApiError ? caught.status : undefined;
+    expect(status).toBe(429);
   });
 });

@@ -55,21 +55,19 @@ beforeAll(() => {
 }, 120_000);
 
 describe("npm pack", () => {
-  it("ships dist/ (a bundle per entry point, their chunks, the types), openapi.yaml, README and LICENSE; no tests, scripts or sources", () => {
+  it("ships dist/ (a bundle per entry point, the sandbox's loaded on demand, the types), openapi.yaml, README and LICENSE; no tests, scripts or sources", () => {
     const { files, size, unpackedSize } = pack("--dry-run");
     const paths = files.map((file) => file.path).sort();
 
     // The types: a declaration per module, at the paths the modules have in the repository.
     const declarations = [...sources("src"), ...sources("generated")].map((source) => `dist/${source.slice(0, -".ts".length)}.d.ts`);
-    // The JavaScript: the bundle of each entry point (the exports map's and the bin's), and the chunks they share.
+    // The JavaScript: the bundle of each entry point (the exports map's and the bin's), and the sandbox's, which
+    // /testing imports on demand.
     const targets = [...Object.values(packageJson.exports), ...Object.values(packageJson.bin)]
       .flatMap((target) => (typeof target === "string" ? [target] : Object.values(target)))
       .map((target) => target.replace(/^\.\//, ""));
     const bundles = targets.filter((target) => target.endsWith(".js"));
-    const chunks = paths.filter((path) => path.startsWith("dist/chunks/"));
-    expect(chunks).toContain("dist/chunks/shared.js");
-    expect(chunks.filter((path) => !/^dist\/chunks\/[\w-]+\.js$/.test(path))).toEqual([]);
-    const expected = ["LICENSE", "README.md", "openapi.yaml", "package.json", ...declarations, ...new Set(bundles), ...chunks].sort();
+    const expected = ["LICENSE", "README.md", "openapi.yaml", "package.json", ...declarations, ...new Set(bundles), "dist/src/testing/sandbox/index.js"].sort();
     expect(paths).toEqual(expected);
 
     // Every file the exports map and the bin point to is in the tarball.
@@ -104,22 +102,22 @@ function staticImports(file: string) {
 }
 
 describe("dist/", () => {
-  // Each file costs a cold import its resolution, read and link: an entry point loads its bundle and the chunks
-  // of the code it shares with other entry points, no more (scripts/build.ts).
-  it("/webhooks loads two files: its bundle and the shared chunk", () => {
-    expect([...staticImports("dist/src/webhooks/index.js").files].sort()).toEqual(["dist/chunks/shared.js", "dist/src/webhooks/index.js"]);
+  // Each file costs a cold import its resolution, read and link: an entry point is one file (scripts/build.ts).
+  const bundles = [...new Set([...Object.values(packageJson.exports), ...Object.values(packageJson.bin)].flatMap((target) => (typeof target === "string" ? [target] : Object.values(target))))]
+    .filter((target) => target.endsWith(".js"))
+    .map((target) => target.replace(/^\.\//, ""));
+
+  it.each(bundles)("%s loads no other file of the package", (bundle) => {
+    expect([...staticImports(bundle).files]).toEqual([bundle]);
   });
 
-  it(". loads three files and no package: its bundle (openapi-fetch in it), the chunk it shares with ./media and the shared chunk", () => {
-    const { files, others } = staticImports("dist/src/index.js");
-    expect([...files].sort()).toEqual(["dist/chunks/shared-1.js", "dist/chunks/shared.js", "dist/src/index.js"]);
-    expect([...others]).toEqual([]);
+  it(". imports no package (openapi-fetch is in its bundle)", () => {
+    expect([...staticImports("dist/src/index.js").others]).toEqual([]);
   });
 
   it("/testing loads neither the sandbox nor Node's modules until startSandbox is called", () => {
-    const { files, others } = staticImports("dist/src/testing/index.js");
-    expect([...files].sort()).toEqual(["dist/chunks/shared.js", "dist/src/testing/index.js"]);
-    expect([...others]).toEqual([]);
+    expect([...staticImports("dist/src/testing/index.js").others]).toEqual([]);
+    expect(readFileSync(join(repoRoot, "dist/src/testing/index.js"), "utf8")).toContain('import("./sandbox/index.js")');
   });
 
   it("every entry point's static imports are the package's own files, node: builtins and its dependencies", () => {
@@ -335,7 +333,7 @@ try {
 } catch (error) {
   failure = { isApiError: error instanceof WhatsAppApiError, status: error.status, code: error.code, category: error.category };
 }
-// The entry points are bundles that share one copy of the error classes.
+// The entry points are bundles of their own, each with a copy of the error classes that matches the others'.
 let notJson;
 try {
   parseWebhook("{");
@@ -439,6 +437,59 @@ console.log(JSON.stringify(seen));
     expect(Object.keys(seen).sort()).toEqual([...names].sort());
     // What console.error prints first: the class's name, and not a minified one beside it (`m [WhatsAppError]`).
     for (const name of names) expect(seen[name], name).toEqual({ name, className: name, whatsAppError: true, stack: name, inspected: name });
+  }, 30_000);
+
+  it("entry points are bundles of their own, yet what one hands another works: a client to ./media, a body reader's verdict to the handler, errors to instanceof", async () => {
+    writeFileSync(
+      join(project, "cross.mjs"),
+      `import { createServer } from "node:http";
+import * as client from "whatsapp-calling";
+import { deleteMedia, getMediaUrl } from "whatsapp-calling/media";
+import { createWebhookHandler, WebhookDedupeStoreError } from "whatsapp-calling/webhooks";
+import { toNodeListener } from "whatsapp-calling/node";
+import { createRedisDedupeStore } from "whatsapp-calling/redis";
+
+// An error that ./redis throws is the class that ./webhooks exports, and a WhatsAppError of ".".
+let storeDown;
+try {
+  await createRedisDedupeStore({ sendCommand: async () => { throw new Error("Redis is down"); } }).claim("key", 1000);
+} catch (error) {
+  storeDown = { storeError: error instanceof WebhookDedupeStoreError, whatsAppError: error instanceof client.WhatsAppError, operation: error.operation };
+}
+
+// ./media's requests go through the client of "whatsapp-calling": its base URL and token.
+const calls = client.createCallingClient({ phoneNumberId: "117823401562387", accessToken: "media-token", baseUrl: process.env.GRAPH_URL, retry: false });
+const deleted = await deleteMedia(calls, "1234567890");
+let noUrl;
+try {
+  await getMediaUrl(calls, "1234567890");
+} catch (error) {
+  noUrl = { responseError: error instanceof client.WhatsAppResponseError, whatsAppError: error instanceof client.WhatsAppError, name: error.name };
+}
+
+// ./node's body reader says "too large" to the handler of ./webhooks.
+const server = createServer(toNodeListener(createWebhookHandler({ appSecret: "app-secret", verifyToken: "verify-token", maxBodyBytes: 16 })));
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const answer = await fetch("http://127.0.0.1:" + server.address().port + "/", { method: "POST", body: "x".repeat(64), headers: { "x-hub-signature-256": "sha256=00" } });
+server.closeAllConnections();
+server.close();
+console.log(JSON.stringify({ storeDown, deleted, noUrl, tooLarge: answer.status }));
+`,
+    );
+    const before = requests.length;
+    const { stdout, stderr } = await run(process.execPath, ["cross.mjs"], { cwd: project, env: { ...process.env, GRAPH_URL: graphUrl } });
+    expect(stderr).toBe("");
+    expect(JSON.parse(stdout)).toEqual({
+      storeDown: { storeError: true, whatsAppError: true, operation: "claim" },
+      deleted: { messaging_product: "whatsapp", success: true },
+      noUrl: { responseError: true, whatsAppError: true, name: "WhatsAppResponseError" },
+      tooLarge: 413,
+    });
+    const version = requests[before]!.url.split("/")[1];
+    expect(requests.slice(before)).toEqual([
+      { method: "DELETE", url: `/${version}/1234567890`, authorization: "Bearer media-token", body: undefined },
+      { method: "GET", url: `/${version}/1234567890`, authorization: "Bearer media-token", body: undefined },
+    ]);
   }, 30_000);
 
   it("an uncaught error from the package prints its message after one short line of the bundle, not the whole minified file", () => {
