@@ -439,7 +439,7 @@ console.log(JSON.stringify(seen));
     for (const name of names) expect(seen[name], name).toEqual({ name, className: name, whatsAppError: true, stack: name, inspected: name });
   }, 30_000);
 
-  it("entry points are bundles of their own, yet what one hands another works: a client to ./media, a body reader's verdict to the handler, errors to instanceof", async () => {
+  it("entry points are bundles of their own, yet what one hands another works: a client to ./media, a body reader's verdict to the handler, errors (./redis's, the sandbox's, ./media's) to instanceof", async () => {
     writeFileSync(
       join(project, "cross.mjs"),
       `import { createServer } from "node:http";
@@ -448,6 +448,7 @@ import { deleteMedia, getMediaUrl } from "whatsapp-calling/media";
 import { createWebhookHandler, WebhookDedupeStoreError } from "whatsapp-calling/webhooks";
 import { toNodeListener } from "whatsapp-calling/node";
 import { createRedisDedupeStore } from "whatsapp-calling/redis";
+import { SandboxMediaUnavailableError, startSandbox } from "whatsapp-calling/testing";
 
 // An error that ./redis throws is the class that ./webhooks exports, and a WhatsAppError of ".".
 let storeDown;
@@ -455,6 +456,15 @@ try {
   await createRedisDedupeStore({ sendCommand: async () => { throw new Error("Redis is down"); } }).claim("key", 1000);
 } catch (error) {
   storeDown = { storeError: error instanceof WebhookDedupeStoreError, whatsAppError: error instanceof client.WhatsAppError, operation: error.operation };
+}
+
+// The sandbox, a bundle that ./testing loads on demand, throws the class that ./testing exports (werift, which
+// media: true needs, is not installed here).
+let noWerift;
+try {
+  await startSandbox({ webhookUrl: "http://127.0.0.1:9/webhook", appSecret: "app-secret", media: true });
+} catch (error) {
+  noWerift = { unavailable: error instanceof SandboxMediaUnavailableError, whatsAppError: error instanceof client.WhatsAppError, name: error.name };
 }
 
 // ./media's requests go through the client of "whatsapp-calling": its base URL and token.
@@ -473,7 +483,7 @@ await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const answer = await fetch("http://127.0.0.1:" + server.address().port + "/", { method: "POST", body: "x".repeat(64), headers: { "x-hub-signature-256": "sha256=00" } });
 server.closeAllConnections();
 server.close();
-console.log(JSON.stringify({ storeDown, deleted, noUrl, tooLarge: answer.status }));
+console.log(JSON.stringify({ storeDown, noWerift, deleted, noUrl, tooLarge: answer.status }));
 `,
     );
     const before = requests.length;
@@ -481,6 +491,7 @@ console.log(JSON.stringify({ storeDown, deleted, noUrl, tooLarge: answer.status 
     expect(stderr).toBe("");
     expect(JSON.parse(stdout)).toEqual({
       storeDown: { storeError: true, whatsAppError: true, operation: "claim" },
+      noWerift: { unavailable: true, whatsAppError: true, name: "SandboxMediaUnavailableError" },
       deleted: { messaging_product: "whatsapp", success: true },
       noUrl: { responseError: true, whatsAppError: true, name: "WhatsAppResponseError" },
       tooLarge: 413,
