@@ -20,7 +20,10 @@ export class WhatsAppError extends Error {
   override name = packageName(this.constructor);
   /** Set when `answer()` failed: the step that failed. */
   step?: AnswerStep;
-  /** Set when `answer()` failed at accept: whether the follow-up terminate got through. */
+  /**
+   * Set when `answer()` sent `terminate` after failing (after `pre_accept` got through, or when `pre_accept` ended
+   * without a clear answer): whether that terminate got through. Absent when `pre_accept` was refused.
+   */
   callTerminated?: boolean;
 
   constructor(message: string, options?: { cause?: unknown }) {

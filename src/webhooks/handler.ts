@@ -12,7 +12,7 @@ import {
 import { concatBytes } from "./bytes.js";
 import { BODY_TOO_LARGE, WEBHOOK_CORE, type HmacCheck, type WebhookAnswer, type WebhookCore, type WebhookInput } from "./core.js";
 import { WebhookPayloadError, WebhookVerificationError } from "./errors.js";
-import { parseWebhook, type WebhookEvent, type WebhookEventOf, type WebhookEventType } from "./parse.js";
+import { parseWebhook, WEBHOOK_EVENT_TYPES, type WebhookEvent, type WebhookEventOf, type WebhookEventType } from "./parse.js";
 import { appSecretList, SIGNATURE_HEADER, signatureMatches, webCryptoCheck } from "./signature.js";
 import { requireVerifyToken, verifySubscription } from "./subscription.js";
 
@@ -55,7 +55,7 @@ export interface WebhookHandlerOptions {
    * Called when a handler (or the dedupe store) throws, with the event it was handling. The later events of the
    * same call wait for the re-delivery, other calls' events are still handled, and the delivery is answered 500
    * so that Meta sends it again. `event` is absent only for a failure outside any event. A throwing `onError` is
-   * ignored.
+   * ignored. Default: the error is printed with `console.error` (pass `() => {}` to silence it).
    */
   onError?: (error: unknown, context: { event?: WebhookEvent | undefined }) => unknown;
   /** Larger bodies are answered 413 without being read whole. Default `DEFAULT_MAX_BODY_BYTES` (4 MiB). */
@@ -107,6 +107,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   const appSecrets = appSecretList(options.appSecret);
   const { verifyToken, onEvent, on = {}, onError, dedupe } = options;
   requireVerifyToken(verifyToken);
+  requireHandlers(on, { onEvent, onError });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new WhatsAppValidationError("maxBodyBytes must be a positive integer", { path: "maxBodyBytes" });
   const store: WebhookDedupeStore | undefined = dedupe === false ? undefined : dedupe === undefined || dedupe === true ? createMemoryDedupeStore() : claimingStore(dedupe);
@@ -290,7 +291,12 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
   }
 
   async function reportError(error: unknown, event: WebhookEvent | undefined) {
-    if (!onError) return;
+    if (!onError) {
+      // Without onError the failure would be seen nowhere but in Meta's re-deliveries: printed, as node's
+      // unhandled errors are. The error is the handler's own (or a store's, whose message is redacted).
+      console.error(`whatsapp-calling: handling a ${event?.type ?? "webhook"} event failed; answered 500 so that Meta delivers it again (pass onError to handle this yourself)`, error);
+      return;
+    }
     try {
       // Bounded: an onError that never settles must not hold the answer (and so Meta's retry) for ever.
       if ((await withTimeout(Promise.resolve(onError(error, { event })), onErrorTimeoutMs)) === TIMED_OUT) {
@@ -368,6 +374,23 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIM
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, ms, TIMED_OUT)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The handlers, checked when the endpoint is made: a misspelt event type would never be called, and a value that
+ * is not a function would answer every delivery 500, neither with a word to say why.
+ */
+function requireHandlers(on: unknown, hooks: Record<string, unknown>): void {
+  for (const [name, hook] of Object.entries(hooks)) {
+    if (hook !== undefined && typeof hook !== "function") throw new WhatsAppValidationError(`${name} must be a function`, { path: name });
+  }
+  if (typeof on !== "object" || on === null || Array.isArray(on)) throw new WhatsAppValidationError("on must be an object of handlers by event type", { path: "on" });
+  for (const [type, handler] of Object.entries(on)) {
+    if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(type)) {
+      throw new WhatsAppValidationError(`on: "${type}" is not an event type (${WEBHOOK_EVENT_TYPES.join(", ")})`, { path: `on.${type}` });
+    }
+    if (handler !== undefined && typeof handler !== "function") throw new WhatsAppValidationError(`on["${type}"] must be a function`, { path: `on.${type}` });
+  }
 }
 
 function positive(value: number | undefined, fallback: number, path: string): number {

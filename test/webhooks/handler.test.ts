@@ -1,11 +1,12 @@
 import { WhatsAppValidationError } from "../../src/index.js";
 import { Agent, request as httpRequest } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { toNodeListener } from "../../src/node.js";
 import { signWebhookPayload } from "../../src/testing/index.js";
 import {
   createWebhookHandler,
   DEFAULT_MAX_BODY_BYTES,
+  WEBHOOK_EVENT_TYPES,
   type WebhookEvent,
   type WebhookHandlerOptions,
 } from "../../src/webhooks/index.js";
@@ -364,6 +365,30 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       expect((await deliver(url, connectBody)).status).toBe(500);
     });
 
+    it("prints a handler's error with console.error when there is no onError, so that it is not seen only as Meta's re-deliveries", async () => {
+      const printed = vi.spyOn(console, "error").mockImplementation(() => {});
+      try {
+        const failure = new TypeError("Cannot read properties of undefined (reading 'crash')");
+        const { url } = await startEndpoint({
+          on: {
+            "call.connect": () => {
+              throw failure;
+            },
+          },
+        });
+        expect((await deliver(url, connectBody)).status).toBe(500);
+        expect(printed.mock.calls).toEqual([
+          ["whatsapp-calling: handling a call.connect event failed; answered 500 so that Meta delivers it again (pass onError to handle this yourself)", failure],
+        ]);
+        // With an onError, the error is the hook's alone.
+        const { url: hooked } = await startEndpoint({ onEvent: () => Promise.reject(failure), onError: () => {} });
+        expect((await deliver(hooked, connectBody)).status).toBe(500);
+        expect(printed).toHaveBeenCalledTimes(1);
+      } finally {
+        printed.mockRestore();
+      }
+    });
+
     it("does not dispatch an immediate re-delivery twice, nor a duplicate inside one delivery", async () => {
       const { url, events } = await startEndpoint();
       expect((await deliver(url, connectBody)).status).toBe(200);
@@ -643,6 +668,24 @@ describe("createWebhookHandler as a web-standard handler", () => {
     expect(() => createWebhookHandler({ appSecret: [], verifyToken: "t" })).toThrow(WhatsAppValidationError);
     expect(() => createWebhookHandler({ appSecret: "s", verifyToken: "" })).toThrow(new WhatsAppValidationError("verifyToken must be a non-empty string", { path: "verifyToken" }));
     expect(() => createWebhookHandler({ appSecret: "s", verifyToken: "t", maxBodyBytes: 0 })).toThrow(WhatsAppValidationError);
+  });
+
+  it("refuses handlers that could never run, or would answer every delivery 500, when it is made", () => {
+    const make = (options: Record<string, unknown>) => () => createWebhookHandler({ appSecret: "s", verifyToken: "t", ...options } as WebhookHandlerOptions);
+    expect(make({ on: { "call.conect": () => {} } })).toThrow(
+      new WhatsAppValidationError(
+        'on: "call.conect" is not an event type (call.connect, call.terminate, call.status, call.recording_available, call.transcription_available, call.created, call.voicemail, call_permission.reply, account_settings.update, account.update, unknown, invalid)',
+        { path: "on.call.conect" },
+      ),
+    );
+    expect(make({ on: { "call.connect": "answer" } })).toThrow(new WhatsAppValidationError('on["call.connect"] must be a function', { path: "on.call.connect" }));
+    expect(make({ on: [() => {}] })).toThrow(new WhatsAppValidationError("on must be an object of handlers by event type", { path: "on" }));
+    expect(make({ on: null })).toThrow(new WhatsAppValidationError("on must be an object of handlers by event type", { path: "on" }));
+    expect(make({ onEvent: {} })).toThrow(new WhatsAppValidationError("onEvent must be a function", { path: "onEvent" }));
+    expect(make({ onError: "log" })).toThrow(new WhatsAppValidationError("onError must be a function", { path: "onError" }));
+    // Every event type, and a handler left undefined, is taken.
+    const all = Object.fromEntries(WEBHOOK_EVENT_TYPES.map((type) => [type, () => {}]));
+    expect(make({ on: { ...all, "call.status": undefined }, onEvent: undefined, onError: undefined })).not.toThrow();
   });
 });
 
