@@ -19,12 +19,12 @@ export class WhatsAppError extends Error {
   static readonly [PACKAGE_ERROR] = true;
   override name = packageName(this.constructor);
   /** Set when `answer()` failed: the step that failed. */
-  step?: AnswerStep;
+  declare step?: AnswerStep;
   /**
    * Set when `answer()` sent `terminate` after failing (after `pre_accept` got through, or when `pre_accept` ended
    * without a clear answer): whether that terminate got through. Absent when `pre_accept` was refused.
    */
-  callTerminated?: boolean;
+  declare callTerminated?: boolean;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

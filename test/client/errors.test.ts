@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { inspect } from "node:util";
 import { buildSync } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCallingClient, WhatsAppApiError, WhatsAppError, WhatsAppValidationError } from "../../src/index.js";
@@ -219,6 +220,12 @@ describe("error names", () => {
     }
     expect([new Named("bad").name, Named.name]).toEqual(["BotInputError", "BotInputError"]);
     expect([new WhatsAppError("base").name, WhatsAppValidationError.name, WhatsAppApiError.name]).toEqual(["WhatsAppError", "WhatsAppValidationError", "WhatsAppApiError"]);
+  });
+
+  it("an error that answer() did not mark has no step or callTerminated, so that util.inspect does not print them as undefined", () => {
+    for (const error of [new WhatsAppError("base"), new WhatsAppValidationError("bad", { path: "to" }), new WhatsAppApiError({ status: 400, body: undefined })]) {
+      expect(["step" in error, "callTerminated" in error, inspect(error).includes("step:")], error.name).toEqual([false, false, false]);
+    }
   });
 });
 
