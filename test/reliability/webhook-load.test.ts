@@ -68,7 +68,9 @@ it(`${ROUNDS} × ${DELIVERIES} concurrent signed deliveries with re-deliveries a
     successes.set(key, (successes.get(key) ?? 0) + 1);
     succeededAt.set(key, ++clock);
   };
-  const handler = createWebhookHandler({ appSecret: APP_SECRET, verifyToken: "t", onEvent: handle });
+  // Each failure reaches onError once, as the error the handler threw.
+  const reported: unknown[] = [];
+  const handler = createWebhookHandler({ appSecret: APP_SECRET, verifyToken: "t", onEvent: handle, onError: (error) => void reported.push(error) });
   const server = await listen(toNodeListener(handler));
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -133,6 +135,7 @@ it(`${ROUNDS} × ${DELIVERIES} concurrent signed deliveries with re-deliveries a
   expect(earlyAcks).toBe(0);
   // The failures and re-deliveries really happened: some 500s, answered again later.
   expect(failedOnce.size).toBeGreaterThan(ROUNDS * ORIGINALS * FAIL_ONCE_SHARE * 0.5);
+  expect([reported.length, reported.every((error) => error instanceof Error && error.message === "failing once")]).toEqual([failedOnce.size, true]);
   expect(statuses[500]).toBeGreaterThan(0);
   expect(deliveriesSent).toBeGreaterThan(ROUNDS * DELIVERIES);
 

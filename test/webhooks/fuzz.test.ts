@@ -238,6 +238,7 @@ describe(`fuzzing (${numRuns} runs per property)`, () => {
             const payload = structuredClone(originals[which]);
             for (const change of mutations) mutateBelowEntry(payload, change);
             let threw = false;
+            const reported: unknown[] = [];
             const handler = createWebhookHandler({
               appSecret: fixtureAppSecret,
               verifyToken: "token",
@@ -247,6 +248,7 @@ describe(`fuzzing (${numRuns} runs per property)`, () => {
                   throw new Error("handler failed");
                 }
               },
+              onError: (error) => void reported.push(error),
             });
             const body = JSON.stringify(payload);
             const response = await handler(
@@ -254,6 +256,8 @@ describe(`fuzzing (${numRuns} runs per property)`, () => {
             );
             statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
             expect(response.status).toBe(threw ? 500 : 200);
+            // Every failure is the one thrown above, and reaches onError.
+            expect([reported.length > 0, reported.every((error) => error instanceof Error && error.message === "handler failed")]).toEqual([threw, true]);
           },
         ),
         { numRuns: runs },
