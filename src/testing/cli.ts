@@ -4,7 +4,7 @@
 // prints each step (requests, webhooks, calls, media) and reads commands from stdin to play the user's side.
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { describeEvent } from "./sandbox/events.js";
+import { describeEvent, short } from "./sandbox/events.js";
 import { startSandbox, type Sandbox } from "./sandbox/index.js";
 import { isWebhookUrl } from "./sandbox/options.js";
 
@@ -27,6 +27,7 @@ Commands (type them while it runs):
   hangup CALL_ID          the user hangs up
   media-timeout CALL_ID   the user's client gives up on media (terminate FAILED, 138021)
   stats CALL_ID           what the user's WebRTC peer sent and received
+                          (CALL_ID: the full id, its short form as printed, or none for the latest call)
   redeliver               send the last webhook again, byte for byte
   quit                    stop (so do Ctrl-C and SIGTERM; when stdin closes, it keeps running until one of them)`;
 
@@ -126,16 +127,28 @@ async function runCommand(sandbox: Sandbox, name: string, argument: string): Pro
     console.log(`sandbox unknown command "${name}" (${[...Object.keys(COMMANDS), "quit"].join(", ")})`);
     return;
   }
-  if (argument === "" && command.argument) {
+  const given = command.argument === "CALL_ID" ? callIdFrom(sandbox, argument) : argument;
+  if (given === "" && command.argument) {
     console.log(`sandbox ${name} needs ${command.argument}: ${name} ${command.argument}`);
     return;
   }
   try {
-    const said = await command.run(sandbox, argument);
+    const said = await command.run(sandbox, given);
     if (said) console.log(`sandbox ${said}`);
   } catch (error) {
     console.log(`sandbox ${name} failed: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The call a typed CALL_ID means: the full id, the short form the transcript prints (`wacid…` and the id's last
+ * characters) when one call has it, or, when nothing is typed, the latest call.
+ */
+function callIdFrom(sandbox: Sandbox, typed: string): string {
+  const ids = [...new Set(sandbox.events.flatMap((event) => (event.kind === "call" ? [event.callId] : [])))];
+  if (typed === "") return ids.at(-1) ?? "";
+  const matching = ids.filter((id) => short(id) === typed);
+  return matching.length === 1 ? matching[0]! : typed;
 }
 
 main(process.argv.slice(2)).then(

@@ -49,6 +49,26 @@ describe("the sandbox command", () => {
     expect(output).not.toContain(APP_SECRET);
   });
 
+  it("takes a call id as the transcript prints it, or none for the latest call", async () => {
+    const run = cli(["sandbox", "--webhook-url", receiver.url, "--app-secret", APP_SECRET, "--no-media"]);
+    await run.waitFor(/baseUrl \S+/);
+    run.child.stdin.write("call 15550123456\n");
+    const first = await receiver.next(isEvent("connect"));
+    run.child.stdin.write("call 15550199001\n");
+    const second = await receiver.next((request) => isEvent("connect")(request) && request.item.id !== first.item.id);
+    const printed = `wacid…${first.item.id.slice(-12, -2)}`;
+    expect(run.output()).toContain(`call    ${printed} ringing`);
+    run.child.stdin.write(`hangup ${printed}\n`);
+    await receiver.next(isEvent("terminate", first.item.id));
+    run.child.stdin.write("hangup\n");
+    await receiver.next(isEvent("terminate", second.item.id));
+    // A short form no call has is passed on as typed, and refused by the sandbox.
+    run.child.stdin.write("hangup wacid…0000000000\n");
+    await run.waitFor(/sandbox hangup failed: the sandbox has no call wacid…0000000000/);
+    run.child.stdin.write("quit\n");
+    expect(await run.exited).toBe(0);
+  });
+
   it("exits 2 with the usage when the webhook URL or the app secret is missing", async () => {
     const run = cli(["sandbox", "--app-secret", APP_SECRET]);
     expect(await run.exited).toBe(2);
