@@ -2,7 +2,7 @@
 // catalogue's codes, calling-api.md §4), the state machine's refusals, the permission flow, and delivery as
 // Meta does it (signatures, retries with backoff, deliberate re-delivery, terminate before connect).
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
-import { DEFAULT_API_VERSION } from "../../src/index.js";
+import { DEFAULT_API_VERSION, WhatsAppValidationError } from "../../src/index.js";
 import { SandboxTimeoutError, startSandbox, type Sandbox, type SandboxOptions } from "../../src/testing/index.js";
 import { APP_SECRET, isEvent, isStatus, schemaErrors, signatureValid, startReceiver, until, type Receiver } from "./helpers.js";
 
@@ -362,9 +362,35 @@ suite("waiting on a call", () => {
     expect((error as Error).message).not.toContain(APP_SECRET);
   });
 
-  it("waitForMedia on a sandbox without media is a TypeError, at once", async () => {
+  it("waitForMedia on a sandbox without media is a WhatsAppValidationError, at once", async () => {
     await start();
     const { callId } = await sandbox.simulateInboundCall({ from: USER });
-    await expect(sandbox.waitForMedia(callId)).rejects.toThrow(new TypeError('waitForMedia: this sandbox has no media (media: false, or media: "auto" without werift)'));
+    const error = await sandbox.waitForMedia(callId).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WhatsAppValidationError);
+    expect(error).toMatchObject({ message: 'waitForMedia: this sandbox has no media (media: false, or media: "auto" without werift)', path: "media" });
+  });
+
+  it("a wrong argument to the sandbox is a WhatsAppValidationError that names it", async () => {
+    const refused = async (attempt: () => unknown) => {
+      const error = await Promise.resolve().then(attempt).then(() => undefined, (caught: unknown) => caught);
+      expect(error).toBeInstanceOf(WhatsAppValidationError);
+      const { message, path } = error as WhatsAppValidationError;
+      return { message, path };
+    };
+    expect(await refused(() => startSandbox({ webhookUrl: "localhost:3000", appSecret: APP_SECRET }))).toEqual({
+      message: "startSandbox: webhookUrl must be an http(s) URL (your bot's webhook endpoint)",
+      path: "webhookUrl",
+    });
+    expect(await refused(() => startSandbox({ webhookUrl: receiver.url, appSecret: "" }))).toEqual({
+      message: "startSandbox: appSecret must be a non-empty string (webhooks are signed with it)",
+      path: "appSecret",
+    });
+    await start();
+    expect(await refused(() => sandbox.simulateInboundCall({ from: "abc" }))).toEqual({
+      message: "simulateInboundCall: from must be the caller's phone number, digits only (e.g. 15550123456)",
+      path: "from",
+    });
+    expect(await refused(() => sandbox.hangUp("wacid.nope"))).toEqual({ message: "the sandbox has no call wacid.nope", path: "callId" });
+    expect(await refused(() => sandbox.redeliver({ callId: "wacid.nope" }))).toEqual({ message: "redeliver: no delivery matches", path: "which" });
   });
 });

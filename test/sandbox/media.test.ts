@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
-import { createCallingClient, type CallingClient } from "../../src/index.js";
+import { createCallingClient, WhatsAppValidationError, type CallingClient } from "../../src/index.js";
 import { SandboxMediaUnavailableError, SandboxTimeoutError, startSandbox, type Sandbox } from "../../src/testing/index.js";
 import { APP_SECRET, answerOffer, botPeer, isEvent, schemaErrors, startReceiver, until, type BotPeer, type Receiver } from "./helpers.js";
 
@@ -129,8 +129,9 @@ suite("the user's peer is Meta's side, not a friendly one", () => {
 
   it("waitForMedia refuses a count or a deadline that is not one, and stops when the sandbox closes", async () => {
     const callId = await callWith(botPeer({ echo: false }));
-    await expect(sandbox.waitForMedia(callId, { packets: 0 })).rejects.toThrow(new TypeError("waitForMedia: packets must be a whole number of at least 1, not 0"));
-    await expect(sandbox.waitForMedia(callId, { timeoutMs: Number.NaN })).rejects.toThrow(new TypeError("waitForMedia: timeoutMs must be a number of milliseconds, not NaN"));
+    await expect(sandbox.waitForMedia(callId, { packets: 0 })).rejects.toThrow(new WhatsAppValidationError("waitForMedia: packets must be a whole number of at least 1, not 0", { path: "packets" }));
+    await expect(sandbox.waitForMedia(callId, { timeoutMs: Number.NaN })).rejects.toThrow(new WhatsAppValidationError("waitForMedia: timeoutMs must be a number of milliseconds, not NaN", { path: "timeoutMs" }));
+    await expect(sandbox.waitForMedia(callId, { packets: 0 })).rejects.toBeInstanceOf(WhatsAppValidationError);
     const waiting = sandbox.waitForMedia(callId, { timeoutMs: 10_000 }).catch((error: unknown) => error);
     await sandbox.close();
     expect(await waiting).toEqual(new Error(`waitForMedia: the sandbox was closed while call ${callId} waited for media`));

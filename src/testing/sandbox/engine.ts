@@ -11,6 +11,7 @@ import type {
   ConnectCallRequest,
   PreAcceptCallRequest,
 } from "../../../generated/openapi.js";
+import { WhatsAppValidationError } from "../../errors.js";
 import { newCallId, newMessageId, stepProblem, type CallEnd, type SandboxCall } from "./calls.js";
 import type { Deliverer } from "./delivery.js";
 import type { SandboxEvent } from "./events.js";
@@ -100,7 +101,7 @@ export class SandboxEngine {
 
   async simulateInboundCall(options: InboundCallOptions): Promise<{ callId: string }> {
     if (typeof options?.from !== "string" || !/^\+?\d{6,15}$/.test(options.from)) {
-      throw new TypeError("simulateInboundCall: from must be the caller's phone number, digits only (e.g. 15550123456)");
+      throw new WhatsAppValidationError("simulateInboundCall: from must be the caller's phone number, digits only (e.g. 15550123456)", { path: "from" });
     }
     const from = options.from.replace(/^\+/, "");
     const call: SandboxCall = {
@@ -155,7 +156,7 @@ export class SandboxEngine {
 
   private knownCall(callId: string): SandboxCall {
     const call = this.calls.get(callId);
-    if (!call) throw new TypeError(`the sandbox has no call ${callId}`);
+    if (!call) throw new WhatsAppValidationError(`the sandbox has no call ${callId}`, { path: "callId" });
     return call;
   }
 

@@ -4,6 +4,7 @@
 // only when a sandbox is started (node:http and, for media, werift stay out of the signing helpers).
 import type { CallState, SandboxCall } from "./calls.js";
 import { Deliverer, undelivered, type Delivery } from "./delivery.js";
+import { WhatsAppValidationError } from "../../errors.js";
 import { SandboxTimeoutError } from "./errors.js";
 import { SandboxEngine, type InboundCallOptions } from "./engine.js";
 import type { SandboxEvent } from "./events.js";
@@ -49,7 +50,7 @@ export interface Sandbox {
   /**
    * Resolves with the call's media stats once the user's peer has received `packets` RTP packets from the bot
    * (default 1): connected and hearing it. Rejects with SandboxTimeoutError after `timeoutMs` (default 15 s) or
-   * when the call ends first; with a TypeError on a sandbox without media.
+   * when the call ends first; with a WhatsAppValidationError on a sandbox without media.
    */
   waitForMedia(callId: string, options?: { packets?: number; timeoutMs?: number }): Promise<MediaStats>;
   /** Every webhook sent so far, with its exact bytes, signature and attempts. */
@@ -156,9 +157,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       });
     },
     async waitForMedia(callId, { packets = 1, timeoutMs = 15_000 } = {}) {
-      if (!media) throw new TypeError("waitForMedia: this sandbox has no media (media: false, or media: \"auto\" without werift)");
-      if (!Number.isInteger(packets) || packets < 1) throw new TypeError(`waitForMedia: packets must be a whole number of at least 1, not ${packets}`);
-      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TypeError(`waitForMedia: timeoutMs must be a number of milliseconds, not ${timeoutMs}`);
+      if (!media) throw new WhatsAppValidationError("waitForMedia: this sandbox has no media (media: false, or media: \"auto\" without werift)", { path: "media" });
+      if (!Number.isInteger(packets) || packets < 1) throw new WhatsAppValidationError(`waitForMedia: packets must be a whole number of at least 1, not ${packets}`, { path: "packets" });
+      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new WhatsAppValidationError(`waitForMedia: timeoutMs must be a number of milliseconds, not ${timeoutMs}`, { path: "timeoutMs" });
       // The peer's counters are read, not announced: polled every 50 ms.
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -181,7 +182,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         which && "body" in which
           ? which
           : [...list].reverse().find((delivery) => (!which?.callId || delivery.callId === which.callId) && (!which?.event || delivery.event === which.event));
-      if (!found) throw new TypeError("redeliver: no delivery matches");
+      if (!found) throw new WhatsAppValidationError("redeliver: no delivery matches", { path: "which" });
       return deliverer.redeliver(found);
     },
     events,

@@ -1,4 +1,5 @@
 // What startSandbox takes, with the defaults of a real number where Meta documents them.
+import { WhatsAppValidationError } from "../../errors.js";
 import { DEFAULT_API_VERSION } from "../../../generated/api-version.js";
 
 /** How a simulated user behaves. Users not listed behave as DEFAULT_USER. */
@@ -75,10 +76,10 @@ export const isWebhookUrl = (url: unknown): url is string => typeof url === "str
 
 export function resolveOptions(options: SandboxOptions): ResolvedOptions {
   if (!isWebhookUrl(options?.webhookUrl)) {
-    throw new TypeError("startSandbox: webhookUrl must be an http(s) URL (your bot's webhook endpoint)");
+    throw new WhatsAppValidationError("startSandbox: webhookUrl must be an http(s) URL (your bot's webhook endpoint)", { path: "webhookUrl" });
   }
   if (typeof options.appSecret !== "string" || options.appSecret === "") {
-    throw new TypeError("startSandbox: appSecret must be a non-empty string (webhooks are signed with it)");
+    throw new WhatsAppValidationError("startSandbox: appSecret must be a non-empty string (webhooks are signed with it)", { path: "appSecret" });
   }
   return {
     webhookUrl: options.webhookUrl,
