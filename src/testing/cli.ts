@@ -2,6 +2,7 @@
 /// <reference types="node" />
 // `npx whatsapp-calling sandbox --webhook-url URL --app-secret S [--port N]`: the sandbox as a program. It
 // prints each step (requests, webhooks, calls, media) and reads commands from stdin to play the user's side.
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { describeEvent, short } from "./sandbox/events.js";
@@ -20,6 +21,7 @@ Options:
   --phone-number-id ID    the business number's id in the paths
   --no-media              no WebRTC peer (SDPs in Meta's format, no audio)
   --help                  this text
+  --version               the version of whatsapp-calling
 
 Commands (type them while it runs):
   call NUMBER             the user NUMBER calls your bot (a connect webhook with an SDP offer)
@@ -43,6 +45,10 @@ const COMMANDS: Record<string, { argument?: string; run: (sandbox: Sandbox, argu
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "--version" || (command === "sandbox" && rest.includes("--version"))) {
+    console.log(packageVersion());
+    return 0;
+  }
   if (command !== "sandbox") {
     console.error(command === undefined || command === "--help" ? USAGE : `Unknown command ${command}\n\n${USAGE}`);
     return command === "--help" ? 0 : 2;
@@ -59,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         "phone-number-id": { type: "string" },
         "no-media": { type: "boolean" },
         help: { type: "boolean" },
+        version: { type: "boolean" },
       },
     }));
   } catch (error) {
@@ -137,6 +144,19 @@ async function runCommand(sandbox: Sandbox, name: string, argument: string): Pro
     if (said) console.log(`sandbox ${said}`);
   } catch (error) {
     console.log(`sandbox ${name} failed: ${(error as Error).message}`);
+  }
+}
+
+/** The version in this package's package.json, found by walking up from this file (dist/ or src/ alike). */
+function packageVersion(): string {
+  for (let folder = new URL(".", import.meta.url); ; folder = new URL("..", folder)) {
+    try {
+      const { name, version } = JSON.parse(readFileSync(new URL("package.json", folder), "utf8")) as { name?: unknown; version?: unknown };
+      if (name === "whatsapp-calling" && typeof version === "string") return version;
+    } catch {
+      // No package.json here, or not JSON: look further up.
+    }
+    if (folder.pathname === "/") return "unknown";
   }
 }
 

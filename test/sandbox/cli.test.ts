@@ -1,6 +1,7 @@
 // `whatsapp-calling sandbox …` as a program: it prints each step, serves the Graph endpoints on the port it
 // names, sends signed webhooks, takes the user's commands on stdin and exits 0 on quit; bad arguments exit 2.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { APP_SECRET, isEvent, signatureValid, startReceiver, type Receiver } from "./helpers.js";
 
@@ -67,6 +68,15 @@ describe("the sandbox command", () => {
     await run.waitFor(/sandbox hangup failed: the sandbox has no call wacid…0000000000/);
     run.child.stdin.write("quit\n");
     expect(await run.exited).toBe(0);
+  });
+
+  it("prints the package's version with --version, before or after the command", async () => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    for (const args of [["--version"], ["sandbox", "--version"]]) {
+      const run = cli(args);
+      expect(await run.exited, args.join(" ")).toBe(0);
+      expect(run.output()).toBe(`${version}\n`);
+    }
   });
 
   it("exits 2 with the usage when the webhook URL or the app secret is missing", async () => {
