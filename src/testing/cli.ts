@@ -45,7 +45,7 @@ const COMMANDS: Record<string, { argument?: string; run: (sandbox: Sandbox, argu
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === "--version" || (command === "sandbox" && rest.includes("--version"))) {
+  if (command === "--version") {
     console.log(packageVersion());
     return 0;
   }
@@ -74,6 +74,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    console.log(packageVersion());
     return 0;
   }
   const port = values.port === undefined ? 0 : /^\d{1,5}$/.test(values.port) ? Number(values.port) : Number.NaN;

@@ -261,7 +261,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
             succeeded = true;
           } catch (storeFailure) {
             log?.("error", "webhook dedupe store failed to mark an event done", { type: event.type, key });
-            await reportError(storeFailure, event);
+            await reportError(storeFailure, event, "handled");
           }
         }
       } catch (error) {
@@ -290,11 +290,18 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     return HANDLED;
   }
 
-  async function reportError(error: unknown, event: WebhookEvent | undefined) {
+  /** `handled`: the event's handlers succeeded and only marking it done failed, so the answer stays 200. */
+  async function reportError(error: unknown, event: WebhookEvent | undefined, outcome: "retried" | "handled" = "retried") {
     if (!onError) {
       // Without onError the failure would be seen nowhere but in Meta's re-deliveries: printed, as node's
       // unhandled errors are. The error is the handler's own (or a store's, whose message is redacted).
-      console.error(`whatsapp-calling: handling a ${event?.type ?? "webhook"} event failed; answered 500 so that Meta delivers it again (pass onError to handle this yourself)`, error);
+      const what = event?.type ?? "webhook";
+      console.error(
+        outcome === "retried"
+          ? `whatsapp-calling: handling a ${what} event failed; answered 500 so that Meta delivers it again (pass onError to handle this yourself)`
+          : `whatsapp-calling: a ${what} event was handled, but the dedupe store failed to mark it done (pass onError to handle this yourself)`,
+        error,
+      );
       return;
     }
     try {

@@ -384,6 +384,15 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
         const { url: hooked } = await startEndpoint({ onEvent: () => Promise.reject(failure), onError: () => {} });
         expect((await deliver(hooked, connectBody)).status).toBe(500);
         expect(printed).toHaveBeenCalledTimes(1);
+        // A store that fails to mark a handled event done: the answer stays 200, and the line says so.
+        const { url: unmarked } = await startEndpoint({
+          dedupe: { claim: () => "claimed", markDone: () => Promise.reject(new Error("store down")), release: () => {} },
+        });
+        expect((await deliver(unmarked, connectBody)).status).toBe(200);
+        expect(printed.mock.calls[1]).toEqual([
+          "whatsapp-calling: a call.connect event was handled, but the dedupe store failed to mark it done (pass onError to handle this yourself)",
+          expect.objectContaining({ name: "WebhookDedupeStoreError", operation: "markDone" }),
+        ]);
       } finally {
         printed.mockRestore();
       }

@@ -2,9 +2,9 @@
 // startSandbox: a local stand-in for the WhatsApp Cloud API Calling feature and for the WhatsApp user on the
 // other end, so that a bot can be developed and tested on one machine. Loaded by `whatsapp-calling/testing`
 // only when a sandbox is started (node:http and, for media, werift stay out of the signing helpers).
+import { WhatsAppValidationError } from "../../errors.js";
 import type { CallState, SandboxCall } from "./calls.js";
 import { Deliverer, undelivered, type Delivery } from "./delivery.js";
-import { WhatsAppValidationError } from "../../errors.js";
 import { SandboxTimeoutError } from "./errors.js";
 import { SandboxEngine, type InboundCallOptions } from "./engine.js";
 import type { SandboxEvent } from "./events.js";
