@@ -218,67 +218,71 @@ export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): 
   const strict = options.strict === true;
   if (Array.isArray(payload)) {
     if (!payload.some(hasEntries)) throw new WebhookPayloadError("Webhook payload has no entry array", { path: "entry", pointer: "/entry" });
-    payload.forEach((item, index) => notification(item, { events, strict, wabaId: "", phoneNumberId: undefined, time: undefined, field: "", path: [index] }));
+    payload.forEach((item, index) => notification(item, newContext(events, strict, [index])));
   } else {
     if (!isRecord(payload)) throw new WebhookPayloadError("Webhook payload does not match the schema at the top level: must be of type object");
     if (!Array.isArray(payload["entry"])) {
       throw new WebhookPayloadError(`Webhook payload does not match the schema at entry: ${typeReason(payload["entry"], "array")}`, { path: "entry", pointer: "/entry" });
     }
-    notification(payload, { events, strict, wabaId: "", phoneNumberId: undefined, time: undefined, field: "", path: [] });
+    notification(payload, newContext(events, strict, []));
   }
   return events;
 }
 
-// The parser is plain functions over a context (the events so far, and what the events of one change share):
-// no closure is made per delivery or per item, so that the code V8 optimizes is the same from one call to the next.
+// The parser is plain functions over one context per delivery (the events so far, and where the walk is: what the
+// events of the current change share). It is updated in place as the walk moves, and a path is only made for an
+// `invalid` event: no closure, copy or array is made per entry, change or item (a batch has one change per call).
 
 function notification(notification: unknown, context: Context): void {
-  if (!hasEntries(notification)) return invalid("unknown", context, context.path, notification, "must be an object with an entry array");
+  if (!hasEntries(notification)) return invalid("unknown", context, [], notification, "must be an object with an entry array");
   const entries = notification["entry"] as unknown[];
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
-    const path = [...context.path, "entry", index];
     const id = isRecord(entry) ? entry["id"] : undefined;
-    const entryContext: Context = { ...context, wabaId: typeof id === "string" ? id : "", path };
+    enter(context, index, -1);
+    context.wabaId = typeof id === "string" ? id : "";
+    context.time = undefined;
     if (!isRecord(entry) || typeof id !== "string" || !Array.isArray(entry["changes"])) {
       const [where, reason] = !isRecord(entry)
-        ? [path, "must be of type object"]
+        ? [[], "must be of type object"]
         : typeof id !== "string"
-          ? [[...path, "id"], typeReason(id, "string")]
-          : [[...path, "changes"], typeReason(entry["changes"], "array")];
-      invalid("unknown", entryContext, where, entry, reason);
+          ? [["id"], typeReason(id, "string")]
+          : [["changes"], typeReason(entry["changes"], "array")];
+      invalid("unknown", context, where, entry, reason);
       continue;
     }
-    entryContext.time = seconds(entry["time"]);
+    context.time = seconds(entry["time"]);
     const changes = entry["changes"];
-    for (let position = 0; position < changes.length; position++) change(changes[position], { ...entryContext, path: [...path, "changes", position] });
+    for (let position = 0; position < changes.length; position++) {
+      enter(context, index, position);
+      change(changes[position], context);
+    }
   }
 }
 
 function change(change: unknown, context: Context): void {
   if (!isRecord(change) || typeof change["field"] !== "string") {
     const record = isRecord(change);
-    return invalid("unknown", context, record ? [...context.path, "field"] : context.path, change, record ? typeReason(change["field"], "string") : "must be of type object");
+    return invalid("unknown", context, record ? ["field"] : [], change, record ? typeReason(change["field"], "string") : "must be of type object");
   }
   const { field, value } = change;
-  const path = [...context.path, "value"];
   const events = context.events;
   context.field = field;
-  context.path = path;
+  context.inValue = true;
   const before = events.length;
   if (field === "calls" || field === "messages") {
-    if (!isRecord(value)) return invalid("unknown", context, path, value, "must be of type object");
+    if (!isRecord(value)) return invalid("unknown", context, [], value, "must be of type object");
     context.phoneNumberId = phoneNumberIdOf(value);
     const metadata = value["metadata"];
     // A broken metadata only costs the events their phoneNumberId; strict mode still refuses it.
     if (context.strict && metadata !== undefined && context.phoneNumberId === undefined) {
-      invalid("unknown", context, [...path, "metadata"], metadata, isRecord(metadata) ? "phone_number_id must be a string" : "must be of type object");
+      invalid("unknown", context, ["metadata"], metadata, isRecord(metadata) ? "phone_number_id must be a string" : "must be of type object");
     }
     (field === "calls" ? calls : messages)(value, context);
   } else if (field === "account_settings_update" || field === "account_update") {
     const settings = field === "account_settings_update";
     const [type, validate] = settings ? (["account_settings.update", validateAccountSettingsUpdateValue] as const) : (["account.update", validateAccountUpdateValue] as const);
-    if (!validate(value)) invalid(type, context, path, value, validate);
+    if (!validate(value)) invalid(type, context, [], value, validate);
     else {
       const data = value as AccountSettingsUpdateValue;
       push(context, {
@@ -311,7 +315,7 @@ function calls(value: Item, context: Context): void {
     const event = isRecord(item) ? item["event"] : undefined;
     if (typeof event !== "string") {
       const record = isRecord(item);
-      invalid("unknown", context, record ? [...context.path, "calls", index, "event"] : [...context.path, "calls", index], item, record ? typeReason(event, "string") : "must be of type object");
+      invalid("unknown", context, record ? ["calls", index, "event"] : ["calls", index], item, record ? typeReason(event, "string") : "must be of type object");
       continue;
     }
     const kind = Object.hasOwn(CALL_ITEMS, event) ? CALL_ITEMS[event]! : undefined;
@@ -360,9 +364,16 @@ function push(context: Context, event: object): void {
   context.events.push(event as WebhookEvent);
 }
 
-/** An item that breaks its schema (`reason`: the validator that refused it, or the rule): an `invalid` event. */
-function invalid(expected: ExpectedWebhookEventType, context: Context, path: Path, data: unknown, reason: SchemaValidator | string): void {
-  const { path: where, pointer, message } = schemaFailure(path, data, typeof reason === "string" ? reason : reason.errors?.[0]);
+/**
+ * An item that breaks its schema (`reason`: the validator that refused it, or the rule): an `invalid` event.
+ * `below` is where the item is under the walk's current place (the delivery, an entry, a change or its value).
+ */
+function invalid(expected: ExpectedWebhookEventType, context: Context, below: Path, data: unknown, reason: SchemaValidator | string): void {
+  const path: (string | number)[] = [...context.prefix];
+  if (context.entry >= 0) path.push("entry", context.entry);
+  if (context.change >= 0) path.push("changes", context.change);
+  if (context.inValue) path.push("value");
+  const { path: where, pointer, message } = schemaFailure([...path, ...below], data, typeof reason === "string" ? reason : reason.errors?.[0]);
   if (context.strict) throw new WebhookPayloadError(message, { path: where, pointer });
   push(context, { type: "invalid", expected, wabaId: context.wabaId, phoneNumberId: context.phoneNumberId, timestamp: context.time, field: context.field, path: where, pointer, message, data });
 }
@@ -370,7 +381,7 @@ function invalid(expected: ExpectedWebhookEventType, context: Context, path: Pat
 /** Whether `data`, item `index` of `value[name]`, passes `validate`; an `invalid` event when not. */
 function checked(expected: ExpectedWebhookEventType, validate: SchemaValidator, data: unknown, context: Context, name: string, index: number): boolean {
   if (validate(data)) return true;
-  invalid(expected, context, [...context.path, name, index], data, validate);
+  invalid(expected, context, [name, index], data, validate);
   return false;
 }
 
@@ -379,7 +390,7 @@ function list(value: Item, name: string, context: Context, expected: ExpectedWeb
   const items = value[name];
   if (items === undefined) return NONE;
   if (Array.isArray(items)) return items;
-  invalid(expected, context, [...context.path, name], items, "must be of type array");
+  invalid(expected, context, [name], items, "must be of type array");
   return NONE;
 }
 
@@ -433,16 +444,34 @@ function parseJson(body: string | Uint8Array | ArrayBuffer): unknown {
 type Path = readonly (string | number)[];
 type Item = Record<string, unknown>;
 
-/** The events so far, and what the events of one change share (and where it is, for the `invalid` ones). */
+/** The events so far, and what the events of the current change share (and where it is, for the `invalid` ones). */
 interface Context {
   readonly events: WebhookEvent[];
   readonly strict: boolean;
+  /** The delivery's place in the body: `[index]` when the body is an array of deliveries. */
+  readonly prefix: Path;
+  /** `entry[entry].changes[change].value` (`inValue`), each -1 (false) until the walk is in one. */
+  entry: number;
+  change: number;
+  inValue: boolean;
   wabaId: string;
   phoneNumberId: string | undefined;
   /** `entry[].time` as seconds. */
   time: number | undefined;
   field: string;
-  path: Path;
+}
+
+function newContext(events: WebhookEvent[], strict: boolean, prefix: Path): Context {
+  return { events, strict, prefix, entry: -1, change: -1, inValue: false, wabaId: "", phoneNumberId: undefined, time: undefined, field: "" };
+}
+
+/** Moves the walk to `entry[entry]` (`change` -1) or one of its changes: nothing of the previous change is kept. */
+function enter(context: Context, entry: number, change: number): void {
+  context.entry = entry;
+  context.change = change;
+  context.inValue = false;
+  context.field = "";
+  context.phoneNumberId = undefined;
 }
 
 /**

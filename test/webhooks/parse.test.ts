@@ -176,6 +176,30 @@ describe("parseWebhook", () => {
     expect(events[2]).toMatchObject({ type: "call.connect", callId: "wacid.second" });
   });
 
+  it("places each broken entry and change exactly, and gives it only what its own entry and change say", () => {
+    // The walk keeps one context per delivery and moves it: nothing of a change may reach the next one's events.
+    const payload = fixtureJson("webhooks/calls.connect.user-initiated.json");
+    const goodChange = payload.entry[0].changes[0];
+    const noField = { value: { metadata: { phone_number_id: "999" } } };
+    const notAValue = { field: "calls", value: [] };
+    const second = {
+      object: "whatsapp_business_account",
+      entry: [
+        { id: "waba-2", time: 1767268900, changes: [goodChange, noField, notAValue] },
+        { time: 1767269000, changes: [goodChange] },
+      ],
+    };
+    const events = parseWebhook([payload, second]);
+    expect(events.map((event) => event.type)).toEqual(["call.connect", "call.connect", "invalid", "invalid", "invalid"]);
+    expect(events[1]).toMatchObject({ wabaId: "waba-2", phoneNumberId: PHONE_NUMBER_ID });
+    const at = (path: string, pointer: string, reason: string) => ({ path, pointer, message: `Webhook payload does not match the schema at ${path}: ${reason}` });
+    expect(events.slice(2)).toEqual([
+      { type: "invalid", expected: "unknown", wabaId: "waba-2", phoneNumberId: undefined, timestamp: 1767268900, field: "", data: noField, ...at("[1].entry[0].changes[1].field", "/1/entry/0/changes/1/field", "required property is missing") },
+      { type: "invalid", expected: "unknown", wabaId: "waba-2", phoneNumberId: undefined, timestamp: 1767268900, field: "calls", data: [], ...at("[1].entry[0].changes[2].value", "/1/entry/0/changes/2/value", "must be of type object") },
+      { type: "invalid", expected: "unknown", wabaId: "", phoneNumberId: undefined, timestamp: undefined, field: "", data: second.entry[1], ...at("[1].entry[1].id", "/1/entry/1/id", "required property is missing") },
+    ]);
+  });
+
   it.each(["a=ice-pwd:A0q/VFrQEZRqLbgxWKzJxMrkN8EU297q", "plain_snake_case_secret"])(
     "hides a map key taken from the payload (%s) in the path and the pointer",
     (key) => {
