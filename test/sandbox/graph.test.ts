@@ -154,6 +154,41 @@ suite("user-initiated calls", () => {
     expect(schemaErrors(terminate.json)).toBeNull();
   });
 
+  it("answerWithoutMedia: an answer a bot with no WebRTC stack can send, which the sandbox takes without a warning", async () => {
+    const { callId, offer } = await inboundCall();
+    const answer = sandbox.answerWithoutMedia(offer);
+    const lines = answer.split("\r\n");
+    expect(lines).toContain("a=setup:active");
+    expect(lines).not.toContain("a=ice-lite");
+    expect(lines.find((line) => line.startsWith("m=audio"))).toBe("m=audio 3484 UDP/TLS/RTP/SAVPF 111 126");
+    expect(lines).toEqual(expect.arrayContaining(["a=rtpmap:111 opus/48000/2", "a=rtpmap:126 telephone-event/8000", "a=mid:audio", "a=rtcp-mux", "a=sendrecv"]));
+    const credentials = (sdp: string) => sdp.split("\r\n").filter((line) => /^a=(ice-ufrag|ice-pwd|fingerprint):/.test(line));
+    expect(credentials(answer)).toHaveLength(3);
+    expect(credentials(answer).filter((line) => credentials(offer).includes(line))).toEqual([]);
+    // A second call gets other credentials.
+    expect(credentials(sandbox.answerWithoutMedia(offer))).not.toEqual(credentials(answer));
+    expect(await graph("POST", "/calls", action("pre_accept", callId, answer))).toEqual({ status: 200, body: { messaging_product: "whatsapp", success: true } });
+    expect(await graph("POST", "/calls", action("accept", callId, answer))).toEqual({ status: 200, body: { messaging_product: "whatsapp", success: true } });
+    expect(sandbox.call(callId)).toMatchObject({ state: "accepted", warnings: [] });
+  });
+
+  it("answerWithoutMedia refuses what is not the user's offer, with a WhatsAppValidationError on offer", async () => {
+    const { offer } = await inboundCall();
+    const refusal = (value: unknown) => {
+      try {
+        sandbox.answerWithoutMedia(value as string);
+      } catch (error) {
+        expect(error).toBeInstanceOf(WhatsAppValidationError);
+        return { message: (error as WhatsAppValidationError).message, path: (error as WhatsAppValidationError).path };
+      }
+      throw new Error("expected a refusal");
+    };
+    const prefix = "answerWithoutMedia: pass the user's SDP offer (the connect webhook's session.sdp); ";
+    expect(refusal(sandbox.answerWithoutMedia(offer))).toEqual({ message: `${prefix}SDP validation error: an offer must say a=setup:actpass (found active)`, path: "offer" });
+    expect(refusal(42)).toEqual({ message: `${prefix}it is not a string`, path: "offer" });
+    expect(refusal("")).toEqual({ message: `${prefix}SDP validation error: session.sdp is not an SDP (it must start with v=0)`, path: "offer" });
+  });
+
   it("refuses an accept whose SDP differs from pre_accept's, an SDP without a=fingerprint, the offer sent back, and an unknown call id", async () => {
     const { callId, offer } = await inboundCall();
     const answer = answerTo(offer);
@@ -263,6 +298,22 @@ suite("business-initiated calls and permissions", () => {
     // pre_accept and accept are for user-initiated calls only.
     const answer = offerSdp.replace(/^a=setup:actpass\r$/m, "a=setup:active\r");
     expect((await graph("POST", "/calls", action("accept", callId, answer))).body).toEqual(errorOf(100, "accept is not possible on a business-initiated call"));
+  });
+
+  it("offerWithoutMedia: an offer a bot with no WebRTC stack can place a call with", async () => {
+    const offer = sandbox.offerWithoutMedia();
+    const lines = offer.split("\r\n");
+    expect(lines).toEqual(expect.arrayContaining(["a=setup:actpass", "a=rtpmap:111 opus/48000/2", "a=rtpmap:126 telephone-event/8000"]));
+    expect(lines).not.toContain("a=ice-lite");
+    await permissionRequest(USER);
+    await receiver.next((d) => d.item?.interactive?.type === "call_permission_reply");
+    const placed = await graph("POST", "/calls", { messaging_product: "whatsapp", to: USER, action: "connect", session: { sdp_type: "offer", sdp: offer } });
+    expect(placed).toEqual({ status: 200, body: { messaging_product: "whatsapp", calls: [{ id: expect.stringMatching(/^wacid\./) }] } });
+    const callId = placed.body.calls[0].id;
+    const connect = await receiver.next(isEvent("connect", callId));
+    expect(connect.item.session.sdp_type).toBe("answer");
+    await receiver.next(isStatus("ACCEPTED", callId));
+    expect(sandbox.call(callId)).toMatchObject({ state: "accepted", warnings: [] });
   });
 
   it("a user who refuses permission: a reject reply, and calls stay refused with 138006", async () => {

@@ -20,7 +20,7 @@ import type { MediaStats } from "./media-stats.js";
 import { DEFAULT_USER, type ResolvedOptions, type SandboxUser } from "./options.js";
 import { connectWebhook, permissionReplyWebhook, settingsUpdateWebhook, statusWebhook, terminateWebhook, type BusinessIdentity } from "./payloads.js";
 import { refusal, type Refusal } from "./refusals.js";
-import { answerWarnings, audioCodecs, attributes, checkAnswer, checkOffer, userSdp } from "./sdp.js";
+import { answerWarnings, checkAnswer, checkOffer, madeUpAnswer, madeUpSdp } from "./sdp.js";
 
 export interface InboundCallOptions {
   /** The caller's phone number. */
@@ -121,7 +121,7 @@ export class SandboxEngine {
       this.peers.set(call.id, peer);
       offer = await peer.createOffer(options.offerFormat);
     } else {
-      offer = madeUpSdp("actpass", "audio", 111, 126, options.offerFormat);
+      offer = madeUpSdp("actpass", "audio", 111, 126, { format: options.offerFormat });
     }
     call.offerSdp = offer;
     this.calls.set(call.id, call);
@@ -357,11 +357,7 @@ export class SandboxEngine {
         return;
       }
     } else {
-      const offer = call.offerSdp!;
-      const codecs = [...audioCodecs(offer)];
-      const opus = codecs.find(([, codec]) => codec === "opus/48000/2")?.[0] ?? 111;
-      const telephone = codecs.find(([, codec]) => codec === "telephone-event/8000")?.[0];
-      answer = madeUpSdp("active", attributes(offer, "mid")[0] ?? "0", opus, telephone);
+      answer = madeUpAnswer(call.offerSdp!, true);
     }
     if (call.state === "ended") return;
     call.answerSdp = answer;
@@ -490,24 +486,4 @@ function mediaTimeoutEnd(): CallEnd {
     errorCode: 138021,
     errorDetails: "WhatsApp client terminated the call due to not receiving any media for a long time.",
   };
-}
-
-/** An SDP in Meta's format with made-up credentials, for a sandbox without media. */
-function madeUpSdp(setup: "actpass" | "active", mid: string, opus: number, telephoneEvent: number | undefined, format?: "2025" | "docs"): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32 + 12 + 16 + 4));
-  const hex = Array.from(bytes.subarray(0, 32), (byte) => byte.toString(16).padStart(2, "0").toUpperCase());
-  const base64 = (part: Uint8Array) => btoa(String.fromCharCode(...part));
-  return userSdp({
-    ufrag: base64(bytes.subarray(32, 44)).slice(0, 16),
-    pwd: base64(bytes.subarray(44, 60)),
-    fingerprint: `sha-256 ${hex.join(":")}`,
-    port: 3484,
-    ssrc: new DataView(bytes.buffer, 60, 4).getUint32(0),
-    mid,
-    opus,
-    telephoneEvent,
-    setup,
-    streamId: crypto.randomUUID(),
-    ...(format === undefined ? {} : { format }),
-  });
 }

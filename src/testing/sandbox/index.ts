@@ -11,6 +11,7 @@ import type { SandboxEvent } from "./events.js";
 import { loadWerift } from "./media.js";
 import type { MediaStats } from "./media-stats.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
+import { checkOffer, madeUpAnswer, madeUpSdp } from "./sdp.js";
 import { listen } from "./server.js";
 
 export type { SandboxCall, CallState, CallEnd, CallDirection } from "./calls.js";
@@ -53,6 +54,16 @@ export interface Sandbox {
    * when the call ends first; with a WhatsAppValidationError on a sandbox without media.
    */
   waitForMedia(callId: string, options?: { packets?: number; timeoutMs?: number }): Promise<MediaStats>;
+  /**
+   * An SDP answer to the user's `offer` (the connect webhook's `session.sdp`) for a bot that has no WebRTC stack,
+   * to send with `preAccept` and `accept`: the offer's Opus and telephone-event, made-up ICE credentials and
+   * fingerprint, `a=setup:active`, no `a=ice-lite`. It passes every check the sandbox makes of an answer, so the
+   * signalling and webhooks of a call can be tested with `media: false` (with media, the user's peer has nothing
+   * to connect to, as with a bot that never connects). A WhatsAppValidationError when `offer` is not an offer.
+   */
+  answerWithoutMedia(offer: string): string;
+  /** The same for a business-initiated call: an SDP offer (`a=setup:actpass`) to send with `connect`. */
+  offerWithoutMedia(): string;
   /** Every webhook sent so far, with its exact bytes, signature and attempts. */
   readonly deliveries: readonly Delivery[];
   /** Resolves when every webhook sent so far is delivered or has failed for good. */
@@ -174,6 +185,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
+    answerWithoutMedia(offer) {
+      const problem = typeof offer === "string" ? checkOffer(offer) : "it is not a string";
+      if (problem) throw new WhatsAppValidationError(`answerWithoutMedia: pass the user's SDP offer (the connect webhook's session.sdp); ${problem}`, { path: "offer" });
+      return madeUpAnswer(offer, false);
+    },
+    offerWithoutMedia: () => madeUpSdp("actpass", "audio", 111, 126, { iceLite: false }),
     deliveries: deliverer.deliveries,
     deliveriesSettled: () => deliverer.settled(),
     redeliver(which) {

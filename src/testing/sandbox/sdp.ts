@@ -23,6 +23,8 @@ export interface UserSdpParams {
    * documentation (§1.2): extmap lines, `ufrag` on the candidate, ssrc msid lines, no ptime.
    */
   readonly format?: "2025" | "docs";
+  /** `a=ice-lite`, as Meta's side says (default). A business's SDP must not: Meta is ICE-lite too. */
+  readonly iceLite?: boolean;
 }
 
 const OPUS_FMTP = "maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1";
@@ -49,7 +51,7 @@ export function userSdp(params: UserSdpParams): string {
     "t=0 0",
     `a=group:BUNDLE ${params.mid}`,
     `a=msid-semantic: WMS ${streamId}`,
-    "a=ice-lite",
+    ...(params.iceLite === false ? [] : ["a=ice-lite"]),
     `m=audio ${params.port} UDP/TLS/RTP/SAVPF ${payloads.join(" ")}`,
     "c=IN IP4 127.0.0.1",
     "a=rtcp:9 IN IP4 0.0.0.0",
@@ -72,6 +74,44 @@ export function userSdp(params: UserSdpParams): string {
     ...(docs ? [`a=ssrc:${ssrc} msid:${streamId} WhatsAppTrack1`] : []),
   ];
   return `${lines.join("\r\n")}\r\n`;
+}
+
+/**
+ * An SDP in Meta's format with made-up ICE credentials, fingerprint and SSRC, for a side without media: the
+ * user's, or (`iceLite` false) a business's that has no WebRTC stack.
+ */
+export function madeUpSdp(
+  setup: "actpass" | "active",
+  mid: string,
+  opus: number,
+  telephoneEvent: number | undefined,
+  options: { format?: "2025" | "docs" | undefined; iceLite?: boolean } = {},
+): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32 + 12 + 16 + 4));
+  const hex = Array.from(bytes.subarray(0, 32), (byte) => byte.toString(16).padStart(2, "0").toUpperCase());
+  const base64 = (part: Uint8Array) => btoa(String.fromCharCode(...part));
+  return userSdp({
+    ufrag: base64(bytes.subarray(32, 44)).slice(0, 16),
+    pwd: base64(bytes.subarray(44, 60)),
+    fingerprint: `sha-256 ${hex.join(":")}`,
+    port: 3484,
+    ssrc: new DataView(bytes.buffer, 60, 4).getUint32(0),
+    mid,
+    opus,
+    telephoneEvent,
+    setup,
+    streamId: crypto.randomUUID(),
+    ...(options.format === undefined ? {} : { format: options.format }),
+    ...(options.iceLite === undefined ? {} : { iceLite: options.iceLite }),
+  });
+}
+
+/** A made-up answer to `offer` (`a=setup:active`): the offer's mid, and its Opus and telephone-event payload types. */
+export function madeUpAnswer(offer: string, iceLite: boolean): string {
+  const codecs = [...audioCodecs(offer)];
+  const opus = codecs.find(([, codec]) => codec === "opus/48000/2")?.[0] ?? 111;
+  const telephone = codecs.find(([, codec]) => codec === "telephone-event/8000")?.[0];
+  return madeUpSdp("active", attributes(offer, "mid")[0] ?? "0", opus, telephone, { iceLite });
 }
 
 /** The values of every `a=<name>:` line, in order. */
