@@ -231,7 +231,8 @@ export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): 
 
 // The parser is plain functions over one context per delivery (the events so far, and where the walk is: what the
 // events of the current change share). It is updated in place as the walk moves, and a path is only made for an
-// `invalid` event: no closure, copy or array is made per entry, change or item (a batch has one change per call).
+// `invalid` event: no closure, and no copy of the context or of a path, per entry, change or item (a batch has one
+// change per call).
 
 function notification(notification: unknown, context: Context): void {
   if (!hasEntries(notification)) return invalid("unknown", context, [], notification, "must be an object with an entry array");

@@ -36,7 +36,10 @@ const DOCS_EXTMAPS = [
   "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
 ];
 
-/** The user's SDP in the structure of a real WhatsApp offer: ICE-lite, one host candidate on 127.0.0.1. */
+/**
+ * An SDP in the structure of a real WhatsApp offer, one host candidate on 127.0.0.1: the user's (ICE-lite), or with
+ * `iceLite: false` a business's made up for a bot without WebRTC.
+ */
 export function userSdp(params: UserSdpParams): string {
   const docs = params.format === "docs";
   const { opus, telephoneEvent, ssrc, streamId } = params;
