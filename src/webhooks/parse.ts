@@ -374,7 +374,8 @@ function invalid(expected: ExpectedWebhookEventType, context: Context, below: Pa
   if (context.entry >= 0) path.push("entry", context.entry);
   if (context.change >= 0) path.push("changes", context.change);
   if (context.inValue) path.push("value");
-  const { path: where, pointer, message } = schemaFailure([...path, ...below], data, typeof reason === "string" ? reason : reason.errors?.[0]);
+  path.push(...below);
+  const { path: where, pointer, message } = schemaFailure(path, data, typeof reason === "string" ? reason : reason.errors?.[0]);
   if (context.strict) throw new WebhookPayloadError(message, { path: where, pointer });
   push(context, { type: "invalid", expected, wabaId: context.wabaId, phoneNumberId: context.phoneNumberId, timestamp: context.time, field: context.field, path: where, pointer, message, data });
 }

@@ -88,7 +88,7 @@ export function madeUpSdp(
   mid: string,
   opus: number,
   telephoneEvent: number | undefined,
-  options: { format?: "2025" | "docs" | undefined; iceLite?: boolean } = {},
+  options: Pick<UserSdpParams, "format" | "iceLite"> = {},
 ): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32 + 12 + 16 + 4));
   const hex = Array.from(bytes.subarray(0, 32), (byte) => byte.toString(16).padStart(2, "0").toUpperCase());
@@ -104,8 +104,7 @@ export function madeUpSdp(
     telephoneEvent,
     setup,
     streamId: crypto.randomUUID(),
-    ...(options.format === undefined ? {} : { format: options.format }),
-    ...(options.iceLite === undefined ? {} : { iceLite: options.iceLite }),
+    ...options,
   });
 }
 
