@@ -662,7 +662,7 @@ export interface components {
         VoicemailTrigger: "REJECT" | "TIMEOUT";
         /** @description A media id. Meta's voicemail samples write it as a JSON number (`938884519013664`); the media upload returns it as a string. Both are accepted and sent as given; a string must be digits only. */
         MediaIdValue: number | string;
-        /** @description The calling settings sent with POST /settings; every field is optional. Checked before it leaves: values Meta documents, "HHMM" times, ranges. Sending `call_hours` replaces the previous call hours, and leaving out `holiday_schedule` clears the holidays. */
+        /** @description The calling settings sent with POST /settings; every field is optional. Checked before it leaves: values Meta documents, "HHMM" times, lengths and counts (not the rules between fields, such as overlapping call hours, which Meta checks). Sending `call_hours` replaces the previous call hours, and leaving out `holiday_schedule` clears the holidays. */
         CallingSettingsUpdate: {
             status?: components["schemas"]["SettingStatus"];
             call_icon_visibility?: components["schemas"]["CallIconVisibility"];
@@ -678,7 +678,7 @@ export interface components {
                  * @example America/Sao_Paulo
                  */
                 timezone_id?: string;
-                /** @description At most two windows per day, not overlapping, each opening before it closes. */
+                /** @description Meta's rule: at most two windows per day, not overlapping, each opening before it closes. Only the number of windows (1 to 14) and the HHMM times are checked before sending; Meta refuses the rest. */
                 weekly_operating_hours?: {
                     day_of_week: components["schemas"]["DayOfWeek"];
                     open_time: components["schemas"]["HourMinute"];
