@@ -678,7 +678,7 @@ export interface components {
                  * @example America/Sao_Paulo
                  */
                 timezone_id?: string;
-                /** @description Meta's rule: at most two windows per day, not overlapping, each opening before it closes. Only the number of windows (1 to 14) and the HHMM times are checked before sending; Meta refuses the rest. */
+                /** @description Meta's rule: at most two windows per day, not overlapping, each opening before it closes. The day names, the number of windows (1 to 14) and the HHMM times are checked before sending; Meta checks the rest. */
                 weekly_operating_hours?: {
                     day_of_week: components["schemas"]["DayOfWeek"];
                     open_time: components["schemas"]["HourMinute"];
