@@ -3,6 +3,7 @@
 // one shared token refresh. Every answer is read once, to its end or to the size cap, and nothing is cloned.
 import type { OperationInfo, RetryRule } from "../generated/operations.js";
 import { Tokens } from "./client/token.js";
+import { Deadline, discard } from "./client/deadline.js";
 import { retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./client/retry.js";
 import {
   WhatsAppApiError,
@@ -92,105 +93,85 @@ export interface Answer {
   secrets: () => string[];
 }
 
-const TIMED_OUT = Symbol("timed out");
 const TOO_LARGE = Symbol("too large");
 const decoder = new TextDecoder();
 const noop = () => {};
-const discard = (response: Response) => void response.body?.cancel().catch(noop);
 
 export async function exchange(config: TransportConfig, out: Outgoing, signal: AbortSignal | undefined, timeoutMs: number): Promise<Answer> {
   if (signal?.aborted) throw signal.reason;
   // Read now, synchronously with the caller's call: a rotation right after it does not change this request.
   let token: string | Promise<string> = config.tokens.read();
   let generation = config.tokens.generation;
-  const started = Date.now();
   const { action, callId, method, path } = out;
-  const tokens: string[] = [];
-  const secrets = () => [...tokens, ...sdpSecrets(out.sdp)];
-
-  // One timer and one controller per call. The deadline is also a promise every await races against, so that a
-  // fetch that ignores its signal, or one whose signal link was collected (nodejs/undici#4068), still ends on time.
-  let ended: unknown;
-  let timedOut = false;
-  let endCall!: (reason: unknown) => void;
-  const deadline = new Promise<never>((_, reject) => (endCall = reject));
-  deadline.catch(noop);
-  const controller = new AbortController();
-  let pending: Promise<Response> | undefined;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  let sleeping: ReturnType<typeof setTimeout> | undefined;
-  const end = (reason: unknown) => {
-    // The caller's reason, or the timeout error the call rejects with: one object, made once.
-    ended = reason === TIMED_OUT ? new WhatsAppTimeoutError({ timeoutMs, ...context() }) : reason;
-    timedOut = reason === TIMED_OUT;
-    controller.abort(ended);
-    reader?.cancel().catch(noop);
-    pending?.then(discard, noop);
-    endCall(ended);
-  };
-  const timer = setTimeout(end, timeoutMs, TIMED_OUT);
-  const onAbort = signal && (() => end(signal.reason));
-  if (onAbort) signal!.addEventListener("abort", onAbort, { once: true });
-
+  const started = Date.now();
   let attempt = 1;
   let attemptStarted = started;
+  const context = (): AttemptInfo => ({ action, callId, method, path, attempt });
+  const deadline = new Deadline(timeoutMs, signal, () => new WhatsAppTimeoutError({ timeoutMs, ...context() }));
+  const tokens: string[] = [];
+  const secrets = () => [...tokens, ...sdpSecrets(out.sdp)];
   const report = (outcome: AttemptOutcome, status: number | undefined, error?: unknown) => {
     if (!config.hooks?.onResponse) return;
     try {
-      config.hooks.onResponse({ action, callId, method, path, attempt, outcome, status, durationMs: Date.now() - attemptStarted, error });
+      config.hooks.onResponse({ ...context(), outcome, status, durationMs: Date.now() - attemptStarted, error });
     } catch {
       // Hooks observe; their failure must not change the request.
     }
   };
-  const context = () => ({ action, callId, method, path, attempt });
   const summary = (level: "info" | "warn" | "error", text: string, status?: number, code?: unknown) =>
     config.log?.(level, `whatsapp-calling: ${action}${text}`, { ...context(), status, code, durationMs: Date.now() - started });
+  /** Says why (to the hooks, the log and onRetry), then waits before the next attempt. */
+  const retry = async (cause: WhatsAppApiError | WhatsAppNetworkError, delayMs: number) => {
+    const { status, code } = cause as WhatsAppApiError;
+    summary("warn", ` attempt ${attempt} failed; retrying in ${delayMs} ms`, status, code);
+    report("retry", status, cause);
+    try {
+      config.onRetry?.({ attempt, delayMs, cause, action, callId });
+    } catch {
+      // onRetry is an observer; its failure must not change the request.
+    }
+    await deadline.sleep(delayMs);
+  };
 
   try {
-    if (typeof token !== "string") token = await Promise.race([token, deadline]);
+    if (typeof token !== "string") token = await deadline.race(token);
     tokens.push(token);
     let refreshed = false;
+    // Whether an attempt may have reached Meta without its answer coming back: a repeat may find it done.
     let outcomeUnknown = false;
     for (; ; attempt++) {
       attemptStarted = Date.now();
-      const headers: Record<string, string> = out.headers ? { ...out.headers } : {};
-      if (config.hooks?.onRequest) Object.assign(headers, addedHeaders(config.hooks, context()));
-      if (typeof out.body === "string") headers["content-type"] = "application/json";
-      headers.authorization = `Bearer ${token}`;
-
-      let status: number;
-      let responseHeaders: Headers;
+      let response: Response;
       let text: string | typeof TOO_LARGE;
       try {
-        pending = config.fetch(out.url, { method, headers, body: out.body, signal: controller.signal, redirect: "manual" });
-        const response = await Promise.race([pending, deadline]);
-        pending = undefined;
-        ({ status, headers: responseHeaders } = response);
-        text = await Promise.race([readBody(response, config.maxResponseBytes, (streaming) => (reader = streaming)), deadline]);
-        reader = undefined;
+        deadline.fetching = config.fetch(out.url, attemptInit(config, out, token, context(), deadline.signal));
+        response = await deadline.race(deadline.fetching);
+        deadline.fetching = undefined;
+        text = await deadline.race(readBody(response, config.maxResponseBytes, deadline));
+        deadline.reading = undefined;
       } catch (error) {
-        if (ended !== undefined) throw error;
+        if (deadline.reason !== undefined) throw error;
         const failure = new WhatsAppNetworkError({ cause: error, redact: (text) => redactSecrets(text, secrets()), ...context() });
-        // Nothing was sent when the connection was refused; after any other failure Meta may have acted.
-        const refused = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code === "ECONNREFUSED";
-        const delayMs = out.retry !== "never" && retryAfter(config, attempt, undefined, started, timeoutMs);
+        const delayMs = out.retry !== "never" && config.retry && retryDelay(config.retry, attempt, undefined, timeoutMs - (Date.now() - started));
         if (delayMs === false) {
           summary("error", " failed without an answer");
           report("error", undefined, failure);
           throw failure;
         }
-        outcomeUnknown ||= !refused;
-        await sleep(failure, delayMs);
+        // Nothing was sent when the connection was refused; after any other failure Meta may have acted.
+        outcomeUnknown ||= (error as { cause?: { code?: unknown } } | undefined)?.cause?.code !== "ECONNREFUSED";
+        await retry(failure, delayMs);
         continue;
       }
 
+      const { status } = response;
       if (text === TOO_LARGE) {
         const failure = new WhatsAppResponseTooLargeError({ status, limitBytes: config.maxResponseBytes, ...context() });
         summary("warn", ` → ${status}, over maxResponseBytes`, status);
         report("error", status, failure);
         throw failure;
       }
-      const answer: Answer = { status, headers: responseHeaders, text, attempt, secrets };
+      const answer: Answer = { status, headers: response.headers, text, attempt, secrets };
       if (status >= 200 && status < 300) {
         summary("info", ` → ${status}`, status);
         report("success", status);
@@ -199,74 +180,79 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
 
       answer.json = parseJson(text);
       const code = (answer.json as { error?: { code?: unknown } } | undefined)?.error?.code;
-      const entry = typeof code === "number" ? errorHandling(code) : undefined;
-      if (status === 401 && !refreshed && config.tokens.refresh && entry?.tokenRefresh) {
+      const next = afterError(config, out, answer, code, refreshed, outcomeUnknown, timeoutMs - (Date.now() - started));
+      if (next === "refresh") {
         refreshed = true;
         const original = apiError(answer, action, callId);
         summary("warn", ` → 401 (code ${code}); refreshing the access token`, status, code);
         report("refresh", status, original);
         try {
-          token = await Promise.race([config.tokens.refreshed(generation, token, deadline), deadline]);
+          token = await deadline.race(config.tokens.refreshed(generation, token, deadline.ended));
         } catch (error) {
-          if (ended !== undefined) throw error;
+          if (deadline.reason !== undefined) throw error;
           throw new WhatsAppTokenError("Refreshing the access token failed; the request was not repeated", { cause: original });
         }
         tokens.push(token);
         generation = config.tokens.generation;
-        continue;
-      }
-
-      // A 4xx to a repeat after an attempt of unknown outcome: Meta refuses to do again what that attempt did.
-      if (out.retry === "success-if-done" && outcomeUnknown && status >= 400 && status < 500 && ![401, 403, 429].includes(status)) {
+      } else if (next === "done") {
         summary("info", ` → ${status} to a repeat after an attempt of unknown outcome: already done`, status, code);
         report("success", status);
-        return { status: 200, headers: responseHeaders, text: '{"success":true}', attempt, secrets };
+        return { status: 200, headers: response.headers, text: '{"success":true}', attempt, secrets };
+      } else if (next === "fail") {
+        summary("warn", ` → ${status}${code === undefined ? "" : ` (code ${code})`}`, status, code);
+        report("error", status);
+        return answer;
+      } else {
+        outcomeUnknown ||= status !== 429;
+        await retry(apiError(answer, action, callId), next);
       }
-
-      const transient = status === 429 || (status >= 500 && status < 600);
-      const knownNotRetryable = entry !== undefined && entry.category !== "unknown" && !entry.retryable;
-      if (transient && !knownNotRetryable && out.retry !== "never") {
-        const delayMs = retryAfter(config, attempt, retryAfterMs(responseHeaders), started, timeoutMs);
-        if (delayMs !== false) {
-          outcomeUnknown ||= status !== 429;
-          await sleep(apiError(answer, action, callId), delayMs);
-          continue;
-        }
-      }
-      summary("warn", ` → ${status}${code === undefined ? "" : ` (code ${code})`}`, status, code);
-      report("error", status);
-      return answer;
     }
   } catch (error) {
-    if (ended === undefined) throw error;
-    report(timedOut ? "timeout" : "aborted", undefined, ended);
-    throw ended;
+    if (deadline.reason === undefined) throw error;
+    report(deadline.timedOut ? "timeout" : "aborted", undefined, deadline.reason);
+    throw deadline.reason;
   } finally {
-    clearTimeout(timer);
-    clearTimeout(sleeping);
-    if (onAbort) signal!.removeEventListener("abort", onAbort);
-  }
-
-  async function sleep(cause: WhatsAppApiError | WhatsAppNetworkError, delayMs: number) {
-    summary("warn", ` attempt ${attempt} failed; retrying in ${delayMs} ms`, (cause as WhatsAppApiError).status, (cause as WhatsAppApiError).code);
-    report("retry", (cause as WhatsAppApiError).status, cause);
-    try {
-      config.onRetry?.({ attempt, delayMs, cause, action, callId });
-    } catch {
-      // onRetry is an observer; its failure must not change the request.
-    }
-    await Promise.race([new Promise((resolve) => (sleeping = setTimeout(resolve, delayMs))), deadline]);
+    deadline.dispose();
   }
 }
 
-function retryAfter(config: TransportConfig, attempt: number, serverDelay: number | undefined, started: number, timeoutMs: number) {
-  return config.retry ? retryDelay(config.retry, attempt, serverDelay, timeoutMs - (Date.now() - started)) : false;
+/**
+ * What follows a non-2xx answer: a token refresh (once, after a 401 with a token code); "done" for a 4xx to a
+ * repeat after an attempt of unknown outcome (Meta refuses to do again what that attempt did); the delay before a
+ * retry of a transient answer (429, 5xx) when the operation's rule and the deadline allow; or "fail".
+ */
+function afterError(
+  config: TransportConfig,
+  out: Outgoing,
+  answer: Answer,
+  code: unknown,
+  refreshed: boolean,
+  outcomeUnknown: boolean,
+  remainingMs: number,
+): "refresh" | "done" | "fail" | number {
+  const { status } = answer;
+  const entry = typeof code === "number" ? errorHandling(code) : undefined;
+  if (status === 401 && !refreshed && config.tokens.refresh && entry?.tokenRefresh) return "refresh";
+  if (out.retry === "success-if-done" && outcomeUnknown && status >= 400 && status < 500 && ![401, 403, 429].includes(status)) return "done";
+  const transient = status === 429 || (status >= 500 && status < 600);
+  const knownNotRetryable = entry !== undefined && entry.category !== "unknown" && !entry.retryable;
+  if (!transient || knownNotRetryable || out.retry === "never" || !config.retry) return "fail";
+  const delayMs = retryDelay(config.retry, answer.attempt, retryAfterMs(answer.headers), remainingMs);
+  return delayMs === false ? "fail" : delayMs;
 }
 
-function addedHeaders(hooks: RequestHooks | undefined, info: AttemptInfo): Record<string, string> | undefined {
-  if (!hooks?.onRequest) return undefined;
+/** The init of one attempt: the request's own headers, a hook's, the content type and the token. */
+function attemptInit(config: TransportConfig, out: Outgoing, token: string, info: AttemptInfo, signal: AbortSignal) {
+  const headers: Record<string, string> = out.headers ? { ...out.headers } : {};
+  if (config.hooks?.onRequest) Object.assign(headers, addedHeaders(config.hooks.onRequest, info));
+  if (typeof out.body === "string") headers["content-type"] = "application/json";
+  headers.authorization = `Bearer ${token}`;
+  return { method: out.method, headers, body: out.body, signal, redirect: "manual" as const };
+}
+
+function addedHeaders(onRequest: NonNullable<RequestHooks["onRequest"]>, info: AttemptInfo): Record<string, string> | undefined {
   try {
-    return hooks.onRequest(info) ?? undefined;
+    return onRequest(info) ?? undefined;
   } catch {
     return undefined;
   }
@@ -280,7 +266,7 @@ function addedHeaders(hooks: RequestHooks | undefined, info: AttemptInfo): Recor
 async function readBody(
   response: Response,
   limit: number,
-  onReader: (reader: ReadableStreamDefaultReader<Uint8Array>) => void,
+  deadline: Deadline,
 ): Promise<string | typeof TOO_LARGE> {
   if (!response.body) return "";
   const length = response.headers.get("content-length");
@@ -291,7 +277,7 @@ async function readBody(
     return TOO_LARGE;
   }
   const reader = response.body.getReader();
-  onReader(reader);
+  deadline.reading = reader;
   return readText(reader, limit);
 }
 
