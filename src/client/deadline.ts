@@ -2,7 +2,7 @@ const noop = () => {};
 const TIMED_OUT = Symbol("timed out");
 
 /**
- * One call's deadline: one timer and one AbortController for all its attempts, joined with the caller's signal.
+ * One call's deadline (a request's, retries included, or a media download's): one timer and one AbortController for all its attempts, joined with the caller's signal.
  * It is also a promise every await of the call races against, so that a fetch that ignores its signal, or one
  * whose signal link was collected (nodejs/undici#4068), still ends on time. Being the abort listener itself
  * (`handleEvent`) and the timer's argument, it makes no closure per call.
@@ -24,14 +24,19 @@ export class Deadline {
   readonly #caller: AbortSignal | undefined;
   readonly #timeoutError: () => unknown;
 
-  /** `timeoutError` makes the error a timeout rejects with, when it happens (it names the attempt). */
-  constructor(timeoutMs: number, caller: AbortSignal | undefined, timeoutError: () => unknown) {
+  /** `timeoutError` makes the error a timeout rejects with, when it happens (e.g. naming the attempt). */
+  constructor(
+    readonly timeoutMs: number,
+    caller: AbortSignal | undefined,
+    timeoutError: () => unknown,
+  ) {
     this.ended = new Promise<never>((_, reject) => (this.#reject = reject));
     this.ended.catch(noop);
     this.#timeoutError = timeoutError;
     this.#timer = setTimeout(end, timeoutMs, this, TIMED_OUT);
     this.#caller = caller;
-    caller?.addEventListener("abort", this, { once: true });
+    if (caller?.aborted) this.end(caller.reason);
+    else caller?.addEventListener("abort", this, { once: true });
   }
 
   /** The signal every fetch of the call gets. */
@@ -44,9 +49,9 @@ export class Deadline {
     end(this, this.#caller!.reason);
   }
 
-  /** `promise`, or the deadline's reason if the call ends first. */
+  /** `promise`, or the deadline's reason if the call ends first (or has ended). */
   race<T>(promise: T | Promise<T>): Promise<T> {
-    return Promise.race([promise, this.ended]);
+    return Promise.race([this.ended, promise]);
   }
 
   /** Waits `ms`, or until the call ends. */

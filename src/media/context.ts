@@ -4,6 +4,7 @@
 import { MEDIA_ID_PATTERN } from "../../generated/api-version.js";
 import { ENDPOINTS } from "../../generated/operations.js";
 import type { ClientContext } from "../client/context.js";
+import { Deadline } from "../client/deadline.js";
 import { checkTimeout } from "../client/options.js";
 import { WhatsAppValidationError } from "../errors.js";
 import { WhatsAppTimeoutError } from "../client/errors.js";
@@ -36,53 +37,13 @@ export async function graphJson(
 }
 
 /**
- * A deadline for one download: `signal` aborts with a WhatsAppTimeoutError when it passes and with the caller's
- * reason when the caller aborts. `end()` must be called when the download is over (its last byte, or a failure).
+ * The deadline of one download: its `signal` aborts with a WhatsAppTimeoutError when it passes and with the
+ * caller's reason when the caller aborts. `dispose()` must be called when the download is over (its last byte,
+ * or a failure).
  */
-export interface Deadline {
-  signal: AbortSignal;
-  timeoutMs: number;
-  end(): void;
-}
-
 export function startDeadline(context: ClientContext, options: MediaRequestOptions | undefined, action: string): Deadline {
   const timeoutMs = checkTimeout(options?.timeoutMs, "timeoutMs") ?? context.timeoutMs;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new WhatsAppTimeoutError({ timeoutMs, action })), timeoutMs);
-  const callerSignal = options?.signal;
-  const onCallerAbort = () => controller.abort(callerSignal?.reason);
-  if (callerSignal?.aborted) onCallerAbort();
-  else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-  return {
-    signal: controller.signal,
-    timeoutMs,
-    end() {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener("abort", onCallerAbort);
-    },
-  };
-}
-
-/**
- * Settles with the promise, or rejects with the signal's reason as soon as it aborts: a custom fetch may ignore
- * its signal, and undici's link from a signal to a fetch is weak (nodejs/undici#4068).
- */
-export function raceAbort<T>(promise: T | Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    Promise.resolve(promise).then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
+  return new Deadline(timeoutMs, options?.signal, () => new WhatsAppTimeoutError({ timeoutMs, action }));
 }
 
 /** A media id as the Graph API writes it (digits, openapi.yaml's MediaId), checked before it becomes a path segment. */

@@ -9,7 +9,8 @@ import type { CallingClient } from "../client.js";
 import { clientContext, type ClientContext } from "../client/context.js";
 import { redactSecrets } from "../logging.js";
 import { concatBytes } from "../webhooks/bytes.js";
-import { checkMediaId, graphJson, raceAbort, startDeadline, type Deadline, type MediaRequestOptions } from "./context.js";
+import type { Deadline } from "../client/deadline.js";
+import { checkMediaId, graphJson, startDeadline, type MediaRequestOptions } from "./context.js";
 import { WhatsAppChecksumError, WhatsAppMediaExpiredError, WhatsAppMediaTooLargeError } from "./errors.js";
 import { Sha256, decodeDigest, encodeDigestLike, sameDigest } from "./sha256.js";
 
@@ -142,7 +143,7 @@ export async function downloadMedia(calls: CallingClient, source: MediaSource, o
     }
   } finally {
     // Once the stream is handed over, it ends the deadline itself, at its last byte.
-    if (!handedOver) deadline.end();
+    if (!handedOver) deadline.dispose();
   }
 }
 
@@ -161,11 +162,11 @@ async function fetchMedia(
   deadline: Deadline,
   summary: DownloadSummary,
 ): Promise<{ response: Response; token: string }> {
-  const token = await raceAbort(context.transport.tokens.read(), deadline.signal);
+  const token = await deadline.race(context.transport.tokens.read());
   try {
     // Not followed, as on the Graph calls: a redirect would carry the token to wherever it points.
     const init = { method: "GET", headers: { authorization: `Bearer ${token}` }, signal: deadline.signal, redirect: "manual" as const };
-    return { response: await raceAbort(context.transport.fetch(url, init), deadline.signal), token };
+    return { response: await deadline.race(context.transport.fetch(url, init)), token };
   } catch (error) {
     if (deadline.signal.aborted) throw deadline.signal.reason;
     throw new WhatsAppNetworkError({ cause: error, redact: (text) => redactSecrets(text, [token]), ...summary });
@@ -250,7 +251,7 @@ function contentLength(headers: Headers): number | undefined {
 async function downloadError(response: Response, deadline: Deadline, summary: DownloadSummary, token: string): Promise<WhatsAppApiError> {
   let text = "";
   try {
-    text = await raceAbort(readText(response, ERROR_BODY_LIMIT), deadline.signal);
+    text = await deadline.race(readText(response, ERROR_BODY_LIMIT));
   } catch {
     // The status says enough; an unreadable error body must not hide it.
   }
@@ -294,7 +295,7 @@ function checkedStream(
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
     if (settled) return;
     settled = true;
-    deadline.end();
+    deadline.dispose();
     void reader?.cancel(error).catch(() => undefined);
     controller.error(error);
   };
@@ -307,7 +308,7 @@ function checkedStream(
       async pull(controller) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
         try {
-          chunk = reader ? await raceAbort(reader.read(), deadline.signal) : { done: true, value: undefined };
+          chunk = reader ? await deadline.race(reader.read()) : { done: true, value: undefined };
         } catch (error) {
           return fail(
             controller,
@@ -330,7 +331,7 @@ function checkedStream(
             }
           }
           settled = true;
-          deadline.end();
+          deadline.dispose();
           controller.close();
           return;
         }
@@ -343,7 +344,7 @@ function checkedStream(
       },
       cancel(reason) {
         settled = true;
-        deadline.end();
+        deadline.dispose();
         return reader?.cancel(reason);
       },
     },
