@@ -108,6 +108,62 @@ suite("authentication, paths and bodies", () => {
     expect(query.body).toEqual(errorOf(100, /^Invalid parameter user_wa_id: must match pattern/));
   });
 
+  it("refuses call hours Meta refuses though the client sends them (time zone, order, overlaps, past holidays), and keeps valid ones", async () => {
+    const hours = (change: Record<string, unknown>) => ({
+      calling: {
+        call_hours: {
+          status: "ENABLED",
+          timezone_id: "America/Sao_Paulo",
+          weekly_operating_hours: [
+            { day_of_week: "MONDAY", open_time: "0900", close_time: "1200" },
+            { day_of_week: "MONDAY", open_time: "1300", close_time: "1800" },
+          ],
+          ...change,
+        },
+      },
+    });
+    const refusedWith = async (body: unknown, details: string | RegExp) => {
+      const answer = await graph("POST", "/settings", body);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(errorOf(100, details));
+    };
+    await refusedWith(hours({ timezone_id: "Mars/Olympus_Mons" }), "Invalid parameter calling.call_hours.timezone_id: Mars/Olympus_Mons is not a time zone id (IANA, e.g. America/Sao_Paulo)");
+    await refusedWith(
+      hours({ weekly_operating_hours: [{ day_of_week: "TUESDAY", open_time: "1800", close_time: "0900" }] }),
+      "Invalid parameter calling.call_hours.weekly_operating_hours[0]: opens at 1800, which is not before it closes (0900)",
+    );
+    await refusedWith(
+      hours({
+        weekly_operating_hours: [
+          { day_of_week: "MONDAY", open_time: "0900", close_time: "1300" },
+          { day_of_week: "TUESDAY", open_time: "0900", close_time: "1300" },
+          { day_of_week: "MONDAY", open_time: "1200", close_time: "1800" },
+        ],
+      }),
+      "Invalid parameter calling.call_hours.weekly_operating_hours[2]: overlaps weekly_operating_hours[0] on MONDAY",
+    );
+    await refusedWith(
+      hours({ holiday_schedule: [{ date: "2020-01-01", start_time: "0000", end_time: "2359" }] }),
+      /^Invalid parameter calling\.call_hours\.holiday_schedule\[0\]\.date: 2020-01-01 is in the past \(today is \d{4}-\d\d-\d\d\)$/,
+    );
+    await refusedWith(
+      hours({ holiday_schedule: [{ date: "2999-12-24", start_time: "1400", end_time: "1000" }] }),
+      "Invalid parameter calling.call_hours.holiday_schedule[0]: starts at 1400, which is not before it ends (1000)",
+    );
+    expect((await graph("GET", "/settings")).body.calling.call_hours).toBeUndefined();
+    // Windows that touch do not overlap; the same hours on another day do not either.
+    const valid = hours({
+      weekly_operating_hours: [
+        { day_of_week: "MONDAY", open_time: "0900", close_time: "1200" },
+        { day_of_week: "MONDAY", open_time: "1200", close_time: "1800" },
+        { day_of_week: "TUESDAY", open_time: "0900", close_time: "1800" },
+      ],
+      holiday_schedule: [{ date: "2999-12-24", start_time: "1000", end_time: "1400" }],
+    });
+    expect(await graph("POST", "/settings", valid)).toEqual({ status: 200, body: { success: true } });
+    expect((await graph("GET", "/settings")).body.calling.call_hours).toEqual(valid.calling.call_hours);
+  });
+
   it("refuses another phone-number id, an unknown endpoint and a path without a version", async () => {
     const other = await fetch(`${sandbox.url}/${DEFAULT_API_VERSION}/999/settings`, { headers: { authorization: `Bearer ${sandbox.accessToken}` } });
     expect(other.status).toBe(400);

@@ -39,6 +39,9 @@ export interface SandboxCall {
   bizOpaqueCallbackData?: string;
   deeplinkPayload?: string;
   ctaPayload?: string;
+  /** Whether accept or connect asked for a recording / a transcript (`status: ENABLED`). */
+  recorded?: boolean;
+  transcribed?: boolean;
   /** SDP remarks that do not fail the call at signalling. */
   warnings: string[];
 }

@@ -18,7 +18,18 @@ import type { SandboxEvent } from "./events.js";
 import { UserMediaPeer } from "./media.js";
 import type { MediaStats } from "./media-stats.js";
 import { DEFAULT_USER, type ResolvedOptions, type SandboxUser } from "./options.js";
-import { connectWebhook, permissionReplyWebhook, settingsUpdateWebhook, statusWebhook, terminateWebhook, type BusinessIdentity } from "./payloads.js";
+import { MediaFiles } from "./media-files.js";
+import {
+  connectWebhook,
+  permissionReplyWebhook,
+  recordingWebhook,
+  settingsUpdateWebhook,
+  statusWebhook,
+  terminateWebhook,
+  transcriptionWebhook,
+  type BusinessIdentity,
+} from "./payloads.js";
+import { recordingFile, transcriptFile } from "./recordings.js";
 import { refusal, type Refusal } from "./refusals.js";
 import { answerWarnings, checkAnswer, checkOffer, madeUpAnswer, madeUpSdp } from "./sdp.js";
 
@@ -58,6 +69,10 @@ export class SandboxEngine {
   private settings: CallingSettings = { status: "ENABLED", call_icon_visibility: "DEFAULT", callback_permission_status: "ENABLED" };
   private closed = false;
   readonly business: BusinessIdentity;
+  /** The recordings and transcripts, served by the Media API routes. */
+  readonly mediaFiles: MediaFiles;
+  /** The sandbox's address, set once it listens (the media URLs point at it). */
+  url = "";
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -65,6 +80,7 @@ export class SandboxEngine {
     readonly media: boolean,
     private readonly emit: (event: SandboxEvent) => void,
   ) {
+    this.mediaFiles = new MediaFiles(() => this.url, options.mediaUrlTtlMs);
     this.business = { wabaId: options.wabaId, phoneNumberId: options.phoneNumberId, displayPhoneNumber: options.displayPhoneNumber };
     for (const [user, scene] of Object.entries(options.users)) {
       if (scene.permission) this.permissions.set(user, { status: scene.permission, ...(scene.permission === "temporary" ? { expiresAt: Date.now() + WEEK_S * 1000 } : {}) });
@@ -172,12 +188,32 @@ export class SandboxEngine {
     this.clearTimers(call.id);
     this.callState(call, "ended", `${end.status}, ${end.reason}${end.errorCode ? ` (${end.errorCode})` : ""}`);
     const peer = this.peers.get(call.id);
+    const audio = peer?.recordedAudio();
     if (peer) {
       this.finalStats.set(call.id, peer.stats());
       this.peers.delete(call.id);
       await peer.close();
     }
     await this.deliverer.send("terminate", call.id, terminateWebhook(this.business, call, end, call.userName, call.endedAt));
+    if (call.acceptedAt !== undefined && (call.recorded || call.transcribed)) {
+      this.later(call.id, this.options.recordingDelayMs, () => this.deliverRecordings(call, audio));
+    }
+  }
+
+  /** After a call that asked for them: its recording and its transcript, each a media file with its webhook. */
+  private async deliverRecordings(call: SandboxCall, audio: Uint8Array[] | undefined): Promise<void> {
+    const seconds = (call.endedAt! - call.acceptedAt!) / 1000;
+    if (call.recorded) {
+      const file = await this.mediaFiles.add(recordingFile(audio, seconds), "audio/ogg; codecs=opus");
+      this.emit({ kind: "media", callId: call.id, detail: `recording ${file.id}: ${file.bytes.byteLength} bytes${audio?.length ? `, ${audio.length} packets from the bot` : ", silence"}` });
+      await this.deliverer.send("call_recording_available", call.id, recordingWebhook(this.business, call, this.mediaFiles.webhookMedia(file), Date.now()));
+    }
+    if (call.transcribed) {
+      const document = new TextEncoder().encode(JSON.stringify(transcriptFile(seconds, this.user(call.user).says)));
+      const file = await this.mediaFiles.add(document, "application/json");
+      this.emit({ kind: "media", callId: call.id, detail: `transcript ${file.id}: ${file.bytes.byteLength} bytes` });
+      await this.deliverer.send("call_transcription_available", call.id, transcriptionWebhook(this.business, call, this.mediaFiles.webhookMedia(file), Date.now()));
+    }
   }
 
   /** After the answer: the user talks, and ends the call with 138021 if the bot's media never arrives. */
@@ -264,6 +300,7 @@ export class SandboxEngine {
     if ("biz_opaque_callback_data" in body && body.biz_opaque_callback_data !== undefined) {
       call.bizOpaqueCallbackData = body.biz_opaque_callback_data;
     }
+    noteRecording(call, body as AcceptCallRequest);
     if (call.state !== "accepted") {
       if ((this.peers.get(call.id)?.stats().received.packets ?? 0) > 0) {
         // WhatsApp treats the call as answered on the first media packet or on accept, whichever comes first.
@@ -337,6 +374,7 @@ export class SandboxEngine {
       warnings: [],
       ...(body.biz_opaque_callback_data === undefined ? {} : { bizOpaqueCallbackData: body.biz_opaque_callback_data }),
     };
+    noteRecording(call, body);
     this.calls.set(call.id, call);
     this.callState(call, "ringing", `${this.business.displayPhoneNumber} calls ${user}`);
     // Meta answers the request first and sends the webhooks after; a short pause lets the bot record the call id.
@@ -486,4 +524,10 @@ function mediaTimeoutEnd(): CallEnd {
     errorCode: 138021,
     errorDetails: "WhatsApp client terminated the call due to not receiving any media for a long time.",
   };
+}
+
+/** What accept or connect asked for (`ENABLED` or `DISABLED`); a request without the object changes nothing. */
+function noteRecording(call: SandboxCall, body: Pick<AcceptCallRequest, "recording" | "transcription">): void {
+  if (body.recording) call.recorded = body.recording.status === "ENABLED";
+  if (body.transcription) call.transcribed = body.transcription.status === "ENABLED";
 }

@@ -128,6 +128,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     engine,
     emit,
   });
+  engine.url = url;
   emit({ kind: "info", detail: `listening on ${url} (${media ? "real WebRTC media" : "no media"})` });
 
   const copy = (call: SandboxCall): SandboxCall => ({ ...call, warnings: [...call.warnings] });

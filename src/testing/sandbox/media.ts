@@ -34,6 +34,8 @@ const FRAME_MS = 20;
 const SAMPLES_PER_FRAME = 960;
 /** The audio mid of Meta's offers. */
 const META_MID = "audio";
+/** Ten minutes of 20 ms packets: what a sandbox recording holds at most. */
+const MAX_RECORDED_PACKETS = 30_000;
 
 export class UserMediaPeer {
   private readonly pc: PeerConnection;
@@ -43,6 +45,9 @@ export class UserMediaPeer {
   private connectedAt: number | undefined;
   private sending: NodeJS.Timeout | undefined;
   private readonly counts = { sentPackets: 0, sentBytes: 0, receivedPackets: 0, receivedBytes: 0 };
+  /** The bot's RTP payloads by payload type, for the call's recording: at most MAX_RECORDED_PACKETS. */
+  private readonly recorded = new Map<number, Uint8Array[]>();
+  private recordedPackets = 0;
   /** When the last RTP packet from the bot arrived (0: none yet). */
   lastReceivedAt = 0;
   private firstPacket!: () => void;
@@ -83,6 +88,12 @@ export class UserMediaPeer {
         this.counts.receivedPackets += 1;
         this.lastReceivedAt = Date.now();
         this.counts.receivedBytes += rtp.payload.length;
+        if (this.recordedPackets < MAX_RECORDED_PACKETS) {
+          this.recordedPackets += 1;
+          const packets = this.recorded.get(rtp.header.payloadType) ?? [];
+          this.recorded.set(rtp.header.payloadType, packets);
+          packets.push(Uint8Array.from(rtp.payload));
+        }
         this.firstPacket();
       });
     });
@@ -187,6 +198,11 @@ export class UserMediaPeer {
       }
     }, FRAME_MS);
     this.sending.unref();
+  }
+
+  /** The bot's audio as received: the packets of the payload type it sent most (Opus; DTMF events are few). */
+  recordedAudio(): Uint8Array[] {
+    return [...this.recorded.values()].reduce<Uint8Array[]>((most, packets) => (packets.length > most.length ? packets : most), []);
   }
 
   stats(): MediaStats {

@@ -16,9 +16,11 @@ export interface SandboxUser {
   readonly pickUpDelayMs?: number;
   /** Connected business-initiated calls this user already had today (for 138012). Default 0. */
   readonly connectedCallsToday?: number;
+  /** What the transcript of a transcribed call says the user spoke. Default: nothing (an empty transcript). */
+  readonly says?: string;
 }
 
-export const DEFAULT_USER: Required<Omit<SandboxUser, "name" | "permission">> = {
+export const DEFAULT_USER: Required<Omit<SandboxUser, "name" | "permission" | "says">> = {
   permissionReply: "accept",
   pickUp: "accept",
   pickUpDelayMs: 300,
@@ -57,6 +59,13 @@ export interface SandboxOptions {
   readonly webhookTimeoutMs?: number;
   /** Connected business-initiated calls allowed per user and 24 hours (138012). Default 100. */
   readonly businessInitiatedCallLimit?: number;
+  /**
+   * How long after a call that asked for a recording or a transcript ends its `call_recording_available` /
+   * `call_transcription_available` webhook is sent (Meta: typically under a minute). Default 1000.
+   */
+  readonly recordingDelayMs?: number;
+  /** How long a media download URL works (Meta: 5 minutes); then `GET /{media-id}` gives a fresh one. Default 300 000. */
+  readonly mediaUrlTtlMs?: number;
   /** The users of the scene, by phone number. */
   readonly users?: Readonly<Record<string, SandboxUser>>;
   /** Told about every step: each request, each webhook attempt, media and call changes. Secrets are never in it. */
@@ -97,6 +106,8 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     webhookRetryDelayMs: options.webhookRetryDelayMs ?? 250,
     webhookTimeoutMs: options.webhookTimeoutMs ?? 20_000,
     businessInitiatedCallLimit: options.businessInitiatedCallLimit ?? 100,
+    recordingDelayMs: options.recordingDelayMs ?? 1000,
+    mediaUrlTtlMs: options.mediaUrlTtlMs ?? 300_000,
     users: options.users ?? {},
     onEvent: options.onEvent,
     apiVersion: DEFAULT_API_VERSION,

@@ -5,7 +5,9 @@ import type {
   AccountSettingsUpdateWebhookNotification,
   CallPermissionReply,
   CallingSettings,
+  CallRecordingWebhookItem,
   CallStatusEvent,
+  CallTranscriptionWebhookItem,
   CallsWebhookNotification,
   CallsWebhookValue,
   ConnectCallEvent,
@@ -13,6 +15,7 @@ import type {
   TerminateCallEvent,
   WebhookContact,
   WebhookError,
+  WebhookMedia,
 } from "../../../generated/openapi.js";
 import { ERROR_CATALOGUE } from "../../../generated/error-catalogue.js";
 import type { CallEnd, SandboxCall } from "./calls.js";
@@ -118,6 +121,21 @@ export function terminateWebhook(
     calls: [item],
     ...(errors === undefined ? {} : { errors }),
   });
+}
+
+/**
+ * After a recorded call: its recording, in Meta's sample's shape (no `to`, `direction` or `status`; `from` is the
+ * user, for calls in either direction, as the only sample has it).
+ */
+export function recordingWebhook(business: BusinessIdentity, call: SandboxCall, audio: WebhookMedia, now: number): CallsWebhookNotification {
+  const item: CallRecordingWebhookItem = { id: call.id, from: call.user, timestamp: seconds(now), event: "call_recording_available", call_recording: { type: "audio", audio } };
+  return callsEnvelope(business, { calls: [item] });
+}
+
+/** After a transcribed call: its transcript document (`call_transcript`, which has no `type`). */
+export function transcriptionWebhook(business: BusinessIdentity, call: SandboxCall, document: WebhookMedia, now: number): CallsWebhookNotification {
+  const item: CallTranscriptionWebhookItem = { id: call.id, from: call.user, timestamp: seconds(now), event: "call_transcription_available", call_transcript: { document } };
+  return callsEnvelope(business, { calls: [item] });
 }
 
 export function statusWebhook(

@@ -11,6 +11,7 @@ import type {
   UpdateSettingsRequest,
 } from "../../../generated/openapi.js";
 import type { SandboxEngine } from "./engine.js";
+import { callHoursProblem } from "./settings.js";
 import { dottedPath, invalidParameter, refusal, type Refusal } from "./refusals.js";
 import { REQUEST_VALIDATORS, ruleOf } from "../../client/validators.js";
 import type { SchemaValidator } from "../../schema/check.js";
@@ -60,6 +61,9 @@ export async function route(engine: SandboxEngine, request: RouteRequest): Promi
     case "POST settings": {
       const problem = invalid(REQUEST_VALIDATORS.updateSettings, request.body);
       if (problem) return refused(problem);
+      const hours = (request.body as UpdateSettingsRequest).calling.call_hours;
+      const broken = hours && callHoursProblem(hours);
+      if (broken) return refused(invalidParameter(...broken));
       await engine.updateSettings((request.body as UpdateSettingsRequest).calling);
       return answer(200, { success: true });
     }
@@ -68,6 +72,27 @@ export async function route(engine: SandboxEngine, request: RouteRequest): Promi
     default:
       return refused(refusal(100, `Unsupported ${request.method} request: /${request.endpoint} is not a calling endpoint of the sandbox`, "Unsupported request"));
   }
+}
+
+/**
+ * The Media API of the sandbox's recordings and transcripts: `GET /{media-id}` (a fresh download URL; with
+ * `phone_number_id`, only for this number) and `DELETE /{media-id}`. An unknown id is refused as Meta refuses one.
+ */
+export function mediaRoute(engine: SandboxEngine, method: string, mediaId: string, query: URLSearchParams): RouteAnswer {
+  const file = engine.mediaFiles.get(mediaId);
+  const owner = query.get("phone_number_id");
+  const action = method === "DELETE" ? "deleteMedia" : "getMediaUrl";
+  if (!file || (owner !== null && owner !== engine.business.phoneNumberId) || (method !== "GET" && method !== "DELETE")) {
+    return refused(
+      refusal(100, `Unsupported ${method.toLowerCase()} request. Object with ID '${mediaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`, "Unsupported request"),
+      { action },
+    );
+  }
+  if (method === "DELETE") {
+    engine.mediaFiles.delete(mediaId);
+    return answer(200, { success: true }, { action });
+  }
+  return answer(200, engine.mediaFiles.urlResponse(file), { action });
 }
 
 async function calls(engine: SandboxEngine, body: unknown): Promise<RouteAnswer> {

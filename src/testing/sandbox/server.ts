@@ -7,7 +7,7 @@ import { API_VERSION_PATTERN } from "../../../generated/api-version.js";
 import type { SandboxEngine } from "./engine.js";
 import type { SandboxEvent } from "./events.js";
 import { refusal, type Refusal } from "./refusals.js";
-import { route, type RouteAnswer } from "./routes.js";
+import { mediaRoute, route, type RouteAnswer } from "./routes.js";
 
 const MAX_BODY_BYTES = 1_000_000;
 
@@ -60,12 +60,12 @@ async function handle(config: ServerConfig, req: IncomingMessage, res: ServerRes
   const method = req.method ?? "GET";
   const [, version, phoneNumberId, endpoint, ...rest] = url.pathname.split("/");
   const path = `/${endpoint ?? ""}`;
-  const report = (answer: RouteAnswer) => {
+  const report = (answer: RouteAnswer & { path?: string }) => {
     const error = (answer.body as { error?: { code?: number; error_data?: { details?: string } } }).error;
     config.emit({
       kind: "request",
       method,
-      path,
+      path: answer.path ?? path,
       ...(answer.action === undefined ? {} : { action: answer.action }),
       ...(answer.callId === undefined ? {} : { callId: answer.callId }),
       status: answer.status,
@@ -81,6 +81,14 @@ async function handle(config: ServerConfig, req: IncomingMessage, res: ServerRes
   if (token !== config.accessToken) {
     req.resume();
     return refuse(refusal(190, undefined, "Invalid OAuth access token - Cannot parse access token"));
+  }
+  if (version === "media-download" && phoneNumberId && endpoint === undefined) {
+    req.resume();
+    return download(config, res, phoneNumberId, Number(url.searchParams.get("expires")), report);
+  }
+  if (version && API_VERSION_PATTERN.test(version) && phoneNumberId && /^\d+$/.test(phoneNumberId) && phoneNumberId !== config.phoneNumberId && endpoint === undefined) {
+    req.resume();
+    return report({ ...mediaRoute(config.engine, method, phoneNumberId, url.searchParams), path: "/{media-id}" });
   }
   if (!version || !API_VERSION_PATTERN.test(version) || !endpoint || rest.length > 0) {
     req.resume();
@@ -103,4 +111,23 @@ async function handle(config: ServerConfig, req: IncomingMessage, res: ServerRes
     req.resume();
   }
   report(await route(config.engine, { method, endpoint, query: url.searchParams, body }));
+}
+
+/**
+ * A media download URL (the bearer token was checked): the file's bytes, or, once the URL expired or the file was
+ * deleted, a 404 as Meta's media host answers, after which a client asks `GET /{media-id}` for a fresh URL.
+ */
+function download(config: ServerConfig, res: ServerResponse, mediaId: string, expires: number, report: (answer: RouteAnswer & { path?: string }) => void): void {
+  const file = config.engine.mediaFiles.get(mediaId);
+  if (!file || !(expires >= Date.now())) {
+    return report({ ...refusedDownload(mediaId, file ? "expired" : "deleted or unknown"), path: "/media-download" });
+  }
+  config.emit({ kind: "request", method: "GET", path: "/media-download", action: "downloadMedia", status: 200 });
+  res.writeHead(200, { "content-type": file.mimeType, "content-length": file.bytes.byteLength });
+  res.end(file.bytes);
+}
+
+function refusedDownload(mediaId: string, why: string): RouteAnswer {
+  const refused = refusal(100, `The media URL of ${mediaId} is ${why}: ask GET /{media-id} for a fresh one`, "Media URL not found");
+  return { status: 404, body: refused.body, action: "downloadMedia" };
 }
