@@ -3,7 +3,7 @@
 // one shared token refresh. Every answer is read once, to its end or to the size cap, and nothing is cloned.
 import type { OperationInfo, RetryRule } from "../generated/operations.js";
 import { Tokens } from "./client/token.js";
-import { Deadline, discard } from "./client/deadline.js";
+import { discard, startDeadline, type Deadline } from "./client/deadline.js";
 import { retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./client/retry.js";
 import {
   WhatsAppApiError,
@@ -107,7 +107,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
   let attempt = 1;
   let attemptStarted = started;
   const context = (): AttemptInfo => ({ action, callId, method, path, attempt });
-  const deadline = new Deadline(timeoutMs, signal, () => new WhatsAppTimeoutError({ timeoutMs, ...context() }));
+  const deadline = startDeadline(timeoutMs, signal, () => new WhatsAppTimeoutError({ timeoutMs, ...context() }));
   const tokens: string[] = [];
   const secrets = () => [...tokens, ...sdpSecrets(out.sdp)];
   const report = (outcome: AttemptOutcome, status: number | undefined, error?: unknown) => {

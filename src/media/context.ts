@@ -4,7 +4,7 @@
 import { MEDIA_ID_PATTERN } from "../../generated/api-version.js";
 import { ENDPOINTS } from "../../generated/operations.js";
 import type { ClientContext } from "../client/context.js";
-import { Deadline } from "../client/deadline.js";
+import { startDeadline as start, type Deadline } from "../client/deadline.js";
 import { checkTimeout } from "../client/options.js";
 import { WhatsAppValidationError } from "../errors.js";
 import { WhatsAppTimeoutError } from "../client/errors.js";
@@ -43,7 +43,7 @@ export async function graphJson(
  */
 export function startDeadline(context: ClientContext, options: MediaRequestOptions | undefined, action: string): Deadline {
   const timeoutMs = checkTimeout(options?.timeoutMs, "timeoutMs") ?? context.timeoutMs;
-  return new Deadline(timeoutMs, options?.signal, () => new WhatsAppTimeoutError({ timeoutMs, action }));
+  return start(timeoutMs, options?.signal, () => new WhatsAppTimeoutError({ timeoutMs, action }));
 }
 
 /** A media id as the Graph API writes it (digits, openapi.yaml's MediaId), checked before it becomes a path segment. */
