@@ -55,7 +55,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe("npm pack", () => {
-  it("ships dist/ (a bundle per entry point, the sandbox's loaded on demand, the types), openapi.yaml, README and LICENSE; no tests, scripts or sources", () => {
+  it("ships dist/ (a bundle per entry point, the sandbox's loaded on demand, the types), openapi.yaml, README, LICENSE and what the README links to (BENCHMARKS.md, CONTRIBUTING.md, examples/); no tests, scripts or sources", () => {
     const { files, size, unpackedSize } = pack("--dry-run");
     const paths = files.map((file) => file.path).sort();
 
@@ -67,12 +67,20 @@ describe("npm pack", () => {
       .flatMap((target) => (typeof target === "string" ? [target] : Object.values(target)))
       .map((target) => target.replace(/^\.\//, ""));
     const bundles = targets.filter((target) => target.endsWith(".js"));
-    const expected = ["LICENSE", "README.md", "openapi.yaml", "package.json", ...declarations, ...new Set(bundles), "dist/src/testing/sandbox/index.js"].sort();
+    // The README's relative links resolve in the installed package: the documents and the examples as committed.
+    const examples = spawnSync("git", ["ls-files", "examples"], { cwd: repoRoot, encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    expect(examples).toContain("examples/echo-bot/bot.ts");
+    const linked = ["BENCHMARKS.md", "CONTRIBUTING.md", ...examples];
+    const expected = ["LICENSE", "README.md", "openapi.yaml", "package.json", ...linked, ...declarations, ...new Set(bundles), "dist/src/testing/sandbox/index.js"].sort();
     expect(paths).toEqual(expected);
 
     // Every file the exports map and the bin point to is in the tarball.
     for (const target of targets) expect(paths, target).toContain(target);
     expect(paths.filter((path) => /(^|\/)(test|scripts)\/|\.test\.|\.map$|^src\/|^generated\//.test(path))).toEqual([]);
+    const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+    for (const [, target] of readme.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)) {
+      expect(paths.some((path) => path === target || path.startsWith(`${target!.replace(/\/$/, "")}/`)), target).toBe(true);
+    }
     // Sizes, for the log.
     console.log(`npm pack: ${paths.length} files, ${(size / 1024).toFixed(1)} kB packed, ${(unpackedSize / 1024).toFixed(1)} kB unpacked`);
   }, 60_000);
