@@ -4,8 +4,10 @@
 //    (reject), it does not make the webhook handler throw (a 500 would make Meta re-deliver the same offer);
 //  - media set-up has a deadline: a call whose ICE + DTLS does not come up in time is terminated;
 //  - a terminate can arrive before its connect (Meta does not guarantee order): the call is remembered as
-//    ended, and the late connect is not answered.
-import { WhatsAppError, type CallingClient } from "whatsapp-calling";
+//    ended, and the late connect is not answered;
+//  - a recording is downloaded after its webhook has been answered, not while Meta waits for the answer.
+import { WhatsAppError, type CallingClient, type RecordingOption } from "whatsapp-calling";
+import { downloadMediaBytes } from "whatsapp-calling/media";
 import { createWebhookHandler, type WebhookRequestHandler } from "whatsapp-calling/webhooks";
 import { answerCall, createEchoPeer, offerCall, type EchoPeer } from "./media.js";
 
@@ -17,6 +19,8 @@ export interface EchoBotOptions {
   log: (line: string) => void;
   /** How long ICE + DTLS may take after the answer. Default 10 s (Meta ends a call without media after 20 s). */
   mediaDeadlineMs?: number;
+  /** Record the calls the bot answers (announced to both parties); each recording is downloaded when it comes. */
+  recording?: RecordingOption;
 }
 
 interface CallSession {
@@ -37,6 +41,8 @@ export interface EchoBot {
   mediaOf(callId: string): { received: { packets: number; bytes: number }; sent: { packets: number; bytes: number } } | undefined;
   /** Resolves when the bot has seen the call end. */
   ended(callId: string): Promise<void>;
+  /** Resolves with a recorded call's recording (Ogg Opus bytes, checksum checked) once it is downloaded. */
+  recording(callId: string): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -54,6 +60,8 @@ export function createEchoBot(options: EchoBotOptions): EchoBot {
   const pickUpWaiters = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
   /** Calls being placed: a connect webhook may come before calls.connect() has returned the id. */
   const placing = new Set<Promise<unknown>>();
+  const recordings = new Map<string, Promise<Uint8Array>>();
+  const recordingWaiters = new Map<string, (recording: Promise<Uint8Array>) => void>();
 
   async function endLocally(callId: string): Promise<void> {
     endedCalls.add(callId);
@@ -90,7 +98,7 @@ export function createEchoBot(options: EchoBotOptions): EchoBot {
     if (endedCalls.has(callId)) return void (await peer.close());
     log(`bot     answers ${short(callId)} with its own SDP answer (pre_accept, then accept)`);
     try {
-      await calls.answer(callId, answer);
+      await calls.answer(callId, answer, options.recording && { recording: options.recording });
     } catch (error) {
       // answer() has already ended the call on Meta's side if accept failed after pre_accept.
       log(`bot     answering ${short(callId)} failed: ${describe(error)}`);
@@ -153,6 +161,17 @@ export function createEchoBot(options: EchoBotOptions): EchoBot {
         log(`bot     ${short(event.callId)} ended: ${event.data.status}${errors ? ` (${errors})` : ""}`);
         await endLocally(event.callId);
       },
+      "call.recording_available": (event) => {
+        // Answered at once; the download runs after (the URL lives 5 minutes, then the media id gives another).
+        const download = downloadMediaBytes(calls, event.media, { maxBytes: 10 * 1024 * 1024 });
+        download.then(
+          (bytes) => log(`bot     recording of ${short(event.callId)}: ${bytes.byteLength} bytes of ${event.media.mime_type ?? "audio"}, checksum checked`),
+          (error: unknown) => log(`bot     downloading the recording of ${short(event.callId)} failed: ${describe(error)}`),
+        );
+        recordings.set(event.callId, download);
+        recordingWaiters.get(event.callId)?.(download);
+        recordingWaiters.delete(event.callId);
+      },
       "call_permission.reply": (event) => {
         const reply = event.data.interactive.call_permission_reply;
         const from = String(event.data.from ?? "");
@@ -205,6 +224,9 @@ export function createEchoBot(options: EchoBotOptions): EchoBot {
     ended(callId) {
       if (endedCalls.has(callId)) return Promise.resolve();
       return new Promise((resolve) => endWaiters.set(callId, resolve));
+    },
+    recording(callId) {
+      return recordings.get(callId) ?? new Promise<Uint8Array>((resolve) => recordingWaiters.set(callId, resolve));
     },
     async close() {
       await Promise.all([...sessions.keys()].map((callId) => endLocally(callId)));

@@ -57,6 +57,8 @@ async function main(): Promise<void> {
     webhookUrl,
     appSecret,
     media: true,
+    // Meta sends a recording within about a minute of the call's end; the sandbox, after this long.
+    recordingDelayMs: 300,
     users: {
       [CALLER]: { name: "Ana" },
       [CALLEE]: { name: "Ben", permissionReply: "accept", pickUp: "accept", pickUpDelayMs: 800 },
@@ -65,11 +67,17 @@ async function main(): Promise<void> {
   });
   // The client the bot uses, pointed at the sandbox instead of graph.facebook.com.
   const calls = createCallingClient({ phoneNumberId: sandbox.phoneNumberId, accessToken: sandbox.accessToken, baseUrl: sandbox.url, retry: false });
-  const echoBot = createEchoBot({ calls, appSecret, verifyToken, log: print });
+  const echoBot = createEchoBot({
+    calls,
+    appSecret,
+    verifyToken,
+    log: print,
+    recording: { status: "ENABLED", purpose: "to show how a recording arrives", announcement_language: "en_US" },
+  });
   handle = echoBot.handler;
 
   print("");
-  print("scene 1: Ana calls the business; the bot pre-accepts and accepts with its own answer; Ana hangs up");
+  print("scene 1: Ana calls the business; the bot pre-accepts and accepts (recorded) with its own answer; Ana hangs up");
   step = "waiting for the bot to accept Ana's call";
   const { callId: inbound } = await sandbox.simulateInboundCall({ from: CALLER });
   await sandbox.waitForCall(inbound, "accepted", { timeoutMs: 8000 });
@@ -79,6 +87,9 @@ async function main(): Promise<void> {
   step = "hanging up Ana's call";
   await sandbox.hangUp(inbound);
   await echoBot.ended(inbound);
+  step = "waiting for the recording of Ana's call";
+  const recording = await echoBot.recording(inbound);
+  expect(new TextDecoder().decode(recording.subarray(0, 4)) === "OggS", "the recording is not an Ogg file");
 
   print("");
   print("scene 2: the bot asks Ben for permission, Ben grants it, the bot calls, Ben answers; the bot hangs up");

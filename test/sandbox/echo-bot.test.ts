@@ -12,7 +12,7 @@ describe("examples/echo-bot", () => {
     const { stdout } = await run("npm", ["start", "--silent"], { cwd: process.cwd(), timeout: 28_000 });
     expect(stdout).toContain("scene 1: Ana calls the business");
     expect(stdout).toContain("scene 2: the bot asks Ben for permission");
-    for (const step of ["pre_accept", "accept", "call_permission_request", "connect", "terminate", "status RINGING", "status ACCEPTED", "call_permission_reply"]) {
+    for (const step of ["pre_accept", "accept", "call_permission_request", "connect", "terminate", "status RINGING", "status ACCEPTED", "call_permission_reply", "call_recording_available"]) {
       expect(stdout).toContain(step);
     }
     const audio = [...stdout.matchAll(/user: connected in \d+ ms, sent (\d+) packets \(\d+ bytes of Opus\), received (\d+) packets/g)];
@@ -21,7 +21,12 @@ describe("examples/echo-bot", () => {
       expect(Number(sent)).toBeGreaterThan(20);
       expect(Number(received)).toBeGreaterThan(20);
     }
-    expect(stdout).toMatch(/done: 2 calls, 7 webhooks delivered, every step as expected\n$/);
+    // The recording of scene 1 holds every Opus byte of the bot's echo that the user received, in Ogg pages.
+    const [, bytes] = /bot {5}recording of \S+: (\d+) bytes of audio\/ogg; codecs=opus, checksum checked/.exec(stdout) ?? [];
+    const [, echoed] = /received \d+ packets \((\d+) bytes\) back/.exec(stdout) ?? [];
+    expect(Number(bytes)).toBeGreaterThan(Number(echoed));
+    expect(Number(bytes)).toBeLessThan(Number(echoed) * 1.2);
+    expect(stdout).toMatch(/done: 2 calls, 8 webhooks delivered, every step as expected\n$/);
     expect(stdout).not.toContain("sandbox-access-token");
     expect(stdout).not.toMatch(/ice-pwd|Bearer/i);
   });
