@@ -31,7 +31,11 @@ Commands (type them while it runs):
   stats CALL_ID           what the user's WebRTC peer sent and received
                           (CALL_ID: the full id, its short form as printed, or none for the latest call)
   redeliver               send the last webhook again, byte for byte
-  quit                    stop (so do Ctrl-C and SIGTERM; when stdin closes, it keeps running until one of them)`;
+  quit                    stop (so do Ctrl-C and SIGTERM; when stdin closes, it keeps running until one of them)
+
+SDPs for a bot without WebRTC (with the bearer token):
+  POST /sandbox/answer-without-media   body: the user's offer; answers an SDP answer for pre_accept and accept
+  GET  /sandbox/offer-without-media    an SDP offer for connect`;
 
 /** Each command: what it is given (for its usage line), and what it does. */
 const COMMANDS: Record<string, { argument?: string; run: (sandbox: Sandbox, argument: string) => Promise<string | undefined> }> = {

@@ -372,6 +372,36 @@ suite("business-initiated calls and permissions", () => {
     expect(sandbox.call(callId)).toMatchObject({ state: "accepted", warnings: [] });
   });
 
+  it("the same SDPs over HTTP for a bot in another process: POST /sandbox/answer-without-media, GET /sandbox/offer-without-media", async () => {
+    const sdpRequest = (method: string, name: string, body?: string, token: string | null = sandbox.accessToken) =>
+      fetch(`${sandbox.url}/sandbox/${name}`, { method, body, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    const offer: string = (await receiver.next(isEvent("connect", callId))).item.session.sdp;
+    const answered = await sdpRequest("POST", "answer-without-media", offer);
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get("content-type")).toBe("application/sdp");
+    const answer = await answered.text();
+    const lines = answer.split("\r\n");
+    expect(lines).toEqual(expect.arrayContaining(["a=setup:active", "a=rtpmap:111 opus/48000/2", expect.stringMatching(/^a=ice-pwd:\S{22,}$/), expect.stringMatching(/^a=fingerprint:sha-256 /)]));
+    expect(lines).not.toContain("a=ice-lite");
+    const session = { sdp_type: "answer", sdp: answer };
+    expect(await graph("POST", "/calls", { messaging_product: "whatsapp", call_id: callId, action: "pre_accept", session })).toEqual({ status: 200, body: { messaging_product: "whatsapp", success: true } });
+    expect(await graph("POST", "/calls", { messaging_product: "whatsapp", call_id: callId, action: "accept", session })).toEqual({ status: 200, body: { messaging_product: "whatsapp", success: true } });
+    expect(sandbox.call(callId)).toMatchObject({ state: "accepted", warnings: [] });
+
+    const offered = await sdpRequest("GET", "offer-without-media");
+    expect(offered.status).toBe(200);
+    expect((await offered.text()).split("\r\n")).toEqual(expect.arrayContaining(["a=setup:actpass", "a=rtpmap:126 telephone-event/8000"]));
+
+    const notAnOffer = await sdpRequest("POST", "answer-without-media", answer);
+    expect(notAnOffer.status).toBe(400);
+    expect(await notAnOffer.json()).toEqual(errorOf(100, /^The body must be the user's SDP offer \(the connect webhook's session\.sdp\): /));
+    const unknown = await sdpRequest("GET", "answer-without-media");
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toEqual(errorOf(100, /^Unknown sandbox path GET \/sandbox\/answer-without-media/));
+    expect((await sdpRequest("GET", "offer-without-media", undefined, null)).status).toBe(401);
+  });
+
   it("a user who refuses permission: a reject reply, and calls stay refused with 138006", async () => {
     await permissionRequest(OTHER);
     const reply = await receiver.next((d) => d.item?.interactive?.type === "call_permission_reply");

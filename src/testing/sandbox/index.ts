@@ -11,7 +11,7 @@ import type { SandboxEvent } from "./events.js";
 import { loadWerift } from "./media.js";
 import type { MediaStats } from "./media-stats.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
-import { checkOffer, madeUpAnswer, madeUpSdp } from "./sdp.js";
+import { answerWithoutMedia, offerWithoutMedia } from "./sdp.js";
 import { listen } from "./server.js";
 
 export type { SandboxCall, CallState, CallEnd, CallDirection } from "./calls.js";
@@ -187,11 +187,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
     },
     answerWithoutMedia(offer) {
-      const problem = typeof offer === "string" ? checkOffer(offer) : "it is not a string";
-      if (problem) throw new WhatsAppValidationError(`answerWithoutMedia: pass the user's SDP offer (the connect webhook's session.sdp); ${problem}`, { path: "offer" });
-      return madeUpAnswer(offer, false);
+      const made = answerWithoutMedia(offer);
+      if ("problem" in made) {
+        throw new WhatsAppValidationError(`answerWithoutMedia: pass the user's SDP offer (the connect webhook's session.sdp); ${made.problem}`, { path: "offer" });
+      }
+      return made.answer;
     },
-    offerWithoutMedia: () => madeUpSdp("actpass", "audio", 111, 126, { iceLite: false }),
+    offerWithoutMedia,
     deliveries: deliverer.deliveries,
     deliveriesSettled: () => deliverer.settled(),
     redeliver(which) {

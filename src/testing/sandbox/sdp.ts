@@ -233,3 +233,18 @@ export function answerWarnings(answer: string, offer: string): string[] {
   }
   return warnings;
 }
+
+/**
+ * For a bot with no WebRTC stack: an answer to the user's offer (no ICE-lite, `a=setup:active`, made-up
+ * credentials), or the problem that makes `offer` no offer. `sandbox.answerWithoutMedia` and the sandbox's
+ * `POST /sandbox/answer-without-media` both give it.
+ */
+export function answerWithoutMedia(offer: unknown): { answer: string } | { problem: string } {
+  const problem = typeof offer === "string" ? checkOffer(offer) : "it is not a string";
+  return problem ? { problem } : { answer: madeUpAnswer(offer as string, false) };
+}
+
+/** For a bot with no WebRTC stack: an offer for `connect` (`a=setup:actpass`, no ICE-lite, made-up credentials). */
+export function offerWithoutMedia(): string {
+  return madeUpSdp("actpass", "audio", 111, 126, { iceLite: false });
+}

@@ -7,6 +7,7 @@ import { API_VERSION_PATTERN } from "../../../generated/api-version.js";
 import type { SandboxEngine } from "./engine.js";
 import type { SandboxEvent } from "./events.js";
 import { refusal, type Refusal } from "./refusals.js";
+import { answerWithoutMedia, offerWithoutMedia } from "./sdp.js";
 import { mediaRoute, route, type RouteAnswer } from "./routes.js";
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -82,6 +83,7 @@ async function handle(config: ServerConfig, req: IncomingMessage, res: ServerRes
     req.resume();
     return refuse(refusal(190, undefined, "Invalid OAuth access token - Cannot parse access token"));
   }
+  if (version === "sandbox" && endpoint === undefined) return sdpWithoutMedia(config, req, res, method, phoneNumberId, report);
   if (version === "media-download" && phoneNumberId && endpoint === undefined) {
     req.resume();
     return download(config, res, phoneNumberId, Number(url.searchParams.get("expires")), report);
@@ -130,4 +132,37 @@ function download(config: ServerConfig, res: ServerResponse, mediaId: string, ex
 function refusedDownload(mediaId: string, why: string): RouteAnswer {
   const refused = refusal(100, `The media URL of ${mediaId} is ${why}: ask GET /{media-id} for a fresh one`, "Media URL not found");
   return { status: 404, body: refused.body, action: "downloadMedia" };
+}
+
+/**
+ * SDPs for a bot in another process with no WebRTC stack (the CLI's users): `POST /sandbox/answer-without-media`
+ * with the user's offer as the body answers it; `GET /sandbox/offer-without-media` is an offer for `connect`.
+ * Plain text both ways, as `sandbox.answerWithoutMedia` and `offerWithoutMedia` give them.
+ */
+async function sdpWithoutMedia(
+  config: ServerConfig,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  name: string | undefined,
+  report: (answer: RouteAnswer & { path?: string }) => void,
+): Promise<void> {
+  const path = `/sandbox/${name ?? ""}`;
+  let sdp: string;
+  if (method === "GET" && name === "offer-without-media") {
+    req.resume();
+    sdp = offerWithoutMedia();
+  } else if (method === "POST" && name === "answer-without-media") {
+    const body = await readBody(req);
+    if (typeof body !== "string") return report({ ...body, path });
+    const made = answerWithoutMedia(body);
+    if ("problem" in made) return report({ ...refusal(100, `The body must be the user's SDP offer (the connect webhook's session.sdp): ${made.problem}`, "Invalid parameter"), path });
+    sdp = made.answer;
+  } else {
+    req.resume();
+    return report({ ...refusal(100, `Unknown sandbox path ${method} ${path}: expected POST /sandbox/answer-without-media or GET /sandbox/offer-without-media`, "Unsupported request"), path });
+  }
+  config.emit({ kind: "request", method, path, status: 200 });
+  res.writeHead(200, { "content-type": "application/sdp", "content-length": Buffer.byteLength(sdp) });
+  res.end(sdp);
 }
