@@ -65,8 +65,8 @@ export interface MediaDownload {
   bytes(): Promise<Uint8Array>;
 }
 
-/** `GET /{media-id}`: the media's metadata and a download URL valid for 5 minutes. */
-export async function getMediaUrl(calls: CallingClient, mediaId: string, options?: GetMediaUrlOptions): Promise<MediaUrlResponse> {
+/** `GET /{media-id}`: the media's metadata and a download URL valid for 5 minutes. A webhook's numeric id is taken as its digits. */
+export async function getMediaUrl(calls: CallingClient, mediaId: string | number, options?: GetMediaUrlOptions): Promise<MediaUrlResponse> {
   const context = clientContext(calls);
   const id = checkMediaId(mediaId);
   const phoneNumberId = options?.phoneNumberId === undefined ? undefined : checkMediaId(options.phoneNumberId, "phoneNumberId");
@@ -79,7 +79,7 @@ export async function getMediaUrl(calls: CallingClient, mediaId: string, options
 }
 
 /** `DELETE /{media-id}`. */
-export async function deleteMedia(calls: CallingClient, mediaId: string, options?: MediaRequestOptions): Promise<SuccessResponse> {
+export async function deleteMedia(calls: CallingClient, mediaId: string | number, options?: MediaRequestOptions): Promise<SuccessResponse> {
   const context = clientContext(calls);
   const id = checkMediaId(mediaId);
   return (await graphJson(context, { endpoint: "deleteMedia", path: `/${id}`, action: "deleteMedia" }, options)) as SuccessResponse;
@@ -100,7 +100,13 @@ export async function downloadMedia(calls: CallingClient, source: MediaSource, o
     let expected = start.sha256;
     let refreshed = false;
     const refresh = async (id: string) => {
-      const fresh = await getMediaUrl(calls, id, { ...options, signal: deadline.signal, timeoutMs: deadline.timeoutMs });
+      const fresh = await getMediaUrl(calls, id, { ...options, signal: deadline.signal, timeoutMs: deadline.timeoutMs }).catch((error: unknown) => {
+        // Graph's "no such object": the id expired or the media was deleted. Any other failure is what it is.
+        if (error instanceof WhatsAppApiError && error.code === 100 && error.subcode === 33) {
+          throw new WhatsAppMediaExpiredError({ status: error.status, mediaId: id, refreshed, cause: error });
+        }
+        throw error;
+      });
       checkAnnouncedSize(fresh.file_size, maxBytes, id);
       expected ??= fresh.sha256 === undefined ? undefined : checkDigest(fresh.sha256, "sha256 of getMediaUrl");
       return fresh.url;

@@ -45,8 +45,10 @@ export class WhatsAppMediaTooLargeError extends WhatsAppError {
 }
 
 /**
- * The download URL answered 403, 404 or 410: it expired (a media URL lives 5 minutes) and a fresh one from
- * `GET /{media-id}` was refused too, or no media id was known to ask for one.
+ * The media cannot be had any more. Either its download URL answered 403, 404 or 410 (a media URL lives 5
+ * minutes) and a fresh one from `GET /{media-id}` was refused too, or no media id was known to ask for one; or
+ * `GET /{media-id}` answered Graph's "no such object" (code 100, subcode 33): the id expired (7 days after its
+ * webhook) or the media was deleted. Then `cause` is that WhatsAppApiError.
  */
 export class WhatsAppMediaExpiredError extends WhatsAppError {
   static override name = "WhatsAppMediaExpiredError";
@@ -55,12 +57,15 @@ export class WhatsAppMediaExpiredError extends WhatsAppError {
   readonly mediaId: string | undefined;
   /** Whether a fresh URL was fetched before giving up. */
   readonly refreshed: boolean;
-  constructor(init: { status: number; mediaId?: string | undefined; refreshed: boolean }) {
+  constructor(init: { status: number; mediaId?: string | undefined; refreshed: boolean; cause?: unknown }) {
     super(
-      init.refreshed
-        ? `Media ${init.mediaId} could not be downloaded: HTTP ${init.status} on its URL, and again on a fresh URL`
-        : `The media URL answered HTTP ${init.status} (a media URL is valid for 5 minutes); pass the media id ` +
+      init.cause !== undefined
+        ? `Media ${init.mediaId} is gone: GET /{media-id} answered HTTP ${init.status}, no such object (code 100, subcode 33); a media id expires 7 days after its webhook, or the media was deleted`
+        : init.refreshed
+          ? `Media ${init.mediaId} could not be downloaded: HTTP ${init.status} on its URL, and again on a fresh URL`
+          : `The media URL answered HTTP ${init.status} (a media URL is valid for 5 minutes); pass the media id ` +
             "(mediaId, or a webhook media object with its id) to get a fresh URL automatically",
+      init.cause === undefined ? undefined : { cause: init.cause },
     );
     this.status = init.status;
     this.mediaId = init.mediaId;

@@ -244,6 +244,29 @@ describe("downloadMedia", () => {
     expect(server.requests).toHaveLength(4);
   });
 
+  it("a media id Graph no longer has (code 100, subcode 33: expired or deleted) is WhatsAppMediaExpiredError with the API error as cause", async () => {
+    const gone = {
+      status: 400,
+      body: { error: { message: `Unsupported get request. Object with ID '${MEDIA_ID}' does not exist`, type: "GraphMethodException", code: 100, error_subcode: 33, fbtrace_id: "A1" } },
+    };
+    route(() => gone, () => notFound);
+    const byId = await rejection(downloadMedia(client(), MEDIA_ID));
+    expect(byId).toBeInstanceOf(WhatsAppMediaExpiredError);
+    expect(byId).toMatchObject({ status: 400, mediaId: MEDIA_ID, refreshed: false });
+    expect((byId as Error).message).toBe(
+      `Media ${MEDIA_ID} is gone: GET /{media-id} answered HTTP 400, no such object (code 100, subcode 33); a media id expires 7 days after its webhook, or the media was deleted`,
+    );
+    expect((byId as Error).cause).toBeInstanceOf(WhatsAppApiError);
+    expect((byId as Error).cause).toMatchObject({ status: 400, code: 100, subcode: 33 });
+    // After an expired URL, the refresh (asked for: `refreshed`) meets the same answer.
+    const afterUrl = await rejection(downloadMedia(client(), { id: MEDIA_ID, url: mediaUrl(1) }));
+    expect(afterUrl).toMatchObject({ name: "WhatsAppMediaExpiredError", status: 400, refreshed: true });
+    // getMediaUrl itself answers what Graph said; another code 100 stays a WhatsAppApiError in a download too.
+    expect(await rejection(getMediaUrl(client(), MEDIA_ID))).toMatchObject({ name: "WhatsAppApiError", code: 100, subcode: 33 });
+    route(() => ({ status: 400, body: { error: { message: "Invalid parameter", type: "OAuthException", code: 100, fbtrace_id: "A2" } } }), () => notFound);
+    expect(await rejection(downloadMedia(client(), MEDIA_ID))).toMatchObject({ name: "WhatsAppApiError", code: 100, subcode: undefined });
+  });
+
   it("a bare URL without media id cannot be refreshed: the 404 is WhatsAppMediaExpiredError at once", async () => {
     route(() => mediaUrlAnswer(2), () => notFound);
     const error = await rejection(downloadMedia(client(), mediaUrl(1)));

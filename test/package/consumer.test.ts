@@ -68,7 +68,10 @@ describe("npm pack", () => {
       .map((target) => target.replace(/^\.\//, ""));
     const bundles = targets.filter((target) => target.endsWith(".js"));
     // The README's relative links resolve in the installed package: the documents and the examples as committed.
-    const examples = spawnSync("git", ["ls-files", "examples"], { cwd: repoRoot, encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    // examples/tsconfig.json is the repository's own (it extends the root tsconfig and maps the package to src/).
+    const examples = spawnSync("git", ["ls-files", "examples"], { cwd: repoRoot, encoding: "utf8" })
+      .stdout.split("\n")
+      .filter((path) => path !== "" && path !== "examples/tsconfig.json");
     expect(examples).toContain("examples/echo-bot/bot.ts");
     const linked = ["BENCHMARKS.md", "CONTRIBUTING.md", ...examples];
     const expected = ["LICENSE", "README.md", "openapi.yaml", "package.json", ...linked, ...declarations, ...new Set(bundles), "dist/src/testing/sandbox/index.js"].sort();

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import OpusScript from "opusscript";
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
 import { createCallingClient, WhatsAppApiError, type CallingClient } from "../../src/index.js";
-import { deleteMedia, downloadMedia, fetchTranscript, getMediaUrl } from "../../src/media/index.js";
+import { deleteMedia, downloadMedia, fetchTranscript, getMediaUrl, WhatsAppMediaExpiredError } from "../../src/media/index.js";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../../src/testing/index.js";
 import { APP_SECRET, answerOffer, botPeer, isEvent, schemaErrors, signatureValid, startReceiver, type BotPeer, type Receiver } from "./helpers.js";
 
@@ -210,11 +210,14 @@ suite("recordings and transcripts of the sandbox", () => {
 
     await expect(deleteMedia(calls, mediaId)).resolves.toEqual({ success: true });
     const gone = await getMediaUrl(calls, mediaId).catch((error: unknown) => error);
-    expect(gone).toMatchObject({ status: 400, code: 100 });
+    expect(gone).toMatchObject({ status: 400, code: 100, subcode: 33 });
+    const download = await downloadMedia(calls, mediaId).catch((error: unknown) => error);
+    expect(download).toBeInstanceOf(WhatsAppMediaExpiredError);
+    expect(download).toMatchObject({ mediaId, status: 400 });
     const stale = await fetch(url.url, { headers: { authorization: `Bearer ${sandbox.accessToken}` } });
     expect(stale.status).toBe(404);
     expect(sandbox.events.filter((event) => event.kind === "request" && event.path === "/{media-id}").map((event) => (event as { status: number }).status)).toEqual([
-      200, 400, 200, 400,
+      200, 400, 200, 400, 400,
     ]);
   });
 
