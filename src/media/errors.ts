@@ -60,7 +60,7 @@ export class WhatsAppMediaExpiredError extends WhatsAppError {
   constructor(init: { status: number; mediaId?: string | undefined; refreshed: boolean; cause?: unknown }) {
     super(
       init.cause !== undefined
-        ? `Media ${init.mediaId} is gone: GET /{media-id} answered HTTP ${init.status}, no such object (code 100, subcode 33); a media id expires 7 days after its webhook, or the media was deleted`
+        ? `Media ${init.mediaId} is gone (HTTP ${init.status}, code 100/33: no such object): expired 7 days after its webhook, or deleted`
         : init.refreshed
           ? `Media ${init.mediaId} could not be downloaded: HTTP ${init.status} on its URL, and again on a fresh URL`
           : `The media URL answered HTTP ${init.status} (a media URL is valid for 5 minutes); pass the media id ` +

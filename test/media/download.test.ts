@@ -254,7 +254,7 @@ describe("downloadMedia", () => {
     expect(byId).toBeInstanceOf(WhatsAppMediaExpiredError);
     expect(byId).toMatchObject({ status: 400, mediaId: MEDIA_ID, refreshed: false });
     expect((byId as Error).message).toBe(
-      `Media ${MEDIA_ID} is gone: GET /{media-id} answered HTTP 400, no such object (code 100, subcode 33); a media id expires 7 days after its webhook, or the media was deleted`,
+      `Media ${MEDIA_ID} is gone (HTTP 400, code 100/33: no such object): expired 7 days after its webhook, or deleted`,
     );
     expect((byId as Error).cause).toBeInstanceOf(WhatsAppApiError);
     expect((byId as Error).cause).toMatchObject({ status: 400, code: 100, subcode: 33 });
