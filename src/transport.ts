@@ -3,7 +3,7 @@
 // one shared token refresh. Every answer is read once, to its end or to the size cap, and nothing is cloned.
 import type { OperationInfo, RetryRule } from "../generated/operations.js";
 import { Tokens } from "./client/token.js";
-import { discard, startDeadline, type Deadline } from "./client/deadline.js";
+import { discard, dispose, pause, startDeadline, within, type Deadline } from "./client/deadline.js";
 import { retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./client/retry.js";
 import {
   WhatsAppApiError,
@@ -130,11 +130,11 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
     } catch {
       // onRetry is an observer; its failure must not change the request.
     }
-    await deadline.sleep(delayMs);
+    await pause(deadline, delayMs);
   };
 
   try {
-    if (typeof token !== "string") token = await deadline.race(token);
+    if (typeof token !== "string") token = await within(deadline, token);
     tokens.push(token);
     let refreshed = false;
     // Whether an attempt may have reached Meta without its answer coming back: a repeat may find it done.
@@ -145,9 +145,9 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
       let text: string | typeof TOO_LARGE;
       try {
         deadline.fetching = config.fetch(out.url, attemptInit(config, out, token, context(), deadline.signal));
-        response = await deadline.race(deadline.fetching);
+        response = await within(deadline, deadline.fetching);
         deadline.fetching = undefined;
-        text = await deadline.race(readBody(response, config.maxResponseBytes, deadline));
+        text = await within(deadline, readBody(response, config.maxResponseBytes, deadline));
         deadline.reading = undefined;
       } catch (error) {
         if (deadline.reason !== undefined) throw error;
@@ -187,7 +187,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
         summary("warn", ` → 401 (code ${code}); refreshing the access token`, status, code);
         report("refresh", status, original);
         try {
-          token = await deadline.race(config.tokens.refreshed(generation, token, deadline.ended));
+          token = await within(deadline, config.tokens.refreshed(generation, token, deadline.ended));
         } catch (error) {
           if (deadline.reason !== undefined) throw error;
           throw new WhatsAppTokenError("Refreshing the access token failed; the request was not repeated", { cause: original });
@@ -212,7 +212,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
     report(deadline.timedOut ? "timeout" : "aborted", undefined, deadline.reason);
     throw deadline.reason;
   } finally {
-    deadline.dispose();
+    dispose(deadline);
   }
 }
 

@@ -9,7 +9,7 @@ import type { CallingClient } from "../client.js";
 import { clientContext, type ClientContext } from "../client/context.js";
 import { redactSecrets } from "../logging.js";
 import { concatBytes } from "../webhooks/bytes.js";
-import type { Deadline } from "../client/deadline.js";
+import { dispose, within, type Deadline } from "../client/deadline.js";
 import { checkMediaId, graphJson, startDeadline, type MediaRequestOptions } from "./context.js";
 import { WhatsAppChecksumError, WhatsAppMediaExpiredError, WhatsAppMediaTooLargeError } from "./errors.js";
 import { Sha256, decodeDigest, encodeDigestLike, sameDigest } from "./sha256.js";
@@ -149,7 +149,7 @@ export async function downloadMedia(calls: CallingClient, source: MediaSource, o
     }
   } finally {
     // Once the stream is handed over, it ends the deadline itself, at its last byte.
-    if (!handedOver) deadline.dispose();
+    if (!handedOver) dispose(deadline);
   }
 }
 
@@ -168,11 +168,11 @@ async function fetchMedia(
   deadline: Deadline,
   summary: DownloadSummary,
 ): Promise<{ response: Response; token: string }> {
-  const token = await deadline.race(context.transport.tokens.read());
+  const token = await within(deadline, context.transport.tokens.read());
   try {
     // Not followed, as on the Graph calls: a redirect would carry the token to wherever it points.
     const init = { method: "GET", headers: { authorization: `Bearer ${token}` }, signal: deadline.signal, redirect: "manual" as const };
-    return { response: await deadline.race(context.transport.fetch(url, init)), token };
+    return { response: await within(deadline, context.transport.fetch(url, init)), token };
   } catch (error) {
     if (deadline.signal.aborted) throw deadline.signal.reason;
     throw new WhatsAppNetworkError({ cause: error, redact: (text) => redactSecrets(text, [token]), ...summary });
@@ -257,7 +257,7 @@ function contentLength(headers: Headers): number | undefined {
 async function downloadError(response: Response, deadline: Deadline, summary: DownloadSummary, token: string): Promise<WhatsAppApiError> {
   let text = "";
   try {
-    text = await deadline.race(readText(response, ERROR_BODY_LIMIT));
+    text = await within(deadline, readText(response, ERROR_BODY_LIMIT));
   } catch {
     // The status says enough; an unreadable error body must not hide it.
   }
@@ -301,7 +301,7 @@ function checkedStream(
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
     if (settled) return;
     settled = true;
-    deadline.dispose();
+    dispose(deadline);
     void reader?.cancel(error).catch(() => undefined);
     controller.error(error);
   };
@@ -314,7 +314,7 @@ function checkedStream(
       async pull(controller) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
         try {
-          chunk = reader ? await deadline.race(reader.read()) : { done: true, value: undefined };
+          chunk = reader ? await within(deadline, reader.read()) : { done: true, value: undefined };
         } catch (error) {
           return fail(
             controller,
@@ -337,7 +337,7 @@ function checkedStream(
             }
           }
           settled = true;
-          deadline.dispose();
+          dispose(deadline);
           controller.close();
           return;
         }
@@ -350,7 +350,7 @@ function checkedStream(
       },
       cancel(reason) {
         settled = true;
-        deadline.dispose();
+        dispose(deadline);
         return reader?.cancel(reason);
       },
     },
