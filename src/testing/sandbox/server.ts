@@ -1,6 +1,8 @@
 /// <reference types="node" />
 // The HTTP side of the sandbox: a node:http server on 127.0.0.1 only, with the Graph paths
-// `/{version}/{phone-number-id}/{endpoint}`, the bearer token check (401, code 190) and JSON bodies.
+// `/{version}/{phone-number-id}/{endpoint}` and the Media API's `/{version}/{media-id}`, the media download URLs,
+// the SDP helpers for bots without WebRTC (`/sandbox/…`), the bearer token check on all of them (401, code 190)
+// and JSON bodies.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { API_VERSION_PATTERN } from "../../../generated/api-version.js";
@@ -11,6 +13,9 @@ import { answerWithoutMedia, offerWithoutMedia } from "./sdp.js";
 import { mediaRoute, route, type RouteAnswer } from "./routes.js";
 
 const MAX_BODY_BYTES = 1_000_000;
+
+/** Sends an answer and puts it in the transcript (`path` when it is not the Graph endpoint's). */
+type Report = (answer: RouteAnswer & { path?: string }) => void;
 
 export interface ServerConfig {
   readonly port: number;
@@ -61,7 +66,7 @@ async function handle(config: ServerConfig, req: IncomingMessage, res: ServerRes
   const method = req.method ?? "GET";
   const [, version, phoneNumberId, endpoint, ...rest] = url.pathname.split("/");
   const path = `/${endpoint ?? ""}`;
-  const report = (answer: RouteAnswer & { path?: string }) => {
+  const report: Report = (answer) => {
     const error = (answer.body as { error?: { code?: number; error_data?: { details?: string } } }).error;
     config.emit({
       kind: "request",
@@ -119,7 +124,7 @@ async function handle(config: ServerConfig, req: IncomingMessage, res: ServerRes
  * A media download URL (the bearer token was checked): the file's bytes, or, once the URL expired or the file was
  * deleted, a 404 as Meta's media host answers, after which a client asks `GET /{media-id}` for a fresh URL.
  */
-function download(config: ServerConfig, res: ServerResponse, mediaId: string, expires: number, report: (answer: RouteAnswer & { path?: string }) => void): void {
+function download(config: ServerConfig, res: ServerResponse, mediaId: string, expires: number, report: Report): void {
   const file = config.engine.mediaFiles.get(mediaId);
   if (!file || !(expires >= Date.now())) {
     return report({ ...refusedDownload(mediaId, file ? "expired" : "deleted or unknown"), path: "/media-download" });
@@ -145,7 +150,7 @@ async function sdpWithoutMedia(
   res: ServerResponse,
   method: string,
   name: string | undefined,
-  report: (answer: RouteAnswer & { path?: string }) => void,
+  report: Report,
 ): Promise<void> {
   const path = `/sandbox/${name ?? ""}`;
   let sdp: string;
