@@ -24,11 +24,11 @@ const EXPIRED_STATUSES = new Set([403, 404, 410]);
 const ERROR_BODY_LIMIT = 16 * 1024;
 
 /**
- * What a download starts from: a media id, a media URL, or a webhook's media object (`call_recording.audio`,
- * `call_transcript.document`, a voicemail's `audio`) or a `getMediaUrl` answer, whose `id`, `url` and `sha256`
- * are used. A webhook id that came as a JSON number is taken as its digits.
+ * What a download starts from: a media id (a string of digits, or a number, as a webhook may send it), a media
+ * URL, or a webhook's media object (`call_recording.audio`, `call_transcript.document`, a voicemail's `audio`) or
+ * a `getMediaUrl` answer, whose `id`, `url` and `sha256` are used. A number is taken as its digits.
  */
-export type MediaSource = string | WebhookMedia | Partial<Pick<MediaUrlResponse, "id" | "url" | "sha256">>;
+export type MediaSource = string | number | WebhookMedia | Partial<Pick<MediaUrlResponse, "id" | "url" | "sha256">>;
 
 export interface GetMediaUrlOptions extends MediaRequestOptions {
   /** Serve the URL only if the media belongs to this business number (`phone_number_id`). */
@@ -195,6 +195,8 @@ function describeSource(
     if (MEDIA_ID_PATTERN.test(source)) mediaId = source;
     else if (/^https?:\/\//i.test(source)) url = source;
     else throw new WhatsAppValidationError("downloadMedia takes a media id (digits), a media URL or a webhook media object", { path: "source" });
+  } else if (typeof source === "number") {
+    mediaId = checkMediaId(source, "source");
   } else if (source !== null && typeof source === "object") {
     if (source.id !== undefined) mediaId = checkMediaId(source.id, "source.id");
     if (source.url !== undefined) url = source.url;

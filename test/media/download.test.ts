@@ -162,6 +162,17 @@ describe("downloadMedia", () => {
     expectGraphMediaRequest(server.requests[1]!);
   });
 
+  it("a bare numeric id (a webhook's `media.id` as typed) downloads by id too; one past 2^53 is refused", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    expect(Buffer.from(await downloadMediaBytes(client(), Number(MEDIA_ID)))).toEqual(RECORDING);
+    expectGraphMediaRequest(server.requests[0]!);
+    expectDownloadRequest(server.requests[1]!, 1);
+    const error = await rejection(downloadMedia(client(), 2 ** 53 + 2));
+    expect(error).toBeInstanceOf(WhatsAppValidationError);
+    expect((error as WhatsAppValidationError).path).toBe("source");
+    expect(server.requests).toHaveLength(2);
+  });
+
   it("a numeric id past 2^53 (digits lost in JSON.parse) is refused before sending", async () => {
     const error = await downloadMedia(client(), { id: 2 ** 53 + 2, url: mediaUrl(1) }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WhatsAppValidationError);

@@ -27,6 +27,7 @@ export async function rightCalls(recording: { id: string; sha256: string; mime_t
   const fromWebhook: WebhookMedia["id"] = 1002764438271669;
   await getMediaUrl(calls, fromWebhook);
   await deleteMedia(calls, fromWebhook);
+  await downloadMediaBytes(calls, fromWebhook);
   const checksumIsWhatsAppError: WhatsAppError = new WhatsAppChecksumError({ expected: "a", actual: "b", size: 1 });
   return [stream, bytes, firstWord, durationSeconds, checksumIsWhatsAppError];
 }

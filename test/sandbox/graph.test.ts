@@ -400,6 +400,7 @@ suite("business-initiated calls and permissions", () => {
     expect(unknown.status).toBe(400);
     expect(await unknown.json()).toEqual(errorOf(100, /^Unknown sandbox path GET \/sandbox\/answer-without-media/));
     expect((await sdpRequest("GET", "offer-without-media", undefined, null)).status).toBe(401);
+    expect(sandbox.events.filter((event) => event.kind === "request").at(-1)).toMatchObject({ method: "GET", path: "/sandbox/offer-without-media", status: 401, code: 190 });
   });
 
   it("a user who refuses permission: a reject reply, and calls stay refused with 138006", async () => {

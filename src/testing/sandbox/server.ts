@@ -65,7 +65,8 @@ async function handle(config: ServerConfig, req: IncomingMessage, res: ServerRes
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   const method = req.method ?? "GET";
   const [, version, phoneNumberId, endpoint, ...rest] = url.pathname.split("/");
-  const path = `/${endpoint ?? ""}`;
+  // The Graph endpoint for the transcript; any other route reports its own path, or is named whole.
+  const path = endpoint === undefined ? url.pathname : `/${endpoint}`;
   const report: Report = (answer) => {
     const error = (answer.body as { error?: { code?: number; error_data?: { details?: string } } }).error;
     config.emit({
