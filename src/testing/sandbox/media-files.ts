@@ -3,6 +3,7 @@
 // URL needs the access token, `DELETE /{media-id}` removes the file. The webhook gives the SHA-256 in Base64,
 // the Media API in hex, as Meta's samples do.
 import type { MediaUrlResponse, WebhookMedia } from "../../../generated/openapi.js";
+import { toHex } from "../../webhooks/bytes.js";
 
 export interface MediaFile {
   readonly id: string;
@@ -57,7 +58,7 @@ export class MediaFiles {
       messaging_product: "whatsapp",
       url: this.downloadUrl(file),
       mime_type: file.mimeType,
-      sha256: [...file.sha256].map((byte) => byte.toString(16).padStart(2, "0")).join(""),
+      sha256: toHex(file.sha256),
       file_size: String(file.bytes.byteLength),
       id: file.id,
     };

@@ -23,8 +23,11 @@ export interface Refusal {
 
 let traces = 0;
 
-/** The envelope for `code`, with the catalogue's title as Meta's text and `details` in `error_data`. */
-export function refusal(code: number, details?: string, message?: string): Refusal {
+/**
+ * The envelope for `code`, with the catalogue's title as Meta's text, `details` in `error_data` and Graph's
+ * `error_subcode` when one is given (33: no such object).
+ */
+export function refusal(code: number, details?: string, message?: string, subcode?: number): Refusal {
   const title = message ?? ERROR_CATALOGUE[code]?.title ?? "Calling error";
   traces += 1;
   return {
@@ -34,6 +37,7 @@ export function refusal(code: number, details?: string, message?: string): Refus
         message: code === 190 ? title : `(#${code}) ${title}`,
         type: "OAuthException",
         code,
+        ...(subcode === undefined ? {} : { error_subcode: subcode }),
         ...(details === undefined ? {} : { error_data: { messaging_product: "whatsapp", details } }),
         fbtrace_id: `Sandbox${String(traces).padStart(6, "0")}`,
       },

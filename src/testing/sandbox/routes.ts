@@ -83,9 +83,9 @@ export function mediaRoute(engine: SandboxEngine, method: string, mediaId: strin
   const owner = query.get("phone_number_id");
   const action = method === "DELETE" ? "deleteMedia" : "getMediaUrl";
   if (!file || (owner !== null && owner !== engine.business.phoneNumberId) || (method !== "GET" && method !== "DELETE")) {
-    const missing = refusal(100, `Unsupported ${method.toLowerCase()} request. Object with ID '${mediaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`, "Unsupported request");
-    // Graph's subcode for an object that is not there (or not this caller's).
-    return answer(missing.status, { error: { ...missing.body.error, error_subcode: 33 } }, { action });
+    const missing = `Unsupported ${method.toLowerCase()} request. Object with ID '${mediaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`;
+    // Subcode 33: Graph's "no such object" (or not this caller's).
+    return refused(refusal(100, missing, "Unsupported request", 33), { action });
   }
   if (method === "DELETE") {
     engine.mediaFiles.delete(mediaId);

@@ -9,6 +9,7 @@ import { API_VERSION_PATTERN } from "../../../generated/api-version.js";
 import type { SandboxEngine } from "./engine.js";
 import type { SandboxEvent } from "./events.js";
 import { refusal, type Refusal } from "./refusals.js";
+import { utf8Bytes } from "../../webhooks/bytes.js";
 import { answerWithoutMedia, offerWithoutMedia } from "./sdp.js";
 import { mediaRoute, route, type RouteAnswer } from "./routes.js";
 
@@ -130,9 +131,7 @@ function download(config: ServerConfig, res: ServerResponse, mediaId: string, ex
   if (!file || !(expires >= Date.now())) {
     return report({ ...refusedDownload(mediaId, file ? "expired" : "deleted or unknown"), path: "/media-download" });
   }
-  config.emit({ kind: "request", method: "GET", path: "/media-download", action: "downloadMedia", status: 200 });
-  res.writeHead(200, { "content-type": file.mimeType, "content-length": file.bytes.byteLength });
-  res.end(file.bytes);
+  sendContent(config, res, { method: "GET", path: "/media-download", action: "downloadMedia" }, file.mimeType, file.bytes);
 }
 
 function refusedDownload(mediaId: string, why: string): RouteAnswer {
@@ -168,7 +167,18 @@ async function sdpWithoutMedia(
     req.resume();
     return report({ ...refusal(100, `Unknown sandbox path ${method} ${path}: expected POST /sandbox/answer-without-media or GET /sandbox/offer-without-media`, "Unsupported request"), path });
   }
-  config.emit({ kind: "request", method, path, status: 200 });
-  res.writeHead(200, { "content-type": "application/sdp", "content-length": Buffer.byteLength(sdp) });
-  res.end(sdp);
+  sendContent(config, res, { method, path }, "application/sdp", utf8Bytes(sdp));
+}
+
+/** A 200 whose body is not JSON (a media file, an SDP), put in the transcript as every answer is. */
+function sendContent(
+  config: ServerConfig,
+  res: ServerResponse,
+  request: { method: string; path: string; action?: string },
+  contentType: string,
+  bytes: Uint8Array,
+): void {
+  config.emit({ kind: "request", ...request, status: 200 });
+  res.writeHead(200, { "content-type": contentType, "content-length": bytes.byteLength });
+  res.end(bytes);
 }
