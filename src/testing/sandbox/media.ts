@@ -11,6 +11,7 @@ import { MEDIA_PACKAGE, SandboxMediaUnavailableError } from "./errors.js";
 import { userSdp } from "./sdp.js";
 import type { MediaStats } from "./media-stats.js";
 import { TONE_FRAMES } from "./tone.js";
+import { MAX_RECORDED_FRAMES } from "./recordings.js";
 
 type Werift = typeof import("werift");
 type PeerConnection = InstanceType<Werift["RTCPeerConnection"]>;
@@ -34,8 +35,6 @@ const FRAME_MS = 20;
 const SAMPLES_PER_FRAME = 960;
 /** The audio mid of Meta's offers. */
 const META_MID = "audio";
-/** Ten minutes of 20 ms packets: what a sandbox recording holds at most. */
-const MAX_RECORDED_PACKETS = 30_000;
 
 export class UserMediaPeer {
   private readonly pc: PeerConnection;
@@ -45,7 +44,7 @@ export class UserMediaPeer {
   private connectedAt: number | undefined;
   private sending: NodeJS.Timeout | undefined;
   private readonly counts = { sentPackets: 0, sentBytes: 0, receivedPackets: 0, receivedBytes: 0 };
-  /** The bot's RTP payloads by payload type, for the call's recording: at most MAX_RECORDED_PACKETS. */
+  /** The bot's RTP payloads by payload type, for the call's recording: at most MAX_RECORDED_FRAMES. */
   private readonly recorded = new Map<number, Uint8Array[]>();
   private recordedPackets = 0;
   /** When the last RTP packet from the bot arrived (0: none yet). */
@@ -88,7 +87,7 @@ export class UserMediaPeer {
         this.counts.receivedPackets += 1;
         this.lastReceivedAt = Date.now();
         this.counts.receivedBytes += rtp.payload.length;
-        if (this.recordedPackets < MAX_RECORDED_PACKETS) {
+        if (this.recordedPackets < MAX_RECORDED_FRAMES) {
           this.recordedPackets += 1;
           const packets = this.recorded.get(rtp.header.payloadType) ?? [];
           this.recorded.set(rtp.header.payloadType, packets);

@@ -1,5 +1,6 @@
 // The sandbox's call recordings are Ogg Opus files (RFC 7845), as Meta's are (`audio/ogg; codecs=opus`): Opus
 // packets as they came over RTP, put in Ogg pages without re-encoding. Only what a writer needs is here.
+import { concatBytes, utf8Bytes } from "../../webhooks/bytes.js";
 
 const PRE_SKIP = 312;
 const SAMPLE_RATE = 48_000;
@@ -67,14 +68,14 @@ export function oggOpus(packets: readonly Uint8Array[], vendor = "whatsapp-calli
   const serial = 0x5741_4341; // any number; one logical stream
   const head = new Uint8Array(19);
   const headView = new DataView(head.buffer);
-  head.set(new TextEncoder().encode("OpusHead"));
+  head.set(utf8Bytes("OpusHead"));
   head[8] = 1; // version
   head[9] = 1; // channels
   headView.setUint16(10, PRE_SKIP, true);
   headView.setUint32(12, SAMPLE_RATE, true);
-  const vendorBytes = new TextEncoder().encode(vendor);
+  const vendorBytes = utf8Bytes(vendor);
   const tags = new Uint8Array(8 + 4 + vendorBytes.length + 4);
-  tags.set(new TextEncoder().encode("OpusTags"));
+  tags.set(utf8Bytes("OpusTags"));
   new DataView(tags.buffer).setUint32(8, vendorBytes.length, true);
   tags.set(vendorBytes, 12);
   const pages = [page([head], 0n, 0, serial, 0x02), page([tags], 0n, 1, serial, 0)];
@@ -85,11 +86,5 @@ export function oggOpus(packets: readonly Uint8Array[], vendor = "whatsapp-calli
     const last = start + PACKETS_PER_PAGE >= audio.length;
     pages.push(page(chunk, granule, pages.length, serial, last ? 0x04 : 0));
   }
-  const file = new Uint8Array(pages.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of pages) {
-    file.set(part, offset);
-    offset += part.length;
-  }
-  return file;
+  return concatBytes(pages, pages.reduce((total, part) => total + part.length, 0));
 }

@@ -5,12 +5,12 @@
 import type { TranscriptDocument } from "../../../generated/openapi.js";
 import { SILENT_OPUS_PACKET, oggOpus } from "./ogg.js";
 
-/** The most a recording holds: ten minutes of 20 ms frames. */
-const MAX_FRAMES = 30_000;
+/** The most a recording holds: ten minutes of 20 ms frames (the user's peer keeps no more of the bot's packets). */
+export const MAX_RECORDED_FRAMES = 30_000;
 
 export function recordingFile(audio: readonly Uint8Array[] | undefined, seconds: number): Uint8Array {
   if (audio && audio.length > 0) return oggOpus(audio);
-  const frames = Math.min(MAX_FRAMES, Math.max(1, Math.round(seconds * 50)));
+  const frames = Math.min(MAX_RECORDED_FRAMES, Math.max(1, Math.round(seconds * 50)));
   return oggOpus(Array.from({ length: frames }, () => SILENT_OPUS_PACKET));
 }
 
