@@ -301,6 +301,8 @@ export class SandboxEngine {
       call.bizOpaqueCallbackData = body.biz_opaque_callback_data;
     }
     noteRecording(call, body as AcceptCallRequest);
+    const recordingPeer = this.peers.get(call.id);
+    if (recordingPeer) recordingPeer.recording = call.recorded === true;
     if (call.state !== "accepted") {
       if ((this.peers.get(call.id)?.stats().received.packets ?? 0) > 0) {
         // WhatsApp treats the call as answered on the first media packet or on accept, whichever comes first.
@@ -387,6 +389,7 @@ export class SandboxEngine {
     let answer: string;
     if (this.media) {
       const peer = await UserMediaPeer.create();
+      peer.recording = call.recorded === true;
       this.peers.set(call.id, peer);
       try {
         answer = await peer.answerOffer(call.offerSdp!);

@@ -44,6 +44,8 @@ export class UserMediaPeer {
   private connectedAt: number | undefined;
   private sending: NodeJS.Timeout | undefined;
   private readonly counts = { sentPackets: 0, sentBytes: 0, receivedPackets: 0, receivedBytes: 0 };
+  /** Whether the call asked for a recording: only then are the bot's packets kept. */
+  recording = false;
   /** The bot's RTP payloads by payload type, for the call's recording: at most MAX_RECORDED_FRAMES. */
   private readonly recorded = new Map<number, Uint8Array[]>();
   private recordedPackets = 0;
@@ -87,7 +89,7 @@ export class UserMediaPeer {
         this.counts.receivedPackets += 1;
         this.lastReceivedAt = Date.now();
         this.counts.receivedBytes += rtp.payload.length;
-        if (this.recordedPackets < MAX_RECORDED_FRAMES) {
+        if (this.recording && this.recordedPackets < MAX_RECORDED_FRAMES) {
           this.recordedPackets += 1;
           const packets = this.recorded.get(rtp.header.payloadType) ?? [];
           this.recorded.set(rtp.header.payloadType, packets);
