@@ -144,7 +144,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
       let response: Response;
       let text: string | typeof TOO_LARGE;
       try {
-        deadline.fetching = config.fetch(out.url, attemptInit(config, out, token, context(), deadline.signal));
+        deadline.fetching = config.fetch(out.url, attemptInit(config, out, token, context, deadline.signal));
         response = await within(deadline, deadline.fetching);
         deadline.fetching = undefined;
         text = await within(deadline, readBody(response, config.maxResponseBytes, deadline));
@@ -242,9 +242,10 @@ function afterError(
 }
 
 /** The init of one attempt: the request's own headers, a hook's, the content type and the token. */
-function attemptInit(config: TransportConfig, out: Outgoing, token: string, info: AttemptInfo, signal: AbortSignal) {
+function attemptInit(config: TransportConfig, out: Outgoing, token: string, info: () => AttemptInfo, signal: AbortSignal) {
   const headers: Record<string, string> = out.headers ? { ...out.headers } : {};
-  if (config.hooks?.onRequest) Object.assign(headers, addedHeaders(config.hooks.onRequest, info));
+  // The attempt's info is made only for a hook that is told it.
+  if (config.hooks?.onRequest) Object.assign(headers, addedHeaders(config.hooks.onRequest, info()));
   if (typeof out.body === "string") headers["content-type"] = "application/json";
   headers.authorization = `Bearer ${token}`;
   return { method: out.method, headers, body: out.body, signal, redirect: "manual" as const };
