@@ -196,6 +196,7 @@ export function createCallingClient(options: CallingClientOptions): CallingClien
     onRetry: options.onRetry,
     hooks: options.hooks,
     log: createLog(options.logger),
+    abortableUntil: 0,
   };
 
   /** The one request of every method: check the body, send it, and give back a 2xx JSON object or throw. */

@@ -40,7 +40,7 @@ export type { AnswerStep } from "./errors.js";
 export type { ErrorCatalogueEntry, ErrorCategory } from "./client/errors.js";
 // The Media API (recordings, transcripts, voicemails) and the voicemail-announcement upload: whatsapp-calling/media.
 export type { Logger } from "./logging.js";
-export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "./transport.js";
+export { ABORTABLE_AFTER_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "./transport.js";
 export { DEFAULT_RETRY } from "./client/retry.js";
 export { ANSWER_CLEANUP_TIMEOUT_MS } from "./client/answer.js";
 export { API_VERSION_PATTERN, DEFAULT_API_VERSION, GRAPH_API_BASE_URL } from "../generated/api-version.js";

@@ -19,6 +19,11 @@ import { redactSecrets, type Log } from "./logging.js";
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** The longest delay a timer can have; a longer one would fire at once. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
+/**
+ * How long after a timeout the client's requests carry an abort signal of their own: undici's default
+ * headersTimeout, the longest a connection that never answers would otherwise stay open.
+ */
+export const ABORTABLE_AFTER_TIMEOUT_MS = 300_000;
 /** The most bytes of one answer that are read (after decompression): Graph answers are a few hundred bytes. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
 
@@ -62,6 +67,15 @@ export interface TransportConfig {
   onRetry: ((info: RetryInfo) => void) | undefined;
   hooks: RequestHooks | undefined;
   log: Log | undefined;
+  /**
+   * Until when (epoch ms) each request gets a signal that its deadline aborts. Linking a signal into a fetch is
+   * most of what a deadline costs (Node 20's undici: about a tenth of a loopback request, BENCHMARKS.md), so a
+   * request carries only the caller's signal, if any, until a request of this client times out: the deadline then
+   * rejects on time, but its connection stays open until the answer comes (it is then let go) or undici gives up.
+   * From that timeout on, for ABORTABLE_AFTER_TIMEOUT_MS, the deadline closes the connection: an upstream that
+   * hangs costs at most the connections that were in flight when it began to.
+   */
+  abortableUntil: number;
 }
 
 /** One request, ready to send. */
@@ -107,7 +121,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
   let attempt = 1;
   let attemptStarted = started;
   const context = (): AttemptInfo => ({ action, callId, method, path, attempt });
-  const deadline = startDeadline(timeoutMs, signal, () => new WhatsAppTimeoutError({ timeoutMs, ...context() }));
+  const deadline = startDeadline(timeoutMs, signal, () => new WhatsAppTimeoutError({ timeoutMs, ...context() }), started < config.abortableUntil);
   const tokens: string[] = [];
   const secrets = () => [...tokens, ...sdpSecrets(out.sdp)];
   const report = (outcome: AttemptOutcome, status: number | undefined, error?: unknown) => {
@@ -209,6 +223,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
     }
   } catch (error) {
     if (deadline.reason === undefined) throw error;
+    if (deadline.timedOut) config.abortableUntil = Date.now() + ABORTABLE_AFTER_TIMEOUT_MS;
     report(deadline.timedOut ? "timeout" : "aborted", undefined, deadline.reason);
     throw deadline.reason;
   } finally {
@@ -242,7 +257,7 @@ function afterError(
 }
 
 /** The init of one attempt: the request's own headers, a hook's, the content type and the token. */
-function attemptInit(config: TransportConfig, out: Outgoing, token: string, info: () => AttemptInfo, signal: AbortSignal) {
+function attemptInit(config: TransportConfig, out: Outgoing, token: string, info: () => AttemptInfo, signal: AbortSignal | undefined) {
   const headers: Record<string, string> = out.headers ? { ...out.headers } : {};
   // The attempt's info is made only for a hook that is told it.
   if (config.hooks?.onRequest) Object.assign(headers, addedHeaders(config.hooks.onRequest, info()));

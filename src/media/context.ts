@@ -4,7 +4,7 @@
 import { MEDIA_ID_PATTERN } from "../../generated/api-version.js";
 import { ENDPOINTS } from "../../generated/operations.js";
 import type { ClientContext } from "../client/context.js";
-import { startDeadline as start, type Deadline } from "../client/deadline.js";
+import { startDeadline as start, type AbortableDeadline } from "../client/deadline.js";
 import { checkTimeout } from "../client/options.js";
 import { WhatsAppValidationError } from "../errors.js";
 import { WhatsAppTimeoutError } from "../client/errors.js";
@@ -41,7 +41,7 @@ export async function graphJson(
  * caller's reason when the caller aborts. `dispose()` must be called when the download is over (its last byte,
  * or a failure).
  */
-export function startDeadline(context: ClientContext, options: MediaRequestOptions | undefined, action: string): Deadline {
+export function startDeadline(context: ClientContext, options: MediaRequestOptions | undefined, action: string): AbortableDeadline {
   const timeoutMs = checkTimeout(options?.timeoutMs, "timeoutMs") ?? context.timeoutMs;
   return start(timeoutMs, options?.signal, () => new WhatsAppTimeoutError({ timeoutMs, action }));
 }

@@ -9,7 +9,7 @@ import type { CallingClient } from "../client.js";
 import { clientContext, type ClientContext } from "../client/context.js";
 import { redactSecrets } from "../logging.js";
 import { concatBytes } from "../webhooks/bytes.js";
-import { dispose, within, type Deadline } from "../client/deadline.js";
+import { dispose, within, type AbortableDeadline } from "../client/deadline.js";
 import { checkMediaId, graphJson, startDeadline, type MediaRequestOptions } from "./context.js";
 import { WhatsAppChecksumError, WhatsAppMediaExpiredError, WhatsAppMediaTooLargeError } from "./errors.js";
 import { Sha256, decodeDigest, encodeDigestLike, sameDigest } from "./sha256.js";
@@ -165,7 +165,7 @@ type DownloadSummary = Required<Pick<RequestContext, "action" | "method" | "path
 async function fetchMedia(
   context: ClientContext,
   url: string,
-  deadline: Deadline,
+  deadline: AbortableDeadline,
   summary: DownloadSummary,
 ): Promise<{ response: Response; token: string }> {
   const token = await within(deadline, context.transport.tokens.read());
@@ -256,7 +256,7 @@ function contentLength(headers: Headers): number | undefined {
   return value !== null && /^[0-9]+$/.test(value.trim()) ? Number(value) : undefined;
 }
 
-async function downloadError(response: Response, deadline: Deadline, summary: DownloadSummary, token: string): Promise<WhatsAppApiError> {
+async function downloadError(response: Response, deadline: AbortableDeadline, summary: DownloadSummary, token: string): Promise<WhatsAppApiError> {
   let text = "";
   try {
     text = await within(deadline, readText(response, ERROR_BODY_LIMIT));
@@ -293,7 +293,7 @@ async function readText(response: Response, limit: number): Promise<string> {
  */
 function checkedStream(
   upstream: ReadableStream<Uint8Array> | null,
-  check: { maxBytes: number; expected: ExpectedDigest | undefined; mediaId: string | undefined; deadline: Deadline; summary: DownloadSummary },
+  check: { maxBytes: number; expected: ExpectedDigest | undefined; mediaId: string | undefined; deadline: AbortableDeadline; summary: DownloadSummary },
 ): ReadableStream<Uint8Array> {
   const reader = upstream?.getReader();
   const hash = check.expected ? new Sha256() : undefined;

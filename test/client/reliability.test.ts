@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  ABORTABLE_AFTER_TIMEOUT_MS,
   createCallingClient,
   WhatsAppApiError,
   WhatsAppError,
@@ -88,6 +91,67 @@ describe("deadlines", () => {
     // Either the last real answer or the deadline, never more attempts than fit.
     expect(error instanceof WhatsAppApiError || error instanceof WhatsAppTimeoutError).toBe(true);
     expect(server.requests.length).toBeLessThanOrEqual(5);
+  });
+});
+
+describe("which requests carry an abort signal of their deadline", () => {
+  afterEach(() => vi.useRealTimers());
+  const never = () => new Promise<Response>(() => {});
+  const answered = () => Promise.resolve(new Response('{"success":true}', { status: 200 }));
+
+  it("until a request times out, a fetch gets the caller's signal and no other", async () => {
+    const inits: RequestInit[] = [];
+    const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", fetch: (_url, init) => (inits.push(init), answered()) });
+    const caller = new AbortController();
+    await calls.terminate(CALL_ID);
+    await calls.terminate(CALL_ID, { signal: caller.signal });
+    expect(inits.map((init) => init.signal)).toEqual([undefined, caller.signal]);
+  });
+
+  it("after a timeout, each request's fetch gets a signal its deadline aborts, for ABORTABLE_AFTER_TIMEOUT_MS", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const inits: RequestInit[] = [];
+    let answer = never;
+    const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", timeoutMs: 50, retry: false, fetch: (_url, init) => (inits.push(init), answer()) });
+    await expect(calls.terminate(CALL_ID)).rejects.toBeInstanceOf(WhatsAppTimeoutError);
+    expect(inits[0]!.signal).toBeUndefined();
+
+    const timedOut = (await calls.terminate(CALL_ID).catch((e: unknown) => e)) as WhatsAppTimeoutError;
+    expect(timedOut).toBeInstanceOf(WhatsAppTimeoutError);
+    expect(inits[1]!.signal?.aborted).toBe(true);
+    expect(inits[1]!.signal?.reason).toBe(timedOut);
+
+    answer = answered;
+    vi.setSystemTime(Date.now() + ABORTABLE_AFTER_TIMEOUT_MS - 1_000);
+    await calls.terminate(CALL_ID);
+    expect(inits[2]!.signal).toBeInstanceOf(AbortSignal);
+    expect(inits[2]!.signal?.aborted).toBe(false);
+    vi.setSystemTime(Date.now() + 2_000);
+    await calls.terminate(CALL_ID);
+    expect(inits[3]!.signal).toBeUndefined();
+  });
+
+  it("against a server that never answers, the first timed-out connection stays open and the next is closed at its deadline", async () => {
+    const closed: Promise<void>[] = [];
+    const open: IncomingMessage[] = [];
+    const hung = createServer((req) => {
+      open.push(req);
+      closed.push(new Promise((resolve) => req.socket.once("close", () => resolve())));
+    });
+    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    const baseUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    try {
+      const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl, timeoutMs: 100, retry: false });
+      await expect(calls.terminate(CALL_ID)).rejects.toBeInstanceOf(WhatsAppTimeoutError);
+      await expect(calls.terminate(CALL_ID)).rejects.toBeInstanceOf(WhatsAppTimeoutError);
+      await closed[1];
+      expect(open).toHaveLength(2);
+      expect(open[0]!.socket.destroyed).toBe(false);
+      expect(open[1]!.socket.destroyed).toBe(true);
+    } finally {
+      hung.closeAllConnections();
+      await new Promise((resolve) => hung.close(resolve));
+    }
   });
 });
 
