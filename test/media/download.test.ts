@@ -373,6 +373,17 @@ describe("downloadMedia", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("a download's deadline aborts its fetches from the first one (a client's requests wait for a timeout first)", async () => {
+    route(() => ({ hang: true }), () => recordingAnswer);
+    const inits: RequestInit[] = [];
+    const calls = mediaClient(server, { fetch: (url, init) => (inits.push(init), fetch(url, init)) });
+    const error = await rejection(downloadMedia(calls, MEDIA_ID, { timeoutMs: 150 }));
+    expect(error).toBeInstanceOf(WhatsAppTimeoutError);
+    expect(inits).toHaveLength(1);
+    expect(inits[0]!.signal?.aborted).toBe(true);
+    expect(inits[0]!.signal?.reason).toBe(error);
+  });
+
   it("cancelling the stream closes the connection", async () => {
     route(() => mediaUrlAnswer(1), () => ({ chunks: { size: 64 * 1024, count: 2048 } }));
     const download = await downloadMedia(client(), mediaUrl(1));
