@@ -120,7 +120,11 @@ export interface BotPeer {
 
 export function botPeer(options: { iceLite?: boolean; echo?: boolean } = {}): BotPeer {
   const pc = new werift.RTCPeerConnection({
-    iceServers: [],
+    // A full ICE agent asks a STUN server for its public address, and werift's default when none is configured
+    // (`iceServers: []` included) is stun.l.google.com: a loopback address nobody answers keeps the test on
+    // 127.0.0.1 (test/sandbox/loopback.test.ts checks it).
+    iceServers: [{ urls: "stun:127.0.0.1:9" }],
+    iceStunGatherTimeout: 0.05,
     iceLite: options.iceLite ?? false,
     iceUseIpv4: false,
     iceUseIpv6: false,
