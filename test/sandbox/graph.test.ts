@@ -193,6 +193,44 @@ suite("authentication, paths and bodies", () => {
   });
 });
 
+suite("SIP", () => {
+  beforeEach(() => start());
+
+  it("while SIP is enabled, refuses every /calls action with 131055 and sends a user's call as call_created only; its password only on request", async () => {
+    const { callId: before } = await inboundCall();
+    const sip = { status: "ENABLED", servers: [{ hostname: "sip.example.com" }] };
+    expect(await graph("POST", "/settings", { calling: { sip } })).toEqual({ status: 200, body: { success: true } });
+    const server = { app_id: expect.stringMatching(/^\d+$/), hostname: "sip.example.com", port: 5061 };
+    expect((await graph("GET", "/settings")).body.calling.sip).toEqual({ status: "ENABLED", servers: [server] });
+    const withCredentials = (await graph("GET", "/settings?include_sip_credentials=true")).body.calling.sip;
+    expect(withCredentials).toEqual({ status: "ENABLED", servers: [{ ...server, sip_user_password: expect.stringMatching(/^sandbox-sip-/) }] });
+
+    const refused = await graph("POST", "/calls", action("terminate", before));
+    expect(refused).toEqual({ status: 400, body: errorOf(131055, "Graph API calling is not allowed on a number configured for SIP: disable calling.sip to use /calls") });
+    const connect = await graph("POST", "/calls", { messaging_product: "whatsapp", to: USER, action: "connect", session: { sdp_type: "offer", sdp: sandbox.offerWithoutMedia() } });
+    expect(connect.status).toBe(400);
+    expect(connect.body.error.code).toBe(131055);
+
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    const created = await receiver.next(isEvent("call_created", callId));
+    expect(created.item).toEqual({ id: callId, from: USER, to: sandbox.displayPhoneNumber, event: "call_created", timestamp: expect.stringMatching(/^\d+$/), direction: "USER_INITIATED" });
+    expect(schemaErrors(created.json)).toBeNull();
+    expect(signatureValid(created.rawBody, created.headers["x-hub-signature-256"] as string)).toBe(true);
+    expect(sandbox.call(callId)?.state).toBe("ended");
+    await sandbox.deliveriesSettled();
+    expect(receiver.received.filter((delivery) => delivery.item?.id === callId).map((delivery) => delivery.item.event)).toEqual(["call_created"]);
+    // The password is a secret: no event or delivery carries it.
+    const password = withCredentials.servers[0].sip_user_password as string;
+    expect(JSON.stringify(sandbox.events)).not.toContain(password);
+    expect(receiver.received.map((delivery) => delivery.rawBody).join("")).not.toContain(password);
+
+    // Disabling SIP keeps its servers, and /calls works again.
+    await graph("POST", "/settings", { calling: { sip: { status: "DISABLED" } } });
+    expect((await graph("GET", "/settings")).body.calling.sip).toEqual({ status: "DISABLED", servers: [server] });
+    expect(await graph("POST", "/calls", action("terminate", before))).toEqual({ status: 200, body: { messaging_product: "whatsapp", success: true } });
+  });
+});
+
 suite("user-initiated calls", () => {
   beforeEach(() => start({ ringingTimeoutMs: 800 }));
 
@@ -508,6 +546,14 @@ suite("waiting on a call", () => {
     expect(error).toMatchObject({ message: 'waitForMedia: this sandbox has no media (media: false, or media: "auto" without werift)', path: "media" });
   });
 
+  it("takes a caller's number with the separators the client takes, and gives its digits in the webhooks", async () => {
+    await start();
+    const { callId } = await sandbox.simulateInboundCall({ from: "+1 (555) 012-3456" });
+    const connect = await receiver.next(isEvent("connect", callId));
+    expect(connect.item.from).toBe(USER);
+    expect(connect.json.entry[0].changes[0].value.contacts[0].wa_id).toBe(USER);
+  });
+
   it("a wrong argument to the sandbox is a WhatsAppValidationError that names it", async () => {
     const refused = async (attempt: () => unknown) => {
       const error = await Promise.resolve().then(attempt).then(() => undefined, (caught: unknown) => caught);
@@ -524,11 +570,15 @@ suite("waiting on a call", () => {
       path: "appSecret",
     });
     await start();
-    expect(await refused(() => sandbox.simulateInboundCall({ from: "abc" }))).toEqual({
-      message: "simulateInboundCall: from must be the caller's phone number, digits only (e.g. 15550123456)",
-      path: "from",
-    });
+    for (const from of ["abc", "12345", "+1 555 012 3456 78901", "1-800-CALL-NOW", ""]) {
+      expect(await refused(() => sandbox.simulateInboundCall({ from }))).toEqual({
+        message: "simulateInboundCall: from must be the caller's phone number, 6 to 15 digits (e.g. 15550123456 or +1 555-012-3456)",
+        path: "from",
+      });
+    }
     expect(await refused(() => sandbox.hangUp("wacid.nope"))).toEqual({ message: "the sandbox has no call wacid.nope", path: "callId" });
+    // At once, not after the 15 s default timeout (longer than this test may take).
+    expect(await refused(() => sandbox.waitForCall("wacid.nope", "accepted"))).toEqual({ message: "waitForCall: the sandbox has no call wacid.nope", path: "callId" });
     expect(await refused(() => sandbox.redeliver({ callId: "wacid.nope" }))).toEqual({ message: "redeliver: no delivery matches", path: "which" });
   });
 });

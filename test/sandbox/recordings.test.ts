@@ -6,7 +6,9 @@ import { createHash } from "node:crypto";
 import OpusScript from "opusscript";
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
 import { createCallingClient, WhatsAppApiError, type CallingClient } from "../../src/index.js";
-import { deleteMedia, downloadMedia, fetchTranscript, getMediaUrl, WhatsAppMediaExpiredError } from "../../src/media/index.js";
+import { deleteMedia, downloadMedia, fetchTranscript, getMediaUrl, uploadVoicemailAnnouncement, WhatsAppMediaExpiredError } from "../../src/media/index.js";
+import { parseWebhook } from "../../src/webhooks/index.js";
+import { oggOpus } from "../media/helpers.js";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../../src/testing/index.js";
 import { APP_SECRET, answerOffer, botPeer, isEvent, schemaErrors, signatureValid, startReceiver, type BotPeer, type Receiver } from "./helpers.js";
 
@@ -269,4 +271,91 @@ suite("recordings and transcripts of the sandbox", () => {
     expect(audio.slice(0, 20).map((packet) => packet.toString("hex"))).toEqual(peer.received.payloads.slice(0, 20).map((packet) => packet.toString("hex")));
     expect(decode(audio).some((sample) => Math.abs(sample) > 1000)).toBe(true);
   });
+
+  it("takes a voicemail announcement upload: a media id that the Media API serves, byte for byte, and that the settings take", async () => {
+    await start();
+    const file = new Uint8Array(oggOpus(3));
+    const { mediaId, durationSeconds } = await uploadVoicemailAnnouncement(calls, new Blob([file], { type: "audio/ogg" }), { description: "Default announcement (English)" });
+    expect(mediaId).toMatch(/^\d{16}$/);
+    expect(durationSeconds).toBeCloseTo(3, 2);
+    const media = await getMediaUrl(calls, mediaId);
+    expect(media).toMatchObject({ id: mediaId, mime_type: "audio/ogg", sha256: createHash("sha256").update(file).digest("hex"), file_size: String(file.byteLength) });
+    expect(new Uint8Array(await (await downloadMedia(calls, mediaId)).bytes())).toEqual(file);
+    const voicemail = { status: "ENABLED" as const, triggers: ["REJECT" as const, "TIMEOUT" as const], audio: { default: { announcement_media_id: mediaId, timeout_seconds: 20 } } };
+    await expect(calls.updateCallingSettings({ voicemail })).resolves.toEqual({ success: true });
+    expect((await calls.getCallingSettings()).voicemail).toEqual(voicemail);
+  });
+
+  it("refuses an upload that is not the announcement form, with code 100 naming the field", async () => {
+    await start();
+    const post = async (body: BodyInit, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${sandbox.url}/v23.0/${sandbox.phoneNumberId}/media`, { method: "POST", headers: { authorization: `Bearer ${sandbox.accessToken}`, ...headers }, body });
+      return { status: response.status, details: ((await response.json()) as { error: { code: number; error_data: { details: string } } }).error };
+    };
+    const form = (fields: Record<string, string>, file?: Blob) => {
+      const body = new FormData();
+      for (const [name, value] of Object.entries(fields)) body.append(name, value);
+      if (file) body.append("file", file, "announcement.ogg");
+      return body;
+    };
+    const fields = { messaging_product: "whatsapp", type: "audio/ogg", use_case: "call_voicemail_announcement" };
+    const refused = (details: string) => ({ status: 400, details: expect.objectContaining({ code: 100, error_data: { messaging_product: "whatsapp", details } }) });
+    expect(await post(JSON.stringify(fields), { "content-type": "application/json" })).toEqual(refused("Invalid parameter file: the body must be multipart/form-data with a file part"));
+    expect(await post(form({ ...fields, use_case: "message" }, new Blob([new Uint8Array(oggOpus(1))])))).toEqual(refused("Invalid parameter use_case: must be call_voicemail_announcement"));
+    expect(await post(form(fields))).toEqual(refused("Invalid parameter file: is required: the audio as a file part"));
+    expect(await post(form(fields, new Blob([new TextEncoder().encode("RIFF....WAVEfmt ")])))).toEqual(
+      refused("Invalid parameter file: the announcement must be OGG audio with the OPUS codec: the file does not start with an OGG page"),
+    );
+    expect(await post(form(fields, new Blob([new Uint8Array(oggOpus(61))])))).toEqual(refused("Invalid parameter file: lasts 61.00 s; an announcement is shorter than 60 s"));
+  });
+
+  it("with voicemail on, a rejected or unanswered call ends, then the user's voicemail comes as an audio message with the call id", async () => {
+    await start({ ringingTimeoutMs: 5000 });
+    const { mediaId } = await uploadVoicemailAnnouncement(calls, new Uint8Array(oggOpus(2)));
+    const audio = { default: { announcement_media_id: mediaId, timeout_seconds: 0 } };
+    await calls.updateCallingSettings({ voicemail: { status: "ENABLED", triggers: ["REJECT"], audio } });
+    const rejected = await sandbox.simulateInboundCall({ from: USER });
+    await receiver.next(isEvent("connect", rejected.callId));
+    await calls.reject(rejected.callId);
+    await expectVoicemail(rejected.callId, "REJECTED");
+
+    await calls.updateCallingSettings({ voicemail: { status: "ENABLED", triggers: ["TIMEOUT"], audio } });
+    const missed = await sandbox.simulateInboundCall({ from: USER });
+    await expectVoicemail(missed.callId, "FAILED");
+  });
+
+  it("with voicemail off, a missed or rejected call gets no voicemail", async () => {
+    await start({ ringingTimeoutMs: 200 });
+    const { callId: missed } = await sandbox.simulateInboundCall({ from: USER });
+    await receiver.next(isEvent("terminate", missed));
+    await calls.updateCallingSettings({ voicemail: { status: "DISABLED" } });
+    const { callId: rejected } = await sandbox.simulateInboundCall({ from: USER });
+    await calls.reject(rejected);
+    await receiver.next(isEvent("terminate", rejected));
+    await sleep(300);
+    await sandbox.deliveriesSettled();
+    expect(receiver.received.filter((delivery) => delivery.field === "messages")).toEqual([]);
+  });
 });
+
+/** The call's terminate (with `status`), then its voicemail: signed, in openapi.yaml's shape, its audio served by id. */
+async function expectVoicemail(callId: string, status: string) {
+  const message = await receiver.next((delivery) => delivery.field === "messages" && delivery.item?.id === callId);
+  expect(message.item).toEqual({
+    id: callId,
+    from: USER,
+    timestamp: expect.stringMatching(/^\d+$/),
+    type: "audio",
+    audio: { id: expect.stringMatching(/^\d+$/), sha256: expect.any(String), mime_type: "audio/ogg; codecs=opus" },
+  });
+  expect(schemaErrors(message.json)).toBeNull();
+  expect(signatureValid(message.rawBody, message.headers["x-hub-signature-256"] as string)).toBe(true);
+  expect(parseWebhook(message.rawBody)).toEqual([expect.objectContaining({ type: "call.voicemail", callId, media: message.item.audio })]);
+  const deliveries = receiver.received.filter((delivery) => delivery.item?.id === callId);
+  expect(deliveries.map((delivery) => delivery.item.event ?? delivery.item.type)).toEqual(["connect", "terminate", "audio"]);
+  expect(deliveries[1]!.item.status).toBe(status);
+  const bytes = new Uint8Array(await (await downloadMedia(calls, message.item.audio.id)).bytes());
+  expect(createHash("sha256").update(bytes).digest("base64")).toBe(message.item.audio.sha256);
+  // One second of the user's tone: 50 Opus packets after the two header pages.
+  expect(oggPages(bytes).slice(2).flatMap((page) => page.packets)).toHaveLength(50);
+}

@@ -20,6 +20,7 @@ import type { MediaStats } from "./media-stats.js";
 import { DEFAULT_USER, type ResolvedOptions, type SandboxUser } from "./options.js";
 import { MediaFiles } from "./media-files.js";
 import {
+  callCreatedWebhook,
   connectWebhook,
   permissionReplyWebhook,
   recordingWebhook,
@@ -27,9 +28,12 @@ import {
   statusWebhook,
   terminateWebhook,
   transcriptionWebhook,
+  voicemailWebhook,
   type BusinessIdentity,
 } from "./payloads.js";
+import { oggOpus } from "./ogg.js";
 import { recordingFile, transcriptFile } from "./recordings.js";
+import { TONE_FRAMES } from "./tone.js";
 import { refusal, type Refusal } from "./refusals.js";
 import { answerWarnings, checkAnswer, checkOffer, madeUpAnswer, madeUpSdp } from "./sdp.js";
 
@@ -53,6 +57,8 @@ export interface InboundCallOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The app that owns the sandbox's SIP server, as GET /settings names it. */
+const SANDBOX_APP_ID = "1000000000000001";
 const WEEK_S = 7 * 24 * 60 * 60;
 const NO_MEDIA: MediaStats = { connected: false, connectMs: undefined, sent: { packets: 0, bytes: 0 }, received: { packets: 0, bytes: 0 } };
 
@@ -68,6 +74,8 @@ export class SandboxEngine {
   private readonly connectedCalls = new Map<string, number>();
   private settings: CallingSettings = { status: "ENABLED", call_icon_visibility: "DEFAULT", callback_permission_status: "ENABLED" };
   private closed = false;
+  /** Meta makes one per phone number and app; the sandbox, one per run. A secret: never in the transcript. */
+  private readonly sipPassword = `sandbox-sip-${crypto.randomUUID()}`;
   readonly business: BusinessIdentity;
   /** The recordings and transcripts, served by the Media API routes. */
   readonly mediaFiles: MediaFiles;
@@ -116,10 +124,11 @@ export class SandboxEngine {
   // ---- the user's side ------------------------------------------------------------------------------------
 
   async simulateInboundCall(options: InboundCallOptions): Promise<{ callId: string }> {
-    if (typeof options?.from !== "string" || !/^\+?\d{6,15}$/.test(options.from)) {
-      throw new WhatsAppValidationError("simulateInboundCall: from must be the caller's phone number, digits only (e.g. 15550123456)", { path: "from" });
+    // The separators the client takes in a phone number are taken here too; the webhooks' wa_id is the digits.
+    const from = typeof options?.from === "string" ? options.from.replace(/^\+/, "").replace(/[\s().-]/g, "") : "";
+    if (!/^\d{6,15}$/.test(from)) {
+      throw new WhatsAppValidationError("simulateInboundCall: from must be the caller's phone number, 6 to 15 digits (e.g. 15550123456 or +1 555-012-3456)", { path: "from" });
     }
-    const from = options.from.replace(/^\+/, "");
     const call: SandboxCall = {
       id: newCallId(from),
       direction: "USER_INITIATED",
@@ -131,6 +140,7 @@ export class SandboxEngine {
       ...(options.deeplinkPayload === undefined ? {} : { deeplinkPayload: options.deeplinkPayload }),
       ...(options.ctaPayload === undefined ? {} : { ctaPayload: options.ctaPayload }),
     };
+    if (this.sipEnabled()) return this.sipCall(call);
     let offer: string;
     if (this.media) {
       const peer = await UserMediaPeer.create();
@@ -148,13 +158,64 @@ export class SandboxEngine {
       await this.deliverer.send("connect", call.id, connect);
     } else {
       await this.deliverer.send("connect", call.id, connect);
-      this.later(call.id, this.options.ringingTimeoutMs, () => {
+      const voicemailAfter = this.voicemailTrigger("TIMEOUT");
+      this.later(call.id, voicemailAfter === undefined ? this.options.ringingTimeoutMs : voicemailAfter * 1000, () => {
         if (call.state === "ringing" || call.state === "pre_accepted") {
-          return this.end(call, { status: "FAILED", reason: "not answered: the ringing window ended" });
+          if (voicemailAfter === undefined) return this.end(call, { status: "FAILED", reason: "not answered: the ringing window ended" });
+          return this.toVoicemail(call, { status: "FAILED", reason: `not answered within the voicemail's ${voicemailAfter} s: the user leaves a voicemail` });
         }
       });
     }
     return { callId: call.id };
+  }
+
+  /**
+   * A user calls a number with SIP enabled: Meta sends the call to the business's SIP server and tells Graph only
+   * that it was attempted (`call_created`, no `session`), with no connect or terminate webhook. The sandbox does not
+   * play SIP, so the call ends there for it (calling-api-2026.md §4).
+   */
+  private async sipCall(call: SandboxCall): Promise<{ callId: string }> {
+    this.calls.set(call.id, call);
+    this.callState(call, "ringing", `${call.user} calls ${this.business.displayPhoneNumber}, over SIP`);
+    await this.deliverer.send("call_created", call.id, callCreatedWebhook(this.business, call, call.userName, Date.now()));
+    call.end = { status: "COMPLETED", reason: "sent to the business's SIP server (SIP is enabled; the sandbox does not play SIP)" };
+    call.endedAt = Date.now();
+    this.callState(call, "ended", call.end.reason);
+    return { callId: call.id };
+  }
+
+  /**
+   * Whether a voicemail takes a user's call on `trigger`: for TIMEOUT, after how many seconds of ringing (a TIMEOUT
+   * without `timeout_seconds` is off, as Meta documents); for REJECT, 0. Undefined when it does not.
+   */
+  private voicemailTrigger(trigger: "REJECT" | "TIMEOUT"): number | undefined {
+    const voicemail = this.settings.voicemail;
+    if (this.settings.status === "DISABLED" || voicemail?.status !== "ENABLED" || !voicemail.triggers?.includes(trigger)) return undefined;
+    return trigger === "REJECT" ? 0 : voicemail.audio?.default?.timeout_seconds;
+  }
+
+  /**
+   * Meta answers for the business, plays the announcement and records the caller; the message comes as an audio
+   * message whose id is the call id, without a `url` (the Media API serves it by id). Meta documents no terminate
+   * of its own for such a call, so the sandbox sends the one the call would have had without voicemail first.
+   */
+  private async toVoicemail(call: SandboxCall, end: CallEnd): Promise<void> {
+    await this.end(call, end);
+    this.later(call.id, this.options.recordingDelayMs, async () => {
+      const file = await this.mediaFiles.add(oggOpus(TONE_FRAMES.map((frame) => Uint8Array.from(atob(frame), (c) => c.charCodeAt(0)))), "audio/ogg; codecs=opus");
+      const { id, sha256, mime_type } = this.mediaFiles.webhookMedia(file);
+      this.emit({ kind: "media", callId: call.id, detail: `voicemail ${file.id}: ${file.bytes.byteLength} bytes, one second of the user's tone` });
+      await this.deliverer.send("voicemail", call.id, voicemailWebhook(this.business, call, { id, sha256, mime_type }, Date.now()));
+    });
+  }
+
+  private sipEnabled(): boolean {
+    return this.settings.sip?.status === "ENABLED";
+  }
+
+  /** While SIP is enabled, Graph's /calls refuses every action (openapi.yaml, `calling.sip`). */
+  sipRefusal(): Refusal | undefined {
+    return this.sipEnabled() ? refusal(131055, "Graph API calling is not allowed on a number configured for SIP: disable calling.sip to use /calls") : undefined;
   }
 
   async hangUp(callId: string): Promise<void> {
@@ -322,7 +383,12 @@ export class SandboxEngine {
     if ("status" in call) return call;
     const problem = stepRefusal(call, "reject");
     if (problem) return problem;
-    await this.end(call, { status: "REJECTED", reason: "rejected by the business" });
+    const end: CallEnd = { status: "REJECTED", reason: "rejected by the business" };
+    if (call.direction === "USER_INITIATED" && this.voicemailTrigger("REJECT") !== undefined) {
+      await this.toVoicemail(call, { ...end, reason: `${end.reason}: the user leaves a voicemail` });
+    } else {
+      await this.end(call, end);
+    }
     return { success: true };
   }
 
@@ -492,13 +558,29 @@ export class SandboxEngine {
     return { messageId: requestId, waId: user };
   }
 
-  getSettings(): CallingSettings {
-    return structuredClone(this.settings);
+  /**
+   * The settings as GET answers them: each SIP server with its app and port (5061 when none was set), and its
+   * password only with `include_sip_credentials=true`, as Meta does.
+   */
+  getSettings(options: { sipCredentials?: boolean } = {}): CallingSettings {
+    const settings = structuredClone(this.settings);
+    if (settings.sip?.servers) {
+      settings.sip.servers = settings.sip.servers.map((server) => ({
+        app_id: SANDBOX_APP_ID,
+        ...server,
+        port: server.port ?? 5061,
+        ...(options.sipCredentials ? { sip_user_password: this.sipPassword } : {}),
+      }));
+    }
+    return settings;
   }
 
   /** Meta reports every change of the calling settings, the business's own included. */
   async updateSettings(calling: CallingSettings): Promise<void> {
-    this.settings = { ...this.settings, ...structuredClone(calling) };
+    const update = structuredClone(calling);
+    // Disabling SIP keeps its servers, and enabling it again reuses them (the SIP guide).
+    if (update.sip && update.sip.servers === undefined && this.settings.sip?.servers) update.sip.servers = this.settings.sip.servers;
+    this.settings = { ...this.settings, ...update };
     await this.deliverer.send("account_settings_update", undefined, settingsUpdateWebhook(this.business, this.getSettings(), Date.now()));
   }
 

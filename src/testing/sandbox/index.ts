@@ -45,7 +45,8 @@ export interface Sandbox {
   call(callId: string): SandboxCall | undefined;
   /**
    * Resolves when the call reaches `state`. Rejects with SandboxTimeoutError after `timeoutMs` (default 15 s),
-   * saying where the call is and which of its webhooks could not be delivered.
+   * saying where the call is and which of its webhooks could not be delivered; at once with a
+   * WhatsAppValidationError for a call id the sandbox does not know.
    */
   waitForCall(callId: string, state: CallState, options?: { timeoutMs?: number }): Promise<SandboxCall>;
   /**
@@ -149,6 +150,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return call && copy(call);
     },
     waitForCall(callId, state, { timeoutMs = 15_000 } = {}) {
+      // Every call id is known from the moment it is handed out (simulateInboundCall, connect's answer), so an
+      // unknown one is a mistake to say at once, not after the whole timeout.
+      if (!engine.calls.has(callId)) return Promise.reject(new WhatsAppValidationError(`waitForCall: the sandbox has no call ${callId}`, { path: "callId" }));
       return new Promise((resolve, reject) => {
         const check = () => {
           const call = engine.calls.get(callId);

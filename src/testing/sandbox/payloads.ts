@@ -3,6 +3,7 @@
 // biz_opaque_callback_data, errors at the value level as in Meta's real 138021 delivery).
 import type {
   AccountSettingsUpdateWebhookNotification,
+  CallCreatedWebhookItem,
   CallPermissionReply,
   CallingSettings,
   CallRecordingWebhookItem,
@@ -13,6 +14,7 @@ import type {
   ConnectCallEvent,
   MessagesWebhookNotification,
   TerminateCallEvent,
+  VoicemailWebhookMessage,
   WebhookContact,
   WebhookError,
   WebhookMedia,
@@ -62,7 +64,7 @@ function parties(call: SandboxCall, business: BusinessIdentity) {
 }
 
 /** What a call's connect and terminate items share: who, when, which way, and what Meta echoes back (only the fields that were set). */
-function callItem<E extends "connect" | "terminate">(business: BusinessIdentity, call: SandboxCall, event: E, now: number) {
+function callItem<E extends "connect" | "terminate" | "call_created">(business: BusinessIdentity, call: SandboxCall, event: E, now: number) {
   return {
     id: call.id,
     ...parties(call, business),
@@ -83,6 +85,12 @@ export function connectWebhook(
   now: number,
 ): CallsWebhookNotification {
   const item: ConnectCallEvent = { ...callItem(business, call, "connect", now), session };
+  return callsEnvelope(business, { contacts: [contactOf(call, userName)], calls: [item] });
+}
+
+/** A call attempted over SIP: the connect's fields without a `session` (calling-api-2026.md §4). */
+export function callCreatedWebhook(business: BusinessIdentity, call: SandboxCall, userName: string | undefined, now: number): CallsWebhookNotification {
+  const item: CallCreatedWebhookItem = callItem(business, call, "call_created", now);
   return callsEnvelope(business, { contacts: [contactOf(call, userName)], calls: [item] });
 }
 
@@ -186,6 +194,30 @@ export function permissionReplyWebhook(
                   interactive: { type: "call_permission_reply", call_permission_reply: reply },
                 },
               ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A voicemail: an audio message whose id is the call id (calling-api-2026.md §3, Meta's sample has no `url`). */
+export function voicemailWebhook(business: BusinessIdentity, call: SandboxCall, audio: Omit<WebhookMedia, "url">, now: number): MessagesWebhookNotification {
+  const message: VoicemailWebhookMessage = { id: call.id, from: call.user, timestamp: seconds(now), type: "audio", audio };
+  return {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: business.wabaId,
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: { display_phone_number: business.displayPhoneNumber, phone_number_id: business.phoneNumberId },
+              contacts: [contactOf(call, call.userName)],
+              messages: [message],
             },
           },
         ],

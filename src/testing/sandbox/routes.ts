@@ -9,7 +9,9 @@ import type {
   RejectCallRequest,
   TerminateCallRequest,
   UpdateSettingsRequest,
+  VoicemailAnnouncementUploadRequest,
 } from "../../../generated/openapi.js";
+import { MAX_ANNOUNCEMENT_SECONDS, oggOpusDuration } from "../../media/upload.js";
 import type { SandboxEngine } from "./engine.js";
 import { callHoursProblem } from "./settings.js";
 import { dottedPath, invalidParameter, refusal, type Refusal } from "./refusals.js";
@@ -57,7 +59,7 @@ export async function route(engine: SandboxEngine, request: RouteRequest): Promi
       return answer(200, engine.permissionOf(user));
     }
     case "GET settings":
-      return answer(200, { calling: engine.getSettings() });
+      return answer(200, { calling: engine.getSettings({ sipCredentials: request.query.get("include_sip_credentials") === "true" }) });
     case "POST settings": {
       const problem = invalid(REQUEST_VALIDATORS.updateSettings, request.body);
       if (problem) return refused(problem);
@@ -94,13 +96,42 @@ export function mediaRoute(engine: SandboxEngine, method: string, mediaId: strin
   return answer(200, engine.mediaFiles.urlResponse(file), { action });
 }
 
+/**
+ * `POST /{phone-number-id}/media` with `use_case=call_voicemail_announcement`: the fields as openapi.yaml gives
+ * them, and a file that is OGG/Opus shorter than 60 s, checked as the client checks it before sending. The
+ * announcement is kept with the call's other media, so `GET` and `DELETE /{media-id}` serve it too.
+ */
+export async function uploadRoute(engine: SandboxEngine, form: FormData | undefined): Promise<RouteAnswer> {
+  const action = "uploadMedia";
+  if (!form) return refused(invalidParameter("file", "the body must be multipart/form-data with a file part"), { action });
+  const expected: Pick<VoicemailAnnouncementUploadRequest, "messaging_product" | "type" | "use_case"> = {
+    messaging_product: "whatsapp",
+    type: "audio/ogg",
+    use_case: "call_voicemail_announcement",
+  };
+  for (const [field, value] of Object.entries(expected)) {
+    if (form.get(field) !== value) return refused(invalidParameter(field, `must be ${value}`), { action });
+  }
+  const file = form.get("file");
+  if (typeof file === "string" || file === null) return refused(invalidParameter("file", "is required: the audio as a file part"), { action });
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  try {
+    const seconds = oggOpusDuration(bytes);
+    if (seconds >= MAX_ANNOUNCEMENT_SECONDS) return refused(invalidParameter("file", `lasts ${seconds.toFixed(2)} s; an announcement is shorter than ${MAX_ANNOUNCEMENT_SECONDS} s`), { action });
+  } catch (error) {
+    return refused(invalidParameter("file", (error as Error).message), { action });
+  }
+  const stored = await engine.mediaFiles.add(bytes, "audio/ogg");
+  return answer(200, { id: stored.id }, { action });
+}
+
 async function calls(engine: SandboxEngine, body: unknown): Promise<RouteAnswer> {
   const action = (body as { action?: unknown } | null)?.action;
   const validate = CALL_ACTIONS.includes(action as never) ? REQUEST_VALIDATORS[action as (typeof CALL_ACTIONS)[number]] : undefined;
   if (!validate) return refused(invalidParameter("action", `must be one of ${CALL_ACTIONS.join(", ")}`));
   const callId = typeof (body as { call_id?: unknown }).call_id === "string" ? (body as { call_id: string }).call_id : undefined;
   const extra = { action: action as string, ...(callId === undefined ? {} : { callId }) };
-  const problem = invalid(validate, body);
+  const problem = invalid(validate, body) ?? engine.sipRefusal();
   if (problem) return refused(problem, extra);
   let outcome: Refusal | { success: true } | { callId: string };
   switch (action) {

@@ -1,8 +1,8 @@
 /// <reference types="node" />
 // The HTTP side of the sandbox: a node:http server on 127.0.0.1 only, with the Graph paths
 // `/{version}/{phone-number-id}/{endpoint}` and the Media API's `/{version}/{media-id}`, the media download URLs,
-// the SDP helpers for bots without WebRTC (`/sandbox/…`), the bearer token check on all of them (401, code 190)
-// and JSON bodies.
+// the SDP helpers for bots without WebRTC (`/sandbox/…`), the bearer token check on all of them (401, code 190),
+// JSON bodies, and the multipart body of a voicemail announcement upload (`/{phone-number-id}/media`).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { API_VERSION_PATTERN } from "../../../generated/api-version.js";
@@ -11,9 +11,11 @@ import type { SandboxEvent } from "./events.js";
 import { refusal, type Refusal } from "./refusals.js";
 import { utf8Bytes } from "../../webhooks/bytes.js";
 import { answerWithoutMedia, offerWithoutMedia } from "./sdp.js";
-import { mediaRoute, route, type RouteAnswer } from "./routes.js";
+import { mediaRoute, route, uploadRoute, type RouteAnswer } from "./routes.js";
 
 const MAX_BODY_BYTES = 1_000_000;
+/** Meta's limit for an audio file (the Media API's 16 MB). */
+const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
 
 /** Sends an answer and puts it in the transcript (`path` when it is not the Graph endpoint's). */
 type Report = (answer: RouteAnswer & { path?: string }) => void;
@@ -51,15 +53,33 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<string | Refusal> {
+async function readBytes(req: IncomingMessage, maxBytes: number): Promise<Buffer | Refusal> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) return refusal(100, `The request body is larger than ${MAX_BODY_BYTES} bytes`, "Invalid parameter");
+    if (size > maxBytes) return refusal(100, `The request body is larger than ${maxBytes} bytes`, "Invalid parameter");
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<string | Refusal> {
+  const bytes = await readBytes(req, MAX_BODY_BYTES);
+  return Buffer.isBuffer(bytes) ? bytes.toString("utf8") : bytes;
+}
+
+/** `POST /{phone-number-id}/media`: a multipart form, read as the fetch API reads one. */
+async function upload(config: ServerConfig, req: IncomingMessage, report: Report): Promise<void> {
+  const bytes = await readBytes(req, MAX_UPLOAD_BYTES);
+  if (!Buffer.isBuffer(bytes)) return report({ status: bytes.status, body: bytes.body, action: "uploadMedia" });
+  let form: FormData | undefined;
+  try {
+    form = await new Response(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Uint8Array<ArrayBuffer>, { headers: { "content-type": req.headers["content-type"] ?? "" } }).formData();
+  } catch {
+    form = undefined;
+  }
+  report(await uploadRoute(config.engine, form));
 }
 
 async function handle(config: ServerConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -101,12 +121,13 @@ async function handle(config: ServerConfig, req: IncomingMessage, res: ServerRes
   }
   if (!version || !API_VERSION_PATTERN.test(version) || !endpoint || rest.length > 0) {
     req.resume();
-    return refuse(refusal(100, `Unknown path ${url.pathname}: expected /{version}/{phone-number-id}/{calls|call_permissions|settings|messages}`, "Unsupported request"));
+    return refuse(refusal(100, `Unknown path ${url.pathname}: expected /{version}/{phone-number-id}/{calls|call_permissions|settings|messages|media}`, "Unsupported request"));
   }
   if (phoneNumberId !== config.phoneNumberId) {
     req.resume();
     return refuse(refusal(100, `Object with ID '${phoneNumberId}' does not exist: the sandbox's phone-number id is ${config.phoneNumberId}`, "Unsupported request"));
   }
+  if (method === "POST" && endpoint === "media") return upload(config, req, report);
   let body: unknown;
   if (method === "POST") {
     const text = await readBody(req);
