@@ -13,6 +13,7 @@ import type {
   CallsWebhookValue,
   ConnectCallEvent,
   MessagesWebhookNotification,
+  MessagesWebhookValue,
   TerminateCallEvent,
   VoicemailWebhookMessage,
   WebhookContact,
@@ -31,25 +32,21 @@ export interface BusinessIdentity {
 
 const seconds = (ms: number) => String(Math.floor(ms / 1000));
 
-function callsEnvelope(business: BusinessIdentity, value: Omit<CallsWebhookValue, "messaging_product" | "metadata">): CallsWebhookNotification {
+/** One change of the business's number, as Meta delivers it: `value` with the number's metadata. */
+function envelope<F extends string, V extends object>(business: BusinessIdentity, field: F, value: V) {
+  const metadata = { display_phone_number: business.displayPhoneNumber, phone_number_id: business.phoneNumberId };
   return {
     object: "whatsapp_business_account",
-    entry: [
-      {
-        id: business.wabaId,
-        changes: [
-          {
-            field: "calls",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: { display_phone_number: business.displayPhoneNumber, phone_number_id: business.phoneNumberId },
-              ...value,
-            },
-          },
-        ],
-      },
-    ],
+    entry: [{ id: business.wabaId, changes: [{ field, value: { messaging_product: "whatsapp" as const, metadata, ...value } }] }],
   };
+}
+
+function callsEnvelope(business: BusinessIdentity, value: Omit<CallsWebhookValue, "messaging_product" | "metadata">): CallsWebhookNotification {
+  return envelope(business, "calls", value);
+}
+
+function messagesEnvelope(business: BusinessIdentity, value: Omit<MessagesWebhookValue, "messaging_product" | "metadata">): MessagesWebhookNotification {
+  return envelope(business, "messages", value);
 }
 
 function contactOf(call: SandboxCall, name: string | undefined): WebhookContact {
@@ -172,58 +169,25 @@ export function permissionReplyWebhook(
   reply: CallPermissionReply,
   now: number,
 ): MessagesWebhookNotification {
-  return {
-    object: "whatsapp_business_account",
-    entry: [
+  return messagesEnvelope(business, {
+    contacts: [userName === undefined ? { wa_id: user } : { profile: { name: userName }, wa_id: user }],
+    messages: [
       {
-        id: business.wabaId,
-        changes: [
-          {
-            field: "messages",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: { display_phone_number: business.displayPhoneNumber, phone_number_id: business.phoneNumberId },
-              contacts: [userName === undefined ? { wa_id: user } : { profile: { name: userName }, wa_id: user }],
-              messages: [
-                {
-                  from: user,
-                  id: messageId,
-                  timestamp: seconds(now),
-                  context: { from: business.displayPhoneNumber, id: requestId },
-                  type: "interactive",
-                  interactive: { type: "call_permission_reply", call_permission_reply: reply },
-                },
-              ],
-            },
-          },
-        ],
+        from: user,
+        id: messageId,
+        timestamp: seconds(now),
+        context: { from: business.displayPhoneNumber, id: requestId },
+        type: "interactive",
+        interactive: { type: "call_permission_reply", call_permission_reply: reply },
       },
     ],
-  };
+  });
 }
 
 /** A voicemail: an audio message whose id is the call id (calling-api-2026.md §3, Meta's sample has no `url`). */
 export function voicemailWebhook(business: BusinessIdentity, call: SandboxCall, audio: Omit<WebhookMedia, "url">, now: number): MessagesWebhookNotification {
   const message: VoicemailWebhookMessage = { id: call.id, from: call.user, timestamp: seconds(now), type: "audio", audio };
-  return {
-    object: "whatsapp_business_account",
-    entry: [
-      {
-        id: business.wabaId,
-        changes: [
-          {
-            field: "messages",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: { display_phone_number: business.displayPhoneNumber, phone_number_id: business.phoneNumberId },
-              contacts: [contactOf(call, call.userName)],
-              messages: [message],
-            },
-          },
-        ],
-      },
-    ],
-  };
+  return messagesEnvelope(business, { contacts: [contactOf(call, call.userName)], messages: [message] });
 }
 
 /** Sent when the calling settings change, the business's own changes included. */
