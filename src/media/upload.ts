@@ -13,8 +13,8 @@ export const DEFAULT_ANNOUNCEMENT_MAX_BYTES = 16 * 1024 * 1024;
 /** Meta plays announcements shorter than this. [SET26] */
 export const MAX_ANNOUNCEMENT_SECONDS = 60;
 
-/** The fixed form fields, typed by openapi.yaml's VoicemailAnnouncementUploadRequest. */
-const FIELDS: Pick<VoicemailAnnouncementUploadRequest, "messaging_product" | "type" | "use_case"> = {
+/** The fixed form fields, typed by openapi.yaml's VoicemailAnnouncementUploadRequest (the sandbox checks them too). */
+export const ANNOUNCEMENT_FIELDS: Pick<VoicemailAnnouncementUploadRequest, "messaging_product" | "type" | "use_case"> = {
   messaging_product: "whatsapp",
   type: "audio/ogg",
   use_case: "call_voicemail_announcement",
@@ -64,11 +64,11 @@ export async function uploadVoicemailAnnouncement(
   const filename = options.filename ?? (typeof (file as { name?: unknown }).name === "string" ? (file as File).name : "announcement.ogg");
 
   const form = new FormData();
-  form.append("messaging_product", FIELDS.messaging_product);
-  form.append("type", FIELDS.type);
-  form.append("use_case", FIELDS.use_case);
+  form.append("messaging_product", ANNOUNCEMENT_FIELDS.messaging_product);
+  form.append("type", ANNOUNCEMENT_FIELDS.type);
+  form.append("use_case", ANNOUNCEMENT_FIELDS.use_case);
   if (options.description !== undefined) form.append("description", options.description);
-  form.append("file", new Blob([bytes as Uint8Array<ArrayBuffer>], { type: FIELDS.type }), filename);
+  form.append("file", new Blob([bytes as Uint8Array<ArrayBuffer>], { type: ANNOUNCEMENT_FIELDS.type }), filename);
 
   const phoneNumberId = checkMediaId(context.phoneNumberId(), "phoneNumberId");
   const data = (await graphJson(

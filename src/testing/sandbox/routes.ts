@@ -9,9 +9,8 @@ import type {
   RejectCallRequest,
   TerminateCallRequest,
   UpdateSettingsRequest,
-  VoicemailAnnouncementUploadRequest,
 } from "../../../generated/openapi.js";
-import { MAX_ANNOUNCEMENT_SECONDS, oggOpusDuration } from "../../media/upload.js";
+import { ANNOUNCEMENT_FIELDS, MAX_ANNOUNCEMENT_SECONDS, oggOpusDuration } from "../../media/upload.js";
 import type { SandboxEngine } from "./engine.js";
 import { callHoursProblem } from "./settings.js";
 import { dottedPath, invalidParameter, refusal, type Refusal } from "./refusals.js";
@@ -104,12 +103,7 @@ export function mediaRoute(engine: SandboxEngine, method: string, mediaId: strin
 export async function uploadRoute(engine: SandboxEngine, form: FormData | undefined): Promise<RouteAnswer> {
   const action = "uploadMedia";
   if (!form) return refused(invalidParameter("file", "the body must be multipart/form-data with a file part"), { action });
-  const expected: Pick<VoicemailAnnouncementUploadRequest, "messaging_product" | "type" | "use_case"> = {
-    messaging_product: "whatsapp",
-    type: "audio/ogg",
-    use_case: "call_voicemail_announcement",
-  };
-  for (const [field, value] of Object.entries(expected)) {
+  for (const [field, value] of Object.entries(ANNOUNCEMENT_FIELDS)) {
     if (form.get(field) !== value) return refused(invalidParameter(field, `must be ${value}`), { action });
   }
   const file = form.get("file");
