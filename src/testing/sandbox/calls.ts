@@ -77,6 +77,15 @@ export function stepProblem(call: SandboxCall, step: BusinessStep): string | und
   return undefined;
 }
 
+/**
+ * A phone number as the webhooks give it (`wa_id`): its digits, without the leading `+` and the separators
+ * openapi.yaml's PhoneNumber takes (spaces, parentheses, dots, hyphens). A BSUID is not a phone number: it is
+ * used as it is.
+ */
+export function waIdOf(phoneNumber: string): string {
+  return phoneNumber.replace(/^\+/, "").replace(/[\s().-]/g, "");
+}
+
 /** A call id of Meta's form: `wacid.` and base64. */
 export function newCallId(user: string): string {
   const random = crypto.getRandomValues(new Uint8Array(16));

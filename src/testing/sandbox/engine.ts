@@ -12,7 +12,7 @@ import type {
   PreAcceptCallRequest,
 } from "../../../generated/openapi.js";
 import { WhatsAppValidationError } from "../../errors.js";
-import { newCallId, newMessageId, stepProblem, type CallEnd, type SandboxCall } from "./calls.js";
+import { newCallId, newMessageId, stepProblem, waIdOf, type CallEnd, type SandboxCall } from "./calls.js";
 import type { Deliverer } from "./delivery.js";
 import type { SandboxEvent } from "./events.js";
 import { UserMediaPeer } from "./media.js";
@@ -31,9 +31,7 @@ import {
   voicemailWebhook,
   type BusinessIdentity,
 } from "./payloads.js";
-import { oggOpus } from "./ogg.js";
-import { recordingFile, transcriptFile } from "./recordings.js";
-import { TONE_FRAMES } from "./tone.js";
+import { recordingFile, transcriptFile, voicemailFile } from "./recordings.js";
 import { refusal, type Refusal } from "./refusals.js";
 import { answerWarnings, checkAnswer, checkOffer, madeUpAnswer, madeUpSdp } from "./sdp.js";
 
@@ -125,7 +123,7 @@ export class SandboxEngine {
 
   async simulateInboundCall(options: InboundCallOptions): Promise<{ callId: string }> {
     // The separators the client takes in a phone number are taken here too; the webhooks' wa_id is the digits.
-    const from = typeof options?.from === "string" ? options.from.replace(/^\+/, "").replace(/[\s().-]/g, "") : "";
+    const from = typeof options?.from === "string" ? waIdOf(options.from) : "";
     if (!/^\d{6,15}$/.test(from)) {
       throw new WhatsAppValidationError("simulateInboundCall: from must be the caller's phone number, 6 to 15 digits (e.g. 15550123456 or +1 555-012-3456)", { path: "from" });
     }
@@ -158,7 +156,8 @@ export class SandboxEngine {
       await this.deliverer.send("connect", call.id, connect);
     } else {
       await this.deliverer.send("connect", call.id, connect);
-      const voicemailAfter = this.voicemailTrigger("TIMEOUT");
+      // A TIMEOUT without timeout_seconds is off, as Meta documents.
+      const voicemailAfter = this.voicemailOn("TIMEOUT")?.audio?.default?.timeout_seconds;
       this.later(call.id, voicemailAfter === undefined ? this.options.ringingTimeoutMs : voicemailAfter * 1000, () => {
         if (call.state === "ringing" || call.state === "pre_accepted") {
           if (voicemailAfter === undefined) return this.end(call, { status: "FAILED", reason: "not answered: the ringing window ended" });
@@ -184,14 +183,10 @@ export class SandboxEngine {
     return { callId: call.id };
   }
 
-  /**
-   * Whether a voicemail takes a user's call on `trigger`: for TIMEOUT, after how many seconds of ringing (a TIMEOUT
-   * without `timeout_seconds` is off, as Meta documents); for REJECT, 0. Undefined when it does not.
-   */
-  private voicemailTrigger(trigger: "REJECT" | "TIMEOUT"): number | undefined {
+  /** The voicemail settings when a voicemail takes a user's call on `trigger`; undefined when none does. */
+  private voicemailOn(trigger: "REJECT" | "TIMEOUT"): CallingSettings["voicemail"] {
     const voicemail = this.settings.voicemail;
-    if (this.settings.status === "DISABLED" || voicemail?.status !== "ENABLED" || !voicemail.triggers?.includes(trigger)) return undefined;
-    return trigger === "REJECT" ? 0 : voicemail.audio?.default?.timeout_seconds;
+    return this.settings.status !== "DISABLED" && voicemail?.status === "ENABLED" && voicemail.triggers?.includes(trigger) ? voicemail : undefined;
   }
 
   /**
@@ -202,7 +197,7 @@ export class SandboxEngine {
   private async toVoicemail(call: SandboxCall, end: CallEnd): Promise<void> {
     await this.end(call, end);
     this.later(call.id, this.options.recordingDelayMs, async () => {
-      const file = await this.mediaFiles.add(oggOpus(TONE_FRAMES.map((frame) => Uint8Array.from(atob(frame), (c) => c.charCodeAt(0)))), "audio/ogg; codecs=opus");
+      const file = await this.mediaFiles.add(voicemailFile(), "audio/ogg; codecs=opus");
       const { id, sha256, mime_type } = this.mediaFiles.webhookMedia(file);
       this.emit({ kind: "media", callId: call.id, detail: `voicemail ${file.id}: ${file.bytes.byteLength} bytes, one second of the user's tone` });
       await this.deliverer.send("voicemail", call.id, voicemailWebhook(this.business, call, { id, sha256, mime_type }, Date.now()));
@@ -384,7 +379,7 @@ export class SandboxEngine {
     const problem = stepRefusal(call, "reject");
     if (problem) return problem;
     const end: CallEnd = { status: "REJECTED", reason: "rejected by the business" };
-    if (call.direction === "USER_INITIATED" && this.voicemailTrigger("REJECT") !== undefined) {
+    if (call.direction === "USER_INITIATED" && this.voicemailOn("REJECT")) {
       await this.toVoicemail(call, { ...end, reason: `${end.reason}: the user leaves a voicemail` });
     } else {
       await this.end(call, end);
@@ -416,7 +411,7 @@ export class SandboxEngine {
   }
 
   async connect(body: ConnectCallRequest): Promise<Outcome<{ callId: string }>> {
-    const user = (body.to ?? body.recipient ?? "").replace(/^\+/, "").replace(/[\s()-]/g, "");
+    const user = body.to !== undefined ? waIdOf(body.to) : (body.recipient ?? "");
     const disabled = this.callingDisabled();
     if (disabled) return disabled;
     const invalid = checkOffer(body.session.sdp);
@@ -524,8 +519,8 @@ export class SandboxEngine {
   }
 
   /** A call-permission request arrived: the user answers as the scene says. */
-  async permissionRequest(to: string): Promise<Outcome<{ messageId: string; waId: string }>> {
-    const user = to.replace(/^\+/, "").replace(/[\s()-]/g, "");
+  /** `user`: the wa_id (digits) or BSUID the request names. */
+  async permissionRequest(user: string): Promise<Outcome<{ messageId: string; waId: string }>> {
     if (this.permissions.get(user)?.status === "permanent") {
       return refusal(138017, `${user} has already granted permanent call permission`);
     }

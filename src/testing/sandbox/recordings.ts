@@ -1,9 +1,10 @@
-// What the sandbox's recordings and transcripts hold. A recording is the bot's audio as the user's WebRTC peer
-// received it (the Opus packets, not re-encoded), or, without media, silence as long as the call. The sandbox
-// cannot transcribe: a transcript gives the words the scene says the user spoke (`SandboxUser.says`), or none,
-// as Meta's does for a language it cannot transcribe.
+// What the sandbox's recordings, transcripts and voicemails hold. A recording is the bot's audio as the user's
+// WebRTC peer received it (the Opus packets, not re-encoded), or, without media, silence as long as the call. The
+// sandbox cannot transcribe: a transcript gives the words the scene says the user spoke (`SandboxUser.says`), or
+// none, as Meta's does for a language it cannot transcribe. A voicemail is one second of the user's tone.
 import type { TranscriptDocument } from "../../../generated/openapi.js";
 import { SILENT_OPUS_PACKET, oggOpus } from "./ogg.js";
+import { TONE_FRAMES } from "./tone.js";
 
 /** The most a recording holds: ten minutes of 20 ms frames (the user's peer keeps no more of the bot's packets). */
 export const MAX_RECORDED_FRAMES = 30_000;
@@ -12,6 +13,11 @@ export function recordingFile(audio: readonly Uint8Array[] | undefined, seconds:
   if (audio && audio.length > 0) return oggOpus(audio);
   const frames = Math.min(MAX_RECORDED_FRAMES, Math.max(1, Math.round(seconds * 50)));
   return oggOpus(Array.from({ length: frames }, () => SILENT_OPUS_PACKET));
+}
+
+/** What a user says to a voicemail: one second of the tone the user's peer plays in a call. */
+export function voicemailFile(): Uint8Array {
+  return oggOpus(TONE_FRAMES.map((frame) => Buffer.from(frame, "base64")));
 }
 
 export function transcriptFile(seconds: number, says: string | undefined, now = Date.now()): TranscriptDocument {

@@ -11,6 +11,7 @@ import type {
   UpdateSettingsRequest,
 } from "../../../generated/openapi.js";
 import { ANNOUNCEMENT_FIELDS, MAX_ANNOUNCEMENT_SECONDS, oggOpusDuration } from "../../media/upload.js";
+import { waIdOf } from "./calls.js";
 import type { SandboxEngine } from "./engine.js";
 import { callHoursProblem } from "./settings.js";
 import { dottedPath, invalidParameter, refusal, type Refusal } from "./refusals.js";
@@ -156,11 +157,11 @@ async function messages(engine: SandboxEngine, body: unknown): Promise<RouteAnsw
   if (problem) return refused(problem, { action: String(type ?? "message") });
   const message = body as CallingMessageRequest;
   if (message.interactive.type === "voice_call") {
-    const waId = (message.to ?? "").replace(/\D/g, "");
+    const waId = waIdOf(message.to ?? "");
     return answer(200, { messaging_product: "whatsapp", contacts: [{ input: message.to, wa_id: waId }], messages: [{ id: `wamid.${crypto.randomUUID()}` }] }, { action: "voice_call" });
   }
   // A permission request names the user by phone number (`to`) or by BSUID (`recipient`); the schema requires one.
-  const user = (message.to ?? (message as { recipient?: string }).recipient)!;
+  const user = message.to !== undefined ? waIdOf(message.to) : (message as { recipient?: string }).recipient!;
   const outcome = await engine.permissionRequest(user);
   if ("status" in outcome) return refused(outcome, { action: "call_permission_request" });
   return answer(
