@@ -49,6 +49,11 @@ function connectHost(first: unknown, second: unknown): unknown {
   return options.path === undefined ? (options.host ?? "localhost") : undefined;
 }
 
+/** What the current test did so far that left loopback (each "lookup NAME", "TCP to HOST" or "UDP to HOST"). */
+export function leftLoopback(): readonly string[] {
+  return [...new Set(away)];
+}
+
 afterEach(() => {
   if (away.length === 0) return;
   const seen = [...new Set(away.splice(0))];
