@@ -17,7 +17,8 @@ export function recordingFile(audio: readonly Uint8Array[] | undefined, seconds:
 
 /** What a user says to a voicemail: one second of the tone the user's peer plays in a call. */
 export function voicemailFile(): Uint8Array {
-  return oggOpus(TONE_FRAMES.map((frame) => Buffer.from(frame, "base64")));
+  // atob, not Buffer: this module is web-standard (test/spec/web-standard.test.ts); media.ts may use node's.
+  return oggOpus(TONE_FRAMES.map((frame) => Uint8Array.from(atob(frame), (char) => char.charCodeAt(0))));
 }
 
 export function transcriptFile(seconds: number, says: string | undefined, now = Date.now()): TranscriptDocument {
