@@ -66,6 +66,7 @@ export async function sizeFigures(): Promise<Figure[]> {
 
 const COLD: { name: string; specifier: string }[] = [
   { name: "trivial", specifier: "./trivial.mjs" },
+  { name: "trivial package", specifier: "bench-trivial-package" },
   { name: "whatsapp-calling", specifier: "whatsapp-calling" },
   { name: "whatsapp-calling/webhooks", specifier: "whatsapp-calling/webhooks" },
   { name: "whatsapp-api-js", specifier: "whatsapp-api-js" },
@@ -97,9 +98,9 @@ export function coldImportFigures(settings: Settings, log: (line: string) => voi
       cpuSamples[name]!.push(cpu);
     }
   }
-  const over = (from: Record<string, number[]>, name: string) => {
-    const differences = from[name]!.map((ms, run) => ms - from.trivial![run]!);
-    return { ...summarize(differences), median: summarize(from[name]!).median - summarize(from.trivial!).median };
+  const over = (from: Record<string, number[]>, name: string, floor = "trivial") => {
+    const differences = from[name]!.map((ms, run) => ms - from[floor]![run]!);
+    return { ...summarize(differences), median: summarize(from[name]!).median - summarize(from[floor]!).median };
   };
   // Wall ms of each import, and its CPU ms, medians.
   const absolute = Object.fromEntries(
@@ -136,6 +137,24 @@ export function coldImportFigures(settings: Settings, log: (line: string) => voi
       title: "(the same, CPU ms)",
       unit: "ms",
       values: { "whatsapp-calling": over(cpuSamples, "whatsapp-calling/webhooks") },
+    },
+    // What a package's own code costs: over a trivial package imported by name, which pays Node's resolution of a
+    // bare specifier through `exports` as every package does (BENCHMARKS.md).
+    {
+      id: "cold-import-client-by-name",
+      title: "(cold import of `whatsapp-calling` over a trivial package imported by name)",
+      unit: "ms",
+      values: {
+        "whatsapp-calling": over(samples, "whatsapp-calling", "trivial package"),
+        "whatsapp-api-js": over(samples, "whatsapp-api-js", "trivial package"),
+        kapso: over(samples, "kapso", "trivial package"),
+      },
+    },
+    {
+      id: "cold-import-webhooks-by-name",
+      title: "(cold import of `whatsapp-calling/webhooks` over a trivial package imported by name)",
+      unit: "ms",
+      values: { "whatsapp-calling": over(samples, "whatsapp-calling/webhooks", "trivial package") },
     },
   ];
 }
