@@ -56,7 +56,11 @@ export class WhatsAppApiError extends WhatsAppError {
   readonly body: GraphErrorResponse | string | undefined;
   /** From the error-code catalogue of openapi.yaml. */
   readonly category: ErrorCategory;
-  /** Whether repeating the request later can succeed (catalogue, then `is_transient`, then the HTTP status). */
+  /**
+   * Whether repeating the request later can succeed (catalogue, then `is_transient`, then the HTTP status); not
+   * whether it is safe: a `connect` or message send that failed this way may have placed the call or sent the
+   * message, which is why the client never repeats those (`action` says which request it was).
+   */
   readonly retryable: boolean;
   readonly action: string | undefined;
   readonly callId: string | undefined;

@@ -15,6 +15,7 @@ export interface CheckedOptions {
   timeoutMs: number;
   retry: Required<RetryOptions> | false;
   maxResponseBytes: number;
+  abortOnTimeout: boolean;
 }
 
 export function checkOptions(options: CallingClientOptions): CheckedOptions {
@@ -53,6 +54,9 @@ export function checkOptions(options: CallingClientOptions): CheckedOptions {
   if (!Number.isSafeInteger(maxResponseBytes) || (maxResponseBytes as number) < 1) {
     throw new WhatsAppValidationError("maxResponseBytes must be a whole number of bytes of at least 1", { path: "maxResponseBytes" });
   }
+  if (options.abortOnTimeout !== undefined && typeof options.abortOnTimeout !== "boolean") {
+    throw new WhatsAppValidationError("abortOnTimeout must be true or false", { path: "abortOnTimeout" });
+  }
   for (const hook of ["fetch", "onRetry", "refreshAccessToken"] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== "function") {
       throw new WhatsAppValidationError(`${hook} must be a function`, { path: hook });
@@ -66,6 +70,7 @@ export function checkOptions(options: CallingClientOptions): CheckedOptions {
     timeoutMs: checkTimeout(options.timeoutMs, "timeoutMs") ?? DEFAULT_TIMEOUT_MS,
     retry,
     maxResponseBytes: maxResponseBytes as number,
+    abortOnTimeout: options.abortOnTimeout === true,
   };
 }
 

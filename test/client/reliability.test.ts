@@ -153,6 +153,52 @@ describe("which requests carry an abort signal of their deadline", () => {
       await new Promise((resolve) => hung.close(resolve));
     }
   });
+  it("with abortOnTimeout, the first request's fetch has a signal too, and its connection is closed at its deadline", async () => {
+    const closed: Promise<void>[] = [];
+    const open: IncomingMessage[] = [];
+    const hung = createServer((req) => {
+      open.push(req);
+      closed.push(new Promise((resolve) => req.socket.once("close", () => resolve())));
+    });
+    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    const baseUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    try {
+      const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl, timeoutMs: 100, retry: false, abortOnTimeout: true });
+      const error = await calls.terminate(CALL_ID).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WhatsAppTimeoutError);
+      await closed[0];
+      expect(open).toHaveLength(1);
+      expect(open[0]!.socket.destroyed).toBe(true);
+    } finally {
+      hung.closeAllConnections();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  });
+
+  it("abortOnTimeout: every fetch gets the deadline's signal, which the caller's aborts; anything but a boolean is refused", async () => {
+    const inits: RequestInit[] = [];
+    const calls = createCallingClient({
+      phoneNumberId: "1",
+      accessToken: "t",
+      abortOnTimeout: true,
+      fetch: (_url, init) => (inits.push(init), Promise.resolve(new Response('{"success":true}'))),
+    });
+    await calls.terminate(CALL_ID);
+    expect(inits[0]!.signal).toBeInstanceOf(AbortSignal);
+    expect(inits[0]!.signal?.aborted).toBe(false);
+    const caller = new AbortController();
+    const pending = createCallingClient({ phoneNumberId: "1", accessToken: "t", abortOnTimeout: true, fetch: (_url, init) => (inits.push(init), new Promise<Response>(() => {})) }).terminate(
+      CALL_ID,
+      { signal: caller.signal },
+    );
+    caller.abort(new Error("shutting down"));
+    await expect(pending).rejects.toThrow("shutting down");
+    expect(inits[1]!.signal).not.toBe(caller.signal);
+    expect(inits[1]!.signal?.reason).toEqual(new Error("shutting down"));
+    expect(() => createCallingClient({ phoneNumberId: "1", accessToken: "t", abortOnTimeout: "yes" as never })).toThrow(
+      expect.objectContaining({ name: "WhatsAppValidationError", path: "abortOnTimeout", message: "abortOnTimeout must be true or false" }),
+    );
+  });
 });
 
 describe("retries", () => {
