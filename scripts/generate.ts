@@ -431,8 +431,8 @@ ${operations.join("\n")}
 ];
 
 /**
- * What the client's one-line methods send, by the name used in logs and errors: call actions by their wire name
- * (with the retry rule of their request schema), other operations by operationId.
+ * What the client's one-line methods send: call actions by their wire name (with the retry rule of their request
+ * schema), other operations by operationId. A method's requests go by its own name in logs and errors.
  */
 export const ENDPOINTS = {
 ${endpoints.join("\n")}

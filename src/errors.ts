@@ -70,7 +70,11 @@ export type AnswerStep = "pre_accept" | "after_pre_accept" | "accept";
 
 /** The call that was being made when an error happened, as far as the package knows it. */
 export interface RequestContext {
-  /** `connect`, `pre_accept`, …, or the operation (`getCallPermissions`, `updateSettings`, `sendMessage`). */
+  /**
+   * Which request: a call's action on the wire (`connect`, `pre_accept`, `accept`, `reject`, `terminate`), or the
+   * name of the method or function that sent it (`getCallPermissions`, `updateCallingSettings`, `sendCallButton`,
+   * `downloadMedia`, …).
+   */
   readonly action?: string;
   readonly callId?: string;
   /** HTTP method and path, without query string or host. */

@@ -20,7 +20,7 @@ export const REQUEST_VALIDATORS = {
   accept: validateAcceptCallRequest,
   reject: validateRejectCallRequest,
   terminate: validateTerminateCallRequest,
-  updateSettings: validateUpdateSettingsRequest,
+  updateCallingSettings: validateUpdateSettingsRequest,
   sendCallPermissionRequest: validateCallPermissionRequestMessage,
   sendCallButton: validateVoiceCallButtonMessage,
   // A query is checked as a body is: its parameters as one object.

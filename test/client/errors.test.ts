@@ -164,7 +164,7 @@ describe("wrong arguments are refused before anything is sent", () => {
     ["a per-call timeout of Infinity", (c: ReturnType<typeof client>) => c.terminate(CALL_ID, { timeoutMs: Infinity }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
     ["a per-call timeout of 0", (c: ReturnType<typeof client>) => c.terminate(CALL_ID, { timeoutMs: 0 }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
     ["a per-call timeout beyond what a timer can hold", (c: ReturnType<typeof client>) => c.answer(CALL_ID, SDP, { timeoutMs: 2 ** 31 }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
-    ["a settings status that does not exist", (c: ReturnType<typeof client>) => c.updateCallingSettings({ status: "ON" as "ENABLED" }), "Invalid updateSettings request: calling.status must be equal to one of the allowed values", "/calling/status"],
+    ["a settings status that does not exist", (c: ReturnType<typeof client>) => c.updateCallingSettings({ status: "ON" as "ENABLED" }), "Invalid updateCallingSettings request: calling.status must be equal to one of the allowed values", "/calling/status"],
   ])("%s", async (_name, call, message, path) => {
     const before = server.requests.length;
     const error = (await call(client()).catch((e: unknown) => e)) as WhatsAppValidationError;

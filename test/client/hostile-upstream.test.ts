@@ -132,7 +132,7 @@ describe("row 5: an error body nested 10^5 deep", () => {
 describe("row 6: a 2xx answer of JSON null", () => {
   it.each([
     ["connect", (c: ReturnType<typeof client>) => c.connect("15550123456", SDP.replace("a=ice", "a=setup:actpass\r\na=ice"))],
-    ["getSettings", (c: ReturnType<typeof client>) => c.getCallingSettings()],
+    ["getCallingSettings", (c: ReturnType<typeof client>) => c.getCallingSettings()],
     ["sendCallButton", (c: ReturnType<typeof client>) => c.sendCallButton("15550123456", { bodyText: "Call us" })],
     ["sendCallPermissionRequest", (c: ReturnType<typeof client>) => c.sendCallPermissionRequest("15550123456")],
     ["terminate", (c: ReturnType<typeof client>) => c.terminate(CALL_ID)],

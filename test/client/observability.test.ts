@@ -144,8 +144,8 @@ describe("one name per action, in logs, hooks and errors", () => {
     ["terminate", (c: CallingClient) => c.terminate(CALL_ID), "terminate"],
     ["connect", (c: CallingClient) => c.connect("15550123456", SDP.replace("m=audio", "a=setup:actpass\r\nm=audio")), "connect"],
     ["getCallPermissions", (c: CallingClient) => c.getCallPermissions("15550123456"), "getCallPermissions"],
-    ["getCallingSettings", (c: CallingClient) => c.getCallingSettings(), "getSettings"],
-    ["updateCallingSettings", (c: CallingClient) => c.updateCallingSettings({ status: "ENABLED" }), "updateSettings"],
+    ["getCallingSettings", (c: CallingClient) => c.getCallingSettings(), "getCallingSettings"],
+    ["updateCallingSettings", (c: CallingClient) => c.updateCallingSettings({ status: "ENABLED" }), "updateCallingSettings"],
     ["sendCallPermissionRequest", (c: CallingClient) => c.sendCallPermissionRequest("15550123456"), "sendCallPermissionRequest"],
     ["sendCallButton", (c: CallingClient) => c.sendCallButton("15550123456", { bodyText: "Call us" }), "sendCallButton"],
   ])("%s", async (_method, run, action) => {

@@ -263,7 +263,7 @@ it(`${TOTAL} mixed actions at concurrency ${CONCURRENCY} against 429/503/reset/s
       const [actions, deadlineKept] =
         result.name === "answer"
           ? [["pre_accept", "accept"], error.timeoutMs <= TIMEOUT_MS]
-          : [[result.name === "updateCallingSettings" ? "updateSettings" : result.name], error.timeoutMs === TIMEOUT_MS];
+          : [[result.name], error.timeoutMs === TIMEOUT_MS];
       return !deadlineKept || !actions.includes(error.action ?? "") || !(error.attempt! >= 1 && error.attempt! <= RETRY.retries + 1);
     })
     .map(({ result, error }) => `${result.name} #${result.index}: ${error.action} attempt ${error.attempt} after ${error.timeoutMs} ms`);

@@ -61,7 +61,7 @@ export async function route(engine: SandboxEngine, request: RouteRequest): Promi
     case "GET settings":
       return answer(200, { calling: engine.getSettings({ sipCredentials: request.query.get("include_sip_credentials") === "true" }) });
     case "POST settings": {
-      const problem = invalid(REQUEST_VALIDATORS.updateSettings, request.body);
+      const problem = invalid(REQUEST_VALIDATORS.updateCallingSettings, request.body);
       if (problem) return refused(problem);
       const hours = (request.body as UpdateSettingsRequest).calling.call_hours;
       const broken = hours && callHoursProblem(hours);
