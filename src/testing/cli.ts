@@ -53,9 +53,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
+  // Asked-for help goes to stdout (so that `--help | less` shows it); a usage error to stderr, with exit code 2.
+  if (command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return 0;
+  }
   if (command !== "sandbox") {
-    console.error(command === undefined || command === "--help" ? USAGE : `Unknown command ${command}\n\n${USAGE}`);
-    return command === "--help" ? 0 : 2;
+    console.error(command === undefined ? USAGE : `Unknown command ${command}\n\n${USAGE}`);
+    return 2;
   }
   let values;
   try {

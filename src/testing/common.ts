@@ -5,7 +5,7 @@ import { signatureHeaderFor } from "../webhooks/signature.js";
 
 /** One readable line for a sandbox event (what the CLI and `npm start` print). */
 export { describeEvent as describeSandboxEvent } from "./sandbox/events.js";
-export { SandboxMediaUnavailableError, SandboxTimeoutError, MEDIA_PACKAGE, MEDIA_PACKAGE_VERSION } from "./sandbox/errors.js";
+export { SandboxClosedError, SandboxMediaUnavailableError, SandboxTimeoutError, MEDIA_PACKAGE, MEDIA_PACKAGE_VERSION } from "./sandbox/errors.js";
 
 export type {
   CallDirection,

@@ -442,6 +442,7 @@ console.log(JSON.stringify(seen));
       "WhatsAppChecksumError",
       "WhatsAppMediaExpiredError",
       "WhatsAppMediaTooLargeError",
+      "SandboxClosedError",
       "SandboxMediaUnavailableError",
       "SandboxTimeoutError",
     ];

@@ -15,8 +15,9 @@ function cli(args: string[]) {
   // node itself (tsx as its loader), not npx: a signal sent to the child reaches the CLI.
   const child = spawn(process.execPath, ["--import", "tsx", "src/testing/cli.ts", ...args], { cwd: process.cwd(), stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const streams = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk: Buffer) => ((output += chunk.toString()), (streams.stdout += chunk.toString())));
+  child.stderr.on("data", (chunk: Buffer) => ((output += chunk.toString()), (streams.stderr += chunk.toString())));
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
   const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -26,7 +27,7 @@ function cli(args: string[]) {
     }
     return pattern.exec(output)!;
   };
-  return { child, exited, waitFor, output: () => output };
+  return { child, exited, waitFor, output: () => output, streams };
 }
 
 describe("the sandbox command", () => {
@@ -76,6 +77,21 @@ describe("the sandbox command", () => {
       const run = cli(args);
       expect(await run.exited, args.join(" ")).toBe(0);
       expect(run.output()).toBe(`${version}\n`);
+    }
+  });
+
+  it("prints --help to stdout with exit 0, and the usage after a missing or unknown command to stderr with exit 2", async () => {
+    for (const args of [["--help"], ["-h"], ["sandbox", "--help"]]) {
+      const run = cli(args);
+      expect(await run.exited, args.join(" ")).toBe(0);
+      expect(run.streams.stdout, args.join(" ")).toMatch(/^Usage: whatsapp-calling sandbox/);
+      expect(run.streams.stderr, args.join(" ")).toBe("");
+    }
+    for (const [args, first] of [[[], /^Usage: whatsapp-calling sandbox/], [["sandbx"], /^Unknown command sandbx\n\nUsage: whatsapp-calling sandbox/]] as const) {
+      const run = cli([...args]);
+      expect(await run.exited, args.join(" ")).toBe(2);
+      expect(run.streams.stderr, args.join(" ")).toMatch(first);
+      expect(run.streams.stdout, args.join(" ")).toBe("");
     }
   });
 

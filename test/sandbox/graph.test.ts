@@ -3,7 +3,7 @@
 // Meta does it (signatures, retries with backoff, deliberate re-delivery, terminate before connect).
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
 import { DEFAULT_API_VERSION, WhatsAppValidationError } from "../../src/index.js";
-import { SandboxTimeoutError, startSandbox, type Sandbox, type SandboxOptions } from "../../src/testing/index.js";
+import { SandboxClosedError, SandboxTimeoutError, startSandbox, type Sandbox, type SandboxOptions } from "../../src/testing/index.js";
 import { APP_SECRET, isEvent, isStatus, schemaErrors, signatureValid, startReceiver, until, type Receiver } from "./helpers.js";
 
 let receiver: Receiver;
@@ -544,6 +544,29 @@ suite("waiting on a call", () => {
     const error = await sandbox.waitForMedia(callId).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WhatsAppValidationError);
     expect(error).toMatchObject({ message: 'waitForMedia: this sandbox has no media (media: false, or media: "auto" without werift)', path: "media" });
+  });
+
+  it("after close(), its methods reject with SandboxClosedError, and a pending waitForCall stops with one", async () => {
+    await start();
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    await receiver.next(isEvent("connect", callId));
+    const waiting = sandbox.waitForCall(callId, "accepted", { timeoutMs: 10_000 }).catch((caught: unknown) => caught);
+    await sandbox.close();
+    expect(await waiting).toMatchObject({ name: "SandboxClosedError", method: "waitForCall", message: "waitForCall: the sandbox is closed (the wait was still pending)" });
+    const closedBy = async (method: string, attempt: () => unknown) => {
+      const error = await Promise.resolve().then(attempt).then(() => undefined, (caught: unknown) => caught);
+      expect(error).toBeInstanceOf(SandboxClosedError);
+      expect(error).toMatchObject({ method, message: `${method}: the sandbox is closed` });
+    };
+    await closedBy("simulateInboundCall", () => sandbox.simulateInboundCall({ from: USER }));
+    await closedBy("hangUp", () => sandbox.hangUp(callId));
+    await closedBy("simulateMediaTimeout", () => sandbox.simulateMediaTimeout(callId));
+    await closedBy("waitForCall", () => sandbox.waitForCall(callId, "ended"));
+    await closedBy("redeliver", () => sandbox.redeliver({ callId }));
+    // The calls and deliveries so far can still be read, and close() again is the same close.
+    expect(sandbox.call(callId)?.state).toBeDefined();
+    expect(sandbox.deliveries.length).toBeGreaterThan(0);
+    await sandbox.close();
   });
 
   it("takes a caller's number with the separators the client takes, and gives its digits in the webhooks", async () => {

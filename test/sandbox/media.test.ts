@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe as suite, expect, it } from "vitest";
 import { createCallingClient, WhatsAppValidationError, type CallingClient } from "../../src/index.js";
-import { SandboxMediaUnavailableError, SandboxTimeoutError, startSandbox, type Sandbox } from "../../src/testing/index.js";
+import { SandboxClosedError, SandboxMediaUnavailableError, SandboxTimeoutError, startSandbox, type Sandbox } from "../../src/testing/index.js";
 import { APP_SECRET, answerOffer, botPeer, isEvent, schemaErrors, startReceiver, until, type BotPeer, type Receiver } from "./helpers.js";
 
 let receiver: Receiver;
@@ -134,7 +134,9 @@ suite("the user's peer is Meta's side, not a friendly one", () => {
     await expect(sandbox.waitForMedia(callId, { packets: 0 })).rejects.toBeInstanceOf(WhatsAppValidationError);
     const waiting = sandbox.waitForMedia(callId, { timeoutMs: 10_000 }).catch((error: unknown) => error);
     await sandbox.close();
-    expect(await waiting).toEqual(new Error(`waitForMedia: the sandbox was closed while call ${callId} waited for media`));
+    const error = await waiting;
+    expect(error).toBeInstanceOf(SandboxClosedError);
+    expect(error).toMatchObject({ name: "SandboxClosedError", method: "waitForMedia", message: `waitForMedia: the sandbox is closed (call ${callId} was waiting for media)` });
   });
 
   it("a bot whose audio stops mid-call gets 138021 after the silence window", async () => {

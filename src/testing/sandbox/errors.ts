@@ -24,6 +24,17 @@ export class SandboxTimeoutError extends WhatsAppError {
   }
 }
 
+/** A sandbox method was called after `close()`, or a wait was still pending when it was called. */
+export class SandboxClosedError extends WhatsAppError {
+  static override name = "SandboxClosedError";
+  /** The method: `simulateInboundCall`, `waitForCall`, … */
+  readonly method: string;
+  constructor(method: string, detail = "") {
+    super(`${method}: the sandbox is closed${detail}`);
+    this.method = method;
+  }
+}
+
 /** Real media was asked for (`media: true`), and the optional WebRTC package cannot be loaded. */
 export class SandboxMediaUnavailableError extends WhatsAppError {
   static override name = "SandboxMediaUnavailableError";

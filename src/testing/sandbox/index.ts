@@ -5,7 +5,7 @@
 import { WhatsAppValidationError } from "../../errors.js";
 import type { CallState, SandboxCall } from "./calls.js";
 import { Deliverer, undelivered, type Delivery } from "./delivery.js";
-import { SandboxTimeoutError } from "./errors.js";
+import { SandboxClosedError, SandboxTimeoutError } from "./errors.js";
 import { SandboxEngine, type InboundCallOptions } from "./engine.js";
 import type { SandboxEvent } from "./events.js";
 import { loadWerift } from "./media.js";
@@ -134,6 +134,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const copy = (call: SandboxCall): SandboxCall => ({ ...call, warnings: [...call.warnings] });
   let closed: Promise<void> | undefined;
+  // What close() rejects: the waits still pending.
+  const pendingWaits = new Set<(error: SandboxClosedError) => void>();
+  /** `run`, unless the sandbox is closed: then a SandboxClosedError, for what would otherwise act on a dead server. */
+  const open = <T>(method: string, run: () => T): T => {
+    if (closed) throw new SandboxClosedError(method);
+    return run();
+  };
+  const openAsync = <T>(method: string, run: () => Promise<T>): Promise<T> => (closed ? Promise.reject(new SandboxClosedError(method)) : run());
 
   return {
     url,
@@ -141,15 +149,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     phoneNumberId: resolved.phoneNumberId,
     displayPhoneNumber: resolved.displayPhoneNumber,
     media,
-    simulateInboundCall: (inbound) => engine.simulateInboundCall(inbound),
-    hangUp: (callId) => engine.hangUp(callId),
-    simulateMediaTimeout: (callId) => engine.simulateMediaTimeout(callId),
+    simulateInboundCall: (inbound) => openAsync("simulateInboundCall", () => engine.simulateInboundCall(inbound)),
+    hangUp: (callId) => openAsync("hangUp", () => engine.hangUp(callId)),
+    simulateMediaTimeout: (callId) => openAsync("simulateMediaTimeout", () => engine.simulateMediaTimeout(callId)),
     mediaStats: async (callId) => engine.mediaStats(callId),
     call: (callId) => {
       const call = engine.calls.get(callId);
       return call && copy(call);
     },
     waitForCall(callId, state, { timeoutMs = 15_000 } = {}) {
+      if (closed) return Promise.reject(new SandboxClosedError("waitForCall"));
       // Every call id is known from the moment it is handed out (simulateInboundCall, connect's answer), so an
       // unknown one is a mistake to say at once, not after the whole timeout.
       if (!engine.calls.has(callId)) return Promise.reject(new WhatsAppValidationError(`waitForCall: the sandbox has no call ${callId}`, { path: "callId" }));
@@ -158,17 +167,25 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           const call = engine.calls.get(callId);
           if (call?.state !== state) return false;
           listeners.delete(listener);
+          pendingWaits.delete(stop);
           clearTimeout(timer);
           resolve(copy(call));
           return true;
         };
         const listener = () => void check();
+        const stop = (error: SandboxClosedError) => {
+          listeners.delete(listener);
+          clearTimeout(timer);
+          reject(error);
+        };
         const timer = setTimeout(() => {
           listeners.delete(listener);
+          pendingWaits.delete(stop);
           const reason = `it is ${engine.calls.get(callId)?.state ?? "unknown to the sandbox"}${undelivered(deliverer.deliveries, callId)}`;
           reject(new SandboxTimeoutError({ callId, waitingFor: state, timeoutMs, reason }));
         }, timeoutMs);
         listeners.add(listener);
+        pendingWaits.add(stop);
         check();
       });
     },
@@ -179,7 +196,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       // The peer's counters are read, not announced: polled every 50 ms.
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        if (closed) throw new Error(`waitForMedia: the sandbox was closed while call ${callId} waited for media`);
+        if (closed) throw new SandboxClosedError("waitForMedia", ` (call ${callId} was waiting for media)`);
         const stats = engine.mediaStats(callId);
         if (stats.received.packets >= packets) return stats;
         const ended = engine.calls.get(callId)?.state === "ended";
@@ -207,11 +224,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           ? which
           : [...list].reverse().find((delivery) => (!which?.callId || delivery.callId === which.callId) && (!which?.event || delivery.event === which.event));
       if (!found) throw new WhatsAppValidationError("redeliver: no delivery matches", { path: "which" });
-      return deliverer.redeliver(found);
+      return open("redeliver", () => deliverer.redeliver(found));
     },
     events,
     close() {
       closed ??= (async () => {
+        for (const stop of pendingWaits) stop(new SandboxClosedError("waitForCall", " (the wait was still pending)"));
+        pendingWaits.clear();
         await engine.close();
         deliverer.close();
         server.closeAllConnections();
