@@ -284,7 +284,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
     }
     if (busy > 0) {
       log?.("warn", "webhook delivery partly handled: events still being handled by an earlier attempt", { events: events.length, handled, busy, deferred, duplicates });
-      return textAnswer(409, "Some events are still being handled by an earlier delivery; deliver again later");
+      // The counts tell an operator who sees a 409 that the rest of the delivery was handled.
+      return textAnswer(409, `${busy} of ${events.length} events still being handled by an earlier delivery (${handled} handled now, ${duplicates} before); deliver again later`);
     }
     log?.("info", "webhook delivery handled", { events: events.length, handled, duplicates });
     return HANDLED;

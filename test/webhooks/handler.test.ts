@@ -480,6 +480,39 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       expect(attempts).toEqual(["first", "again"]);
     });
 
+    it("a 409 says how many of the delivery's events were handled: the others of it are, and are not handled again", async () => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      const handled: string[] = [];
+      const { url } = await startEndpoint({
+        inFlightWaitMs: 30,
+        onEvent: async (event) => {
+          handled.push(event.type);
+          if (event.type === "call.connect") {
+            entered();
+            await released;
+          }
+        },
+      });
+      const connect = fixtureJson("webhooks/calls.connect.user-initiated.json");
+      const status = fixtureJson("webhooks/calls.status.ringing.json");
+      expect(status.entry[0].changes[0].value.statuses[0].id).not.toBe(connect.entry[0].changes[0].value.calls[0].id);
+      const both = JSON.stringify({ ...connect, entry: [{ ...connect.entry[0], changes: [...connect.entry[0].changes, ...status.entry[0].changes] }] });
+      const first = deliver(url, connectBody);
+      await inHandler;
+      expect(await deliver(url, both)).toEqual({
+        status: 409,
+        contentType: TEXT,
+        body: "1 of 2 events still being handled by an earlier delivery (1 handled now, 0 before); deliver again later",
+      });
+      release();
+      expect((await first).status).toBe(200);
+      expect(await deliver(url, both)).toMatchObject({ status: 200 });
+      expect(handled).toEqual(["call.connect", "call.status"]);
+    });
+
     it("answers 409 (Meta delivers again) when the first attempt is still running after inFlightWaitMs, and handles it later", async () => {
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
@@ -500,7 +533,7 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       expect(await deliver(url, connectBody)).toEqual({
         status: 409,
         contentType: TEXT,
-        body: "Some events are still being handled by an earlier delivery; deliver again later",
+        body: "1 of 1 events still being handled by an earlier delivery (0 handled now, 0 before); deliver again later",
       });
       release();
       expect((await first).status).toBe(500);
