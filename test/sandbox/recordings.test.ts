@@ -252,6 +252,33 @@ suite("recordings and transcripts of the sandbox", () => {
     expect(later).toEqual(["connect", "terminate", "connect", "terminate"]);
   });
 
+  it("waitForDelivery: a test waits for a webhook sent after a delay, without sleeping; a wrong match is refused at once", async () => {
+    await start({ recordingDelayMs: 200 });
+    const callId = await answeredCall({ recording: RECORD, transcription: TRANSCRIBE }, 50);
+    const recording = await sandbox.waitForDelivery({ callId, event: "call_recording_available" });
+    expect(recording).toMatchObject({ callId, event: "call_recording_available", state: "delivered" });
+    expect(parseWebhook(recording.body)).toEqual([expect.objectContaining({ type: "call.recording_available", callId })]);
+    expect(receiver.received.some((delivery) => delivery.item?.event === "call_recording_available" && delivery.item?.id === callId)).toBe(true);
+    // One sent already resolves too, with the same delivery.
+    expect((await sandbox.waitForDelivery({ callId, event: "terminate" })).id).toBe(sandbox.deliveries.find((delivery) => delivery.callId === callId && delivery.event === "terminate")!.id);
+    expect(await sandbox.waitForDelivery({ event: "call_transcription_available" })).toMatchObject({ callId, state: "delivered" });
+
+    const plain = await answeredCall(undefined, 50);
+    const error = await sandbox.waitForDelivery({ callId: plain, event: "call_recording_available" }, { timeoutMs: 400 }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      name: "SandboxTimeoutError",
+      callId: plain,
+      waitingFor: "delivery call_recording_available",
+      timeoutMs: 400,
+      message: `no call_recording_available for call ${plain} was sent within 400 ms: sent so far: connect (delivered), terminate (delivered)`,
+    });
+    await expect(sandbox.waitForDelivery({})).rejects.toMatchObject({ name: "WhatsAppValidationError", path: "match", message: "waitForDelivery: pass a callId, an event or both" });
+    await expect(sandbox.waitForDelivery({ callId: "wacid.nope" })).rejects.toMatchObject({ name: "WhatsAppValidationError", path: "callId" });
+    const pending = sandbox.waitForDelivery({ event: "voicemail" }).catch((caught: unknown) => caught);
+    await sandbox.close();
+    expect(await pending).toMatchObject({ name: "SandboxClosedError", method: "waitForDelivery", message: "waitForDelivery: the sandbox is closed (the wait was still pending)" });
+  });
+
   it("with media, the recording holds the bot's Opus packets as the user received them", async () => {
     await start({ media: true });
     const peer = botPeer();

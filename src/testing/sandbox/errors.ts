@@ -6,18 +6,19 @@ export const MEDIA_PACKAGE = "werift";
 export const MEDIA_PACKAGE_VERSION = "0.25.2";
 
 /**
- * `waitForCall` or `waitForMedia` gave up: the call did not get there in time. `reason` says what the sandbox saw
- * instead (the call's state, the webhooks that could not be delivered, the packets so far).
+ * `waitForCall`, `waitForMedia` or `waitForDelivery` gave up: the call did not get there, or the webhook was not
+ * sent, in time. The message says what the sandbox saw instead (the call's state, the webhooks that could not be
+ * delivered or were sent, the packets so far). `callId` is empty for a delivery wait that named no call.
  */
 export class SandboxTimeoutError extends WhatsAppError {
   static override name = "SandboxTimeoutError";
   readonly callId: string;
-  /** `accepted`, `ended`, …, or `media`. */
+  /** `accepted`, `ended`, …, `media`, or `delivery <event>`. */
   readonly waitingFor: string;
   readonly timeoutMs: number;
   /** `ended`: the call ended before it got there, so the wait stopped early. */
-  constructor(init: { callId: string; waitingFor: string; timeoutMs: number; reason: string; ended?: boolean }) {
-    super(`call ${init.callId} ${init.ended ? `ended before it reached ${init.waitingFor}` : `did not reach ${init.waitingFor} within ${init.timeoutMs} ms`}: ${init.reason}`);
+  constructor(init: { callId: string; waitingFor: string; timeoutMs: number; reason: string; ended?: boolean; message?: string }) {
+    super(init.message ?? `call ${init.callId} ${init.ended ? `ended before it reached ${init.waitingFor}` : `did not reach ${init.waitingFor} within ${init.timeoutMs} ms`}: ${init.reason}`);
     this.callId = init.callId;
     this.waitingFor = init.waitingFor;
     this.timeoutMs = init.timeoutMs;

@@ -70,6 +70,14 @@ export interface Sandbox {
   /** Resolves when every webhook sent so far is delivered or has failed for good. */
   deliveriesSettled(): Promise<void>;
   /**
+   * Resolves with the first webhook matching `callId` and `event` (e.g. `call_recording_available`, `voicemail`,
+   * `call_permission_reply`, `status ACCEPTED`), sent already or later, once it is delivered or has failed for
+   * good: for the webhooks the sandbox sends after a delay, which `deliveriesSettled()` cannot know of yet.
+   * Rejects with SandboxTimeoutError after `timeoutMs` (default 15 s); at once with a WhatsAppValidationError
+   * for a call id the sandbox does not know, or a match with neither field.
+   */
+  waitForDelivery(match: { callId?: string; event?: string }, options?: { timeoutMs?: number }): Promise<Delivery>;
+  /**
    * Sends a delivery again on purpose, byte for byte (Meta delivers at least once): the one given, or the last
    * one matching `callId` and `event`, or the last one.
    */
@@ -135,7 +143,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const copy = (call: SandboxCall): SandboxCall => ({ ...call, warnings: [...call.warnings] });
   let closed: Promise<void> | undefined;
   // What close() rejects: the waits still pending.
-  const pendingWaits = new Set<(error: SandboxClosedError) => void>();
+  const pendingWaits = new Map<(error: SandboxClosedError) => void, string>();
   /** `run`, unless the sandbox is closed: then a SandboxClosedError, for what would otherwise act on a dead server. */
   const open = <T>(method: string, run: () => T): T => {
     if (closed) throw new SandboxClosedError(method);
@@ -185,7 +193,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           reject(new SandboxTimeoutError({ callId, waitingFor: state, timeoutMs, reason }));
         }, timeoutMs);
         listeners.add(listener);
-        pendingWaits.add(stop);
+        pendingWaits.set(stop, "waitForCall");
         check();
       });
     },
@@ -217,6 +225,43 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     offerWithoutMedia,
     deliveries: deliverer.deliveries,
     deliveriesSettled: () => deliverer.settled(),
+    waitForDelivery(match, { timeoutMs = 15_000 } = {}) {
+      if (closed) return Promise.reject(new SandboxClosedError("waitForDelivery"));
+      const { callId, event } = match ?? {};
+      if (callId === undefined && event === undefined) {
+        return Promise.reject(new WhatsAppValidationError("waitForDelivery: pass a callId, an event or both", { path: "match" }));
+      }
+      if (callId !== undefined && !engine.calls.has(callId)) {
+        return Promise.reject(new WhatsAppValidationError(`waitForDelivery: the sandbox has no call ${callId}`, { path: "callId" }));
+      }
+      const matches = (delivery: Delivery) => (callId === undefined || delivery.callId === callId) && (event === undefined || delivery.event === event);
+      return new Promise((resolve, reject) => {
+        const finish = () => {
+          listeners.delete(listener);
+          pendingWaits.delete(stop);
+          clearTimeout(timer);
+        };
+        // A delivery is in the list from when it is queued; its first attempt is an event, so each event looks again.
+        const check = () => {
+          const found = deliverer.deliveries.find(matches);
+          if (!found) return;
+          finish();
+          void found.done.then(resolve);
+        };
+        const listener = () => check();
+        const stop = (error: SandboxClosedError) => (finish(), reject(error));
+        const timer = setTimeout(() => {
+          finish();
+          const sent = deliverer.deliveries.filter((delivery) => callId === undefined || delivery.callId === callId);
+          const what = `${event ?? "webhook"}${callId === undefined ? "" : ` for call ${callId}`}`;
+          const seen = sent.length === 0 ? "none was sent" : `sent so far: ${sent.map((delivery) => `${delivery.event} (${delivery.state})`).join(", ")}`;
+          reject(new SandboxTimeoutError({ callId: callId ?? "", waitingFor: `delivery ${event ?? "webhook"}`, timeoutMs, reason: seen, message: `no ${what} was sent within ${timeoutMs} ms: ${seen}` }));
+        }, timeoutMs);
+        listeners.add(listener);
+        pendingWaits.set(stop, "waitForDelivery");
+        check();
+      });
+    },
     redeliver(which) {
       const list = deliverer.deliveries;
       const found =
@@ -229,7 +274,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     events,
     close() {
       closed ??= (async () => {
-        for (const stop of pendingWaits) stop(new SandboxClosedError("waitForCall", " (the wait was still pending)"));
+        for (const [stop, method] of pendingWaits) stop(new SandboxClosedError(method, " (the wait was still pending)"));
         pendingWaits.clear();
         await engine.close();
         deliverer.close();
