@@ -125,7 +125,7 @@ const typeBits = (data: unknown): number =>
   : typeof data === "object" ? 64
   : 0;
 
-/** The check of a schema that holds in every case ({}, true): left out of sequences and of `properties`. */
+/** The check of a schema that holds in every case ({}, true): left out of sequences. */
 const PASS: Check = () => undefined;
 
 /**
