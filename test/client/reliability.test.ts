@@ -131,7 +131,8 @@ describe("which requests carry an abort signal of their deadline", () => {
     expect(inits[3]!.signal).toBeUndefined();
   });
 
-  it("against a server that never answers, the first timed-out connection stays open and the next is closed at its deadline", async () => {
+  /** A server on loopback that takes each request and never answers: its requests, and when each connection closed. */
+  async function hungServer(test: (server: { baseUrl: string; open: IncomingMessage[]; closed: Promise<void>[] }) => Promise<void>) {
     const closed: Promise<void>[] = [];
     const open: IncomingMessage[] = [];
     const hung = createServer((req) => {
@@ -139,8 +140,16 @@ describe("which requests carry an abort signal of their deadline", () => {
       closed.push(new Promise((resolve) => req.socket.once("close", () => resolve())));
     });
     await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
-    const baseUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
     try {
+      await test({ baseUrl: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`, open, closed });
+    } finally {
+      hung.closeAllConnections();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  }
+
+  it("against a server that never answers, the first timed-out connection stays open and the next is closed at its deadline", () =>
+    hungServer(async ({ baseUrl, open, closed }) => {
       const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl, timeoutMs: 100, retry: false });
       await expect(calls.terminate(CALL_ID)).rejects.toBeInstanceOf(WhatsAppTimeoutError);
       await expect(calls.terminate(CALL_ID)).rejects.toBeInstanceOf(WhatsAppTimeoutError);
@@ -148,32 +157,16 @@ describe("which requests carry an abort signal of their deadline", () => {
       expect(open).toHaveLength(2);
       expect(open[0]!.socket.destroyed).toBe(false);
       expect(open[1]!.socket.destroyed).toBe(true);
-    } finally {
-      hung.closeAllConnections();
-      await new Promise((resolve) => hung.close(resolve));
-    }
-  });
-  it("with abortOnTimeout, the first request's fetch has a signal too, and its connection is closed at its deadline", async () => {
-    const closed: Promise<void>[] = [];
-    const open: IncomingMessage[] = [];
-    const hung = createServer((req) => {
-      open.push(req);
-      closed.push(new Promise((resolve) => req.socket.once("close", () => resolve())));
-    });
-    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
-    const baseUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
-    try {
+    }));
+
+  it("with abortOnTimeout, the first request's fetch has a signal too, and its connection is closed at its deadline", () =>
+    hungServer(async ({ baseUrl, open, closed }) => {
       const calls = createCallingClient({ phoneNumberId: "1", accessToken: "t", baseUrl, timeoutMs: 100, retry: false, abortOnTimeout: true });
-      const error = await calls.terminate(CALL_ID).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(WhatsAppTimeoutError);
+      await expect(calls.terminate(CALL_ID)).rejects.toBeInstanceOf(WhatsAppTimeoutError);
       await closed[0];
       expect(open).toHaveLength(1);
       expect(open[0]!.socket.destroyed).toBe(true);
-    } finally {
-      hung.closeAllConnections();
-      await new Promise((resolve) => hung.close(resolve));
-    }
-  });
+    }));
 
   it("abortOnTimeout: every fetch gets the deadline's signal, which the caller's aborts; anything but a boolean is refused", async () => {
     const inits: RequestInit[] = [];

@@ -35,6 +35,15 @@ afterEach(async () => {
 });
 
 /** A real endpoint on 127.0.0.1: node:http, `toNodeListener`, `createWebhookHandler`, recording every event. */
+/** For a handler that stops inside: `entered()` settles `inHandler`, and it goes on once the test calls `release()`. */
+function gate() {
+  let release!: () => void;
+  let entered!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const inHandler = new Promise<void>((resolve) => (entered = resolve));
+  return { release: () => release(), released, entered: () => entered(), inHandler };
+}
+
 async function startEndpoint(options: Partial<WebhookHandlerOptions> = {}) {
   const events: WebhookEvent[] = [];
   const handler = createWebhookHandler({
@@ -429,10 +438,7 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
     });
 
     it("makes a re-delivery that arrives while the first attempt runs wait for it: a duplicate once it succeeded", async () => {
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let entered!: () => void;
-      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      const { release, released, entered, inHandler } = gate();
       let calls = 0;
       const { url } = await startEndpoint({
         onEvent: async () => {
@@ -455,10 +461,7 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
     });
 
     it("handles the event in the waiting re-delivery when the first attempt fails", async () => {
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let entered!: () => void;
-      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      const { release, released, entered, inHandler } = gate();
       const attempts: string[] = [];
       const { url } = await startEndpoint({
         onEvent: async () => {
@@ -481,10 +484,7 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
     });
 
     it("a 409 says how many of the delivery's events were handled: the others of it are, and are not handled again", async () => {
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let entered!: () => void;
-      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      const { release, released, entered, inHandler } = gate();
       const handled: string[] = [];
       const { url } = await startEndpoint({
         inFlightWaitMs: 30,
@@ -514,10 +514,7 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
     });
 
     it("answers 409 (Meta delivers again) when the first attempt is still running after inFlightWaitMs, and handles it later", async () => {
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let entered!: () => void;
-      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      const { release, released, entered, inHandler } = gate();
       let calls = 0;
       const { url } = await startEndpoint({
         inFlightWaitMs: 30,
