@@ -150,6 +150,31 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     return run();
   };
   const openAsync = <T>(method: string, run: () => Promise<T>): Promise<T> => (closed ? Promise.reject(new SandboxClosedError(method)) : run());
+  /**
+   * Resolves with what `found()` gives once it gives something, looked for now and after each sandbox event (a
+   * call's state changes and each delivery attempt are events). Rejects with `timedOut()` after `timeoutMs`, and
+   * with a SandboxClosedError when the sandbox closes first.
+   */
+  const waitFor = <T>(method: string, found: () => T | undefined, timedOut: () => Error, timeoutMs: number): Promise<T> => {
+    if (closed) return Promise.reject(new SandboxClosedError(method));
+    return new Promise((resolve, reject) => {
+      const finish = (settle: () => void) => {
+        listeners.delete(check);
+        pendingWaits.delete(stop);
+        clearTimeout(timer);
+        settle();
+      };
+      const check = () => {
+        const value = found();
+        if (value !== undefined) finish(() => resolve(value));
+      };
+      const stop = (error: SandboxClosedError) => finish(() => reject(error));
+      const timer = setTimeout(() => finish(() => reject(timedOut())), timeoutMs);
+      listeners.add(check);
+      pendingWaits.set(stop, method);
+      check();
+    });
+  };
 
   return {
     url,
@@ -166,36 +191,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return call && copy(call);
     },
     waitForCall(callId, state, { timeoutMs = 15_000 } = {}) {
-      if (closed) return Promise.reject(new SandboxClosedError("waitForCall"));
       // Every call id is known from the moment it is handed out (simulateInboundCall, connect's answer), so an
       // unknown one is a mistake to say at once, not after the whole timeout.
-      if (!engine.calls.has(callId)) return Promise.reject(new WhatsAppValidationError(`waitForCall: the sandbox has no call ${callId}`, { path: "callId" }));
-      return new Promise((resolve, reject) => {
-        const check = () => {
+      if (!closed && !engine.calls.has(callId)) return Promise.reject(new WhatsAppValidationError(`waitForCall: the sandbox has no call ${callId}`, { path: "callId" }));
+      return waitFor(
+        "waitForCall",
+        () => {
           const call = engine.calls.get(callId);
-          if (call?.state !== state) return false;
-          listeners.delete(listener);
-          pendingWaits.delete(stop);
-          clearTimeout(timer);
-          resolve(copy(call));
-          return true;
-        };
-        const listener = () => void check();
-        const stop = (error: SandboxClosedError) => {
-          listeners.delete(listener);
-          clearTimeout(timer);
-          reject(error);
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(listener);
-          pendingWaits.delete(stop);
+          return call?.state === state ? copy(call) : undefined;
+        },
+        () => {
           const reason = `it is ${engine.calls.get(callId)?.state ?? "unknown to the sandbox"}${undelivered(deliverer.deliveries, callId)}`;
-          reject(new SandboxTimeoutError({ callId, waitingFor: state, timeoutMs, reason }));
-        }, timeoutMs);
-        listeners.add(listener);
-        pendingWaits.set(stop, "waitForCall");
-        check();
-      });
+          return new SandboxTimeoutError({ callId, waitingFor: state, timeoutMs, reason });
+        },
+        timeoutMs,
+      );
     },
     async waitForMedia(callId, { packets = 1, timeoutMs = 15_000 } = {}) {
       if (!media) throw new WhatsAppValidationError("waitForMedia: this sandbox has no media (media: false, or media: \"auto\" without werift)", { path: "media" });
@@ -226,41 +236,26 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     deliveries: deliverer.deliveries,
     deliveriesSettled: () => deliverer.settled(),
     waitForDelivery(match, { timeoutMs = 15_000 } = {}) {
-      if (closed) return Promise.reject(new SandboxClosedError("waitForDelivery"));
       const { callId, event } = match ?? {};
       if (callId === undefined && event === undefined) {
         return Promise.reject(new WhatsAppValidationError("waitForDelivery: pass a callId, an event or both", { path: "match" }));
       }
-      if (callId !== undefined && !engine.calls.has(callId)) {
+      if (!closed && callId !== undefined && !engine.calls.has(callId)) {
         return Promise.reject(new WhatsAppValidationError(`waitForDelivery: the sandbox has no call ${callId}`, { path: "callId" }));
       }
       const matches = (delivery: Delivery) => (callId === undefined || delivery.callId === callId) && (event === undefined || delivery.event === event);
-      return new Promise((resolve, reject) => {
-        const finish = () => {
-          listeners.delete(listener);
-          pendingWaits.delete(stop);
-          clearTimeout(timer);
-        };
-        // A delivery is in the list from when it is queued; its first attempt is an event, so each event looks again.
-        const check = () => {
-          const found = deliverer.deliveries.find(matches);
-          if (!found) return;
-          finish();
-          void found.done.then(resolve);
-        };
-        const listener = () => check();
-        const stop = (error: SandboxClosedError) => (finish(), reject(error));
-        const timer = setTimeout(() => {
-          finish();
+      const found = waitFor(
+        "waitForDelivery",
+        () => deliverer.deliveries.find(matches),
+        () => {
           const sent = deliverer.deliveries.filter((delivery) => callId === undefined || delivery.callId === callId);
           const what = `${event ?? "webhook"}${callId === undefined ? "" : ` for call ${callId}`}`;
           const seen = sent.length === 0 ? "none was sent" : `sent so far: ${sent.map((delivery) => `${delivery.event} (${delivery.state})`).join(", ")}`;
-          reject(new SandboxTimeoutError({ callId: callId ?? "", waitingFor: `delivery ${event ?? "webhook"}`, timeoutMs, reason: seen, message: `no ${what} was sent within ${timeoutMs} ms: ${seen}` }));
-        }, timeoutMs);
-        listeners.add(listener);
-        pendingWaits.set(stop, "waitForDelivery");
-        check();
-      });
+          return new SandboxTimeoutError({ callId: callId ?? "", waitingFor: `delivery ${event ?? "webhook"}`, timeoutMs, reason: seen, message: `no ${what} was sent within ${timeoutMs} ms: ${seen}` });
+        },
+        timeoutMs,
+      );
+      return found.then((delivery) => delivery.done);
     },
     redeliver(which) {
       const list = deliverer.deliveries;
