@@ -896,8 +896,7 @@ export interface components {
             entry: components["schemas"]["WebhookEntry"][];
         };
         WebhookEntry: {
-            /** @description The WhatsApp Business Account id. */
-            id: string;
+            id: components["schemas"]["WebhookId"];
             time?: components["schemas"]["WebhookTimestamp"];
             changes: components["schemas"]["WebhookChange"][];
         };
@@ -919,6 +918,11 @@ export interface components {
          */
         WebhookPhoneNumber: string | number;
         /**
+         * @description A Graph object id as Meta sends it in webhooks (the WhatsApp Business Account of an entry, a business phone number id): a JSON string of digits in every sample. A JSON number is read too, so that an id sent as a number does not cost the delivery its events; an event carries it as a string (`wabaId`, `phoneNumberId`).
+         * @example 104996122399160
+         */
+        WebhookId: string | number;
+        /**
          * @description A business-scoped user id (BSUID), as Meta sends it in webhooks. Not checked against the BSUID pattern, so that a new format cannot make a delivery fail.
          * @example US.13491208655302741918
          */
@@ -926,7 +930,7 @@ export interface components {
         /** @description The business phone number the update is about. */
         WebhookMetadata: {
             display_phone_number?: string;
-            phone_number_id?: string;
+            phone_number_id?: components["schemas"]["WebhookId"];
         };
         /** @description The user. Since the BSUID rollout `wa_id` may be missing (a user with a username whose number cannot be shown) and `user_id`, `parent_user_id` (only with parent BSUIDs enabled) and `profile.username` appear. An event's `contact` is the entry whose `wa_id` or `user_id` matches the item's user. */
         WebhookContact: {
@@ -1006,11 +1010,12 @@ export interface components {
         ConnectCallWebhookItem: components["schemas"]["CallWebhookItemCommon"] & {
             /** @constant */
             event: "connect";
+            /** @description The SDP. `null` is read as no session (as a missing one), so that it does not cost the call its connect event. */
             session?: {
                 /** @description `offer` (user-initiated: the caller's offer, to be answered) or `answer` (business-initiated: Meta's answer to your offer). Another value passes. */
                 sdp_type: "offer" | "answer" | (string & {});
                 sdp: string;
-            };
+            } | null;
             /** @description Legacy; shown in some business-initiated examples. Do not rely on it. */
             connection?: {
                 [key: string]: unknown;
@@ -1188,7 +1193,7 @@ export interface components {
             timestamp?: components["schemas"]["WebhookTimestamp"];
             type?: "phone_number_settings" | "PHONE_NUMBER_SETTINGS" | (string & {});
             phone_number_settings?: {
-                phone_number_id?: string;
+                phone_number_id?: components["schemas"]["WebhookId"];
                 calling?: components["schemas"]["WebhookCallingSettings"] | null;
             };
         };
@@ -1466,6 +1471,7 @@ export type WebhookChange = components['schemas']['WebhookChange'];
 export type OtherWebhookChange = components['schemas']['OtherWebhookChange'];
 export type WebhookTimestamp = components['schemas']['WebhookTimestamp'];
 export type WebhookPhoneNumber = components['schemas']['WebhookPhoneNumber'];
+export type WebhookId = components['schemas']['WebhookId'];
 export type WebhookUserId = components['schemas']['WebhookUserId'];
 export type WebhookMetadata = components['schemas']['WebhookMetadata'];
 export type WebhookContact = components['schemas']['WebhookContact'];

@@ -239,15 +239,15 @@ function notification(notification: unknown, context: Context): void {
   const entries = notification["entry"] as unknown[];
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
-    const id = isRecord(entry) ? entry["id"] : undefined;
+    const id = isRecord(entry) ? idOf(entry["id"]) : undefined;
     enter(context, index, -1);
-    context.wabaId = typeof id === "string" ? id : "";
+    context.wabaId = id ?? "";
     context.time = undefined;
-    if (!isRecord(entry) || typeof id !== "string" || !Array.isArray(entry["changes"])) {
+    if (!isRecord(entry) || id === undefined || !Array.isArray(entry["changes"])) {
       const [where, reason] = !isRecord(entry)
         ? [[], "must be of type object"]
-        : typeof id !== "string"
-          ? [["id"], typeReason(id, "string")]
+        : id === undefined
+          ? [["id"], typeReason(entry["id"], "string")]
           : [["changes"], typeReason(entry["changes"], "array")];
       invalid("unknown", context, where, entry, reason);
       continue;
@@ -277,7 +277,7 @@ function change(change: unknown, context: Context): void {
     const metadata = value["metadata"];
     // A broken metadata only costs the events their phoneNumberId; strict mode still refuses it.
     if (context.strict && metadata !== undefined && context.phoneNumberId === undefined) {
-      invalid("unknown", context, ["metadata"], metadata, isRecord(metadata) ? "phone_number_id must be a string" : "must be of type object");
+      invalid("unknown", context, ["metadata"], metadata, isRecord(metadata) ? "phone_number_id must be a string or an integer" : "must be of type object");
     }
     (field === "calls" ? calls : messages)(value, context);
   } else if (field === "account_settings_update" || field === "account_update") {
@@ -289,7 +289,7 @@ function change(change: unknown, context: Context): void {
       push(context, {
         type,
         wabaId: context.wabaId,
-        ...(settings && { phoneNumberId: data.phone_number_settings?.phone_number_id }),
+        ...(settings && { phoneNumberId: idOf(data.phone_number_settings?.phone_number_id) }),
         timestamp: (settings ? seconds(data.timestamp) : undefined) ?? context.time,
         data,
       });
@@ -543,8 +543,12 @@ function unknownEvent(context: Context, value: unknown, data: unknown): UnknownW
 
 function phoneNumberIdOf(value: Item): string | undefined {
   const metadata = value["metadata"];
-  const id = isRecord(metadata) ? metadata["phone_number_id"] : undefined;
-  return typeof id === "string" ? id : undefined;
+  return isRecord(metadata) ? idOf(metadata["phone_number_id"]) : undefined;
+}
+
+/** A Graph id as a string: Meta sends a string of digits, and a number (WebhookId) is read as its digits. */
+function idOf(id: unknown): string | undefined {
+  return typeof id === "string" ? id : Number.isSafeInteger(id) ? String(id) : undefined;
 }
 
 /** Unix seconds from a string of digits or a number; anything else (an unchecked entry `time`) gives undefined. */

@@ -86,6 +86,28 @@ describe("parseWebhook", () => {
     expect(contactFor([])).toBeUndefined();
   });
 
+  it("reads Graph ids sent as JSON numbers as their digits, and a null session as none: no event of the call is lost", () => {
+    const payload = fixtureJson("webhooks/calls.connect.user-initiated.json");
+    payload.entry[0].id = Number(WABA_ID);
+    const value = payload.entry[0].changes[0].value;
+    value.metadata.phone_number_id = Number(PHONE_NUMBER_ID);
+    const nullSession = { ...value.calls[0], id: "wacid.null-session", session: null };
+    value.calls.push(nullSession);
+    const settings = { field: "account_settings_update", value: { type: "phone_number_settings", phone_number_settings: { phone_number_id: Number(PHONE_NUMBER_ID), calling: null } } };
+    payload.entry[0].changes.push(settings);
+    // strict: each of these shapes passes its schema, rather than being delivered as an invalid event.
+    const events = parseWebhook(JSON.stringify(payload), { strict: true });
+    expect(events.map((event) => [event.type, event.wabaId, event.phoneNumberId])).toEqual([
+      ["call.connect", WABA_ID, PHONE_NUMBER_ID],
+      ["call.connect", WABA_ID, PHONE_NUMBER_ID],
+      ["account_settings.update", WABA_ID, PHONE_NUMBER_ID],
+    ]);
+    expect(events[1]).toMatchObject({ callId: "wacid.null-session", data: nullSession });
+    // An id past 2^53 has lost its digits in JSON.parse: it is not read as an id.
+    payload.entry[0].id = 2 ** 53 + 2;
+    expect(parseWebhook(payload).map((event) => event.type)).toEqual(["invalid"]);
+  });
+
   it.each([
     [
       "a call without id",
