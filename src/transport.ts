@@ -358,5 +358,7 @@ export function jsonObject(answer: Answer, action: string, callId: string | unde
     throw unusable("a body that is not JSON");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw unusable("a body that is not a JSON object");
+  // SuccessResponse is `success: true`; a 2xx that says otherwise did not do what was asked, so it is not a success.
+  if ((value as Record<string, unknown>)["success"] === false) throw unusable('"success": false');
   return value as Record<string, unknown>;
 }

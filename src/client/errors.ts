@@ -174,9 +174,9 @@ function truncate(text: string, max: number): string {
 }
 
 /**
- * The Graph API answered 2xx with a body that is not what it documents: empty, not JSON, or without the id the
- * call returns (`calls[0].id` of connect, `messages[0].id` of a send). Whether Meta acted on the request is
- * unknown.
+ * The Graph API answered 2xx with a body that is not what it documents: empty, not JSON, `"success": false`, or
+ * without the id the call returns (`calls[0].id` of connect, `messages[0].id` of a send). Whether Meta acted on the
+ * request is unknown.
  */
 export class WhatsAppResponseError extends WhatsAppError {
   static override name = "WhatsAppResponseError";

@@ -145,6 +145,29 @@ describe("row 6: a 2xx answer of JSON null", () => {
   });
 });
 
+describe('row 6b: a 2xx answer of {"success": false}', () => {
+  it.each([
+    ["terminate", (c: ReturnType<typeof client>) => c.terminate(CALL_ID)],
+    ["reject", (c: ReturnType<typeof client>) => c.reject(CALL_ID)],
+    ["updateCallingSettings", (c: ReturnType<typeof client>) => c.updateCallingSettings({ status: "ENABLED" })],
+  ])("%s rejects with WhatsAppResponseError, sent once", async (action, call) => {
+    graph.respond = json(200, '{"messaging_product":"whatsapp","success":false}');
+    const error = await failure(call(client()));
+    expect(error).toBeInstanceOf(WhatsAppResponseError);
+    expect((error as WhatsAppResponseError).message).toBe(`Graph API answered HTTP 200 on ${action} with "success": false`);
+    expect((error as WhatsAppResponseError).status).toBe(200);
+    expect(graph.received).toHaveLength(1);
+  });
+
+  it("stops answer() at pre_accept: accept is not sent, and the call is terminated", async () => {
+    graph.respond = (req, res, body) => json(200, JSON.parse(body).action === "terminate" ? '{"success":true}' : '{"success":false}')(req, res, body);
+    const error = await failure(client().answer(CALL_ID, SDP));
+    expect(error).toBeInstanceOf(WhatsAppResponseError);
+    expect(error).toMatchObject({ action: "pre_accept", step: "pre_accept", callTerminated: true });
+    expect(graph.received.map((request) => JSON.parse(request.body).action)).toEqual(["pre_accept", "terminate"]);
+  });
+});
+
 describe("row 7: answers are read up to maxResponseBytes", () => {
   it("the default is 1 MiB: a 2 MiB success body is refused with a typed error", async () => {
     expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(1_048_576);
