@@ -425,7 +425,7 @@ export interface webhooks {
 export interface components {
     schemas: {
         /**
-         * @description A phone number in international format. The documented examples send digits only, as a JSON string; a leading + and the usual separators are accepted too.
+         * @description A phone number in international format (E.164: a country code, which never starts with 0, and 6 to 15 digits in all). The documented examples send digits only, as a JSON string; a leading + and the usual separators (at most two between digits) are accepted too, as in `+1 (555) 012-3456`.
          * @example 15550123456
          */
         PhoneNumber: string;

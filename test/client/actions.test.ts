@@ -123,6 +123,12 @@ describe("calling endpoints beyond /calls", () => {
     expect(result.permission.status).toBe("temporary");
   });
 
+  it("getCallPermissions takes a number written with + and separators, and sends it as written", async () => {
+    server.setHandler(() => ({ status: 200, body: fixtureJson("api/call_permissions.get.response.json") }));
+    await calls.getCallPermissions("+1 (555) 012-3456");
+    expect(server.requests[0]!.url).toBe(`/${DEFAULT_API_VERSION}/${PHONE_NUMBER_ID}/call_permissions?user_wa_id=%2B1%20(555)%20012-3456`);
+  });
+
   it("getCallPermissions by BSUID: ?recipient=…", async () => {
     server.setHandler(() => ({ status: 200, body: fixtureJson("api/call_permissions.get.response.no-permission.json") }));
     const result = await calls.getCallPermissions({ recipient: "US.13491208655302741918" });
@@ -133,7 +139,11 @@ describe("calling endpoints beyond /calls", () => {
   });
 
   it.each([
-    ["not a number", "user_wa_id", 'Invalid getCallPermissions request: user_wa_id must match pattern "^\\+?[0-9][0-9 ().-]{3,30}$"'],
+    ["not a number", "user_wa_id", 'Invalid getCallPermissions request: user_wa_id must match pattern "^\\+?[1-9](?:[ ().-]{0,2}[0-9]){5,14}$"'],
+    // The pattern counts digits: six to fifteen, the first not 0 (E.164), whatever the separators.
+    ["1-2-3", "user_wa_id", 'Invalid getCallPermissions request: user_wa_id must match pattern "^\\+?[1-9](?:[ ().-]{0,2}[0-9]){5,14}$"'],
+    ["+1 555 012 3456 78901", "user_wa_id", 'Invalid getCallPermissions request: user_wa_id must match pattern "^\\+?[1-9](?:[ ().-]{0,2}[0-9]){5,14}$"'],
+    ["015550123456", "user_wa_id", 'Invalid getCallPermissions request: user_wa_id must match pattern "^\\+?[1-9](?:[ ().-]{0,2}[0-9]){5,14}$"'],
     [{ recipient: "15550123456" }, "recipient", 'Invalid getCallPermissions request: recipient must match pattern "^[A-Z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$"'],
   ] as const)("getCallPermissions refuses a user that breaks the query's schema (%j), before sending", async (user, path, message) => {
     const error = await calls.getCallPermissions(user).catch((caught: unknown) => caught);

@@ -593,9 +593,9 @@ suite("waiting on a call", () => {
       path: "appSecret",
     });
     await start();
-    for (const from of ["abc", "12345", "+1 555 012 3456 78901", "1-800-CALL-NOW", ""]) {
+    for (const from of ["abc", "12345", "+1 555 012 3456 78901", "1-800-CALL-NOW", "", "0155501234"]) {
       expect(await refused(() => sandbox.simulateInboundCall({ from }))).toEqual({
-        message: "simulateInboundCall: from must be the caller's phone number, 6 to 15 digits (e.g. 15550123456 or +1 555-012-3456)",
+        message: "simulateInboundCall: from must be the caller's phone number, 6 to 15 digits, the first not 0 (e.g. 15550123456 or +1 555-012-3456)",
         path: "from",
       });
     }

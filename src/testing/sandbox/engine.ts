@@ -124,8 +124,8 @@ export class SandboxEngine {
   async simulateInboundCall(options: InboundCallOptions): Promise<{ callId: string }> {
     // The separators the client takes in a phone number are taken here too; the webhooks' wa_id is the digits.
     const from = typeof options?.from === "string" ? waIdOf(options.from) : "";
-    if (!/^\d{6,15}$/.test(from)) {
-      throw new WhatsAppValidationError("simulateInboundCall: from must be the caller's phone number, 6 to 15 digits (e.g. 15550123456 or +1 555-012-3456)", { path: "from" });
+    if (!/^[1-9]\d{5,14}$/.test(from)) {
+      throw new WhatsAppValidationError("simulateInboundCall: from must be the caller's phone number, 6 to 15 digits, the first not 0 (e.g. 15550123456 or +1 555-012-3456)", { path: "from" });
     }
     const call: SandboxCall = {
       id: newCallId(from),
