@@ -29,12 +29,21 @@ export function checkOptions(options: CallingClientOptions): CheckedOptions {
     });
   }
   const baseUrl = String(options.baseUrl ?? GRAPH_API_BASE_URL).replace(/\/+$/, "");
-  let basePath: string;
+  let url: URL;
   try {
-    basePath = new URL(baseUrl).pathname;
+    url = new URL(baseUrl);
   } catch {
     throw new WhatsAppValidationError("baseUrl must be an absolute URL such as https://graph.facebook.com", { path: "baseUrl" });
   }
+  // The URL itself is never quoted: a user:password in it is a secret. A query or fragment would end up before
+  // the path the client appends.
+  const wrong =
+    url.protocol !== "https:" && url.protocol !== "http:" ? "must be an http(s) URL"
+    : url.username || url.password ? "must not hold credentials (user:password@): the client sends accessToken"
+    : url.search || url.hash || baseUrl.endsWith("?") || baseUrl.endsWith("#") ? "must not hold a query or fragment"
+    : undefined;
+  if (wrong) throw new WhatsAppValidationError(`baseUrl ${wrong}`, { path: "baseUrl" });
+  const basePath = url.pathname;
   if (API_VERSION_PATTERN.test(basePath.split("/").pop() ?? "")) {
     throw new WhatsAppValidationError(
       "baseUrl must not end with a Graph API version: the client appends apiVersion itself (pass it as apiVersion)",

@@ -207,6 +207,23 @@ describe("wrong arguments are refused before anything is sent", () => {
     expect((thrown as WhatsAppValidationError).path).toBe(path);
     expect((thrown as Error).message).not.toContain(TOKEN);
   });
+  it.each([
+    ["https://bot:s3cr3t-pass@graph.example.com", "baseUrl must not hold credentials (user:password@): the client sends accessToken"],
+    ["https://bot@graph.example.com", "baseUrl must not hold credentials (user:password@): the client sends accessToken"],
+    ["ftp://graph.example.com", "baseUrl must be an http(s) URL"],
+    ["https://graph.example.com/?token=s3cr3t-pass", "baseUrl must not hold a query or fragment"],
+    ["https://graph.example.com#s3cr3t-pass", "baseUrl must not hold a query or fragment"],
+  ])("createCallingClient refuses baseUrl %s without quoting it", (baseUrl, message) => {
+    let thrown: unknown;
+    try {
+      createCallingClient({ phoneNumberId: "117823401562387", accessToken: TOKEN, baseUrl });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(WhatsAppValidationError);
+    expect(thrown).toMatchObject({ name: "WhatsAppValidationError", path: "baseUrl", message });
+    expect(inspect(thrown)).not.toContain("s3cr3t-pass");
+  });
 });
 
 describe("error names", () => {
