@@ -453,7 +453,7 @@ export interface components {
         OfferSession: {
             /** @constant */
             sdp_type: "offer";
-            sdp: components["schemas"]["Sdp"];
+            sdp: components["schemas"]["OfferSdp"];
         };
         /** @description The business's SDP **answer** to the caller's offer (never the offer sent back). */
         AnswerSession: {
@@ -461,6 +461,8 @@ export interface components {
             sdp_type: "answer";
             sdp: components["schemas"]["AnswerSdp"];
         };
+        /** @description An SDP offer. An offerer uses `a=setup:actpass` (RFC 5763, section 5), so an SDP with `a=setup:active` or `a=setup:passive` is an answer, most likely one sent where the offer belongs. An SDES offer has no `a=setup` line and is read. */
+        OfferSdp: components["schemas"]["Sdp"];
         /** @description An SDP answer. An answerer must choose `a=setup:active` or `a=setup:passive` (RFC 5763, section 5), so an SDP with `a=setup:actpass` is an offer, most likely the caller's offer sent back by mistake. */
         AnswerSdp: components["schemas"]["Sdp"];
         /**
@@ -1425,6 +1427,7 @@ export type Sdp = components['schemas']['Sdp'];
 export type UnixTimestamp = components['schemas']['UnixTimestamp'];
 export type OfferSession = components['schemas']['OfferSession'];
 export type AnswerSession = components['schemas']['AnswerSession'];
+export type OfferSdp = components['schemas']['OfferSdp'];
 export type AnswerSdp = components['schemas']['AnswerSdp'];
 export type AnnouncementLanguage = components['schemas']['AnnouncementLanguage'];
 export type AnnouncedCallProcessing = components['schemas']['AnnouncedCallProcessing'];

@@ -31,6 +31,14 @@ export class WhatsAppError extends Error {
   }
 
   /**
+   * What `JSON.stringify(error)` gives, as a JSON logger writes it: the name, the message (not enumerable on an
+   * Error, so otherwise lost) and the error's fields. The cause is left out: it is not the package's to vouch for.
+   */
+  toJSON(): object {
+    return Object.assign({ name: this.name, message: this.message }, this);
+  }
+
+  /**
    * `error instanceof X`: X's prototype is in the error's chain, as usual, or the chain has a class of this
    * package (another bundle's copy) that names itself as X does. A user's subclass that does not name itself
    * matches its own instances only.

@@ -9,11 +9,21 @@ import type { WebhookRequestHandler } from "./webhooks/handler.js";
 
 export interface NodeListenerOptions {
   /**
-   * Told when the adapter itself cannot serve a delivery: a body that a framework already parsed (so its
-   * signature cannot be checked), or a failure while writing the answer. Default: the first such error is
-   * printed with console.error, so a misconfigured endpoint does not fail silently.
+   * Told when the adapter itself cannot serve a delivery: a body that a framework already parsed
+   * (WebhookBodyParsedError: its signature cannot be checked), or a failure while writing the answer (a
+   * WhatsAppError with the failure as `cause`). Default: the first such error is printed with console.error, so
+   * a misconfigured endpoint does not fail silently.
    */
   onError?: (error: WhatsAppError) => void;
+}
+
+/**
+ * A framework (e.g. `express.json()`) read and parsed the body before the listener ran and kept no raw bytes, so
+ * the signature cannot be checked: the delivery is answered 500 (Meta delivers it again once this is fixed).
+ */
+export class WebhookBodyParsedError extends WhatsAppError {
+  static override name = "WebhookBodyParsedError";
+  readonly status = 500;
 }
 
 /** What Express (or another framework) may have put on the request before the listener runs. */
@@ -76,7 +86,7 @@ export function toNodeListener(
 
 /** A body a framework already parsed: its signature cannot be checked, so it is answered 500 with the reason. */
 function refuseParsed(res: ServerResponse, tell: (error: WhatsAppError) => void): void {
-  tell(new WhatsAppError(ALREADY_PARSED_MESSAGE));
+  tell(new WebhookBodyParsedError(ALREADY_PARSED_MESSAGE));
   res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(ALREADY_PARSED_MESSAGE);
 }
 

@@ -19,12 +19,14 @@ export interface ClientContext {
 const CONTEXT = Symbol.for("whatsapp-calling.client-context");
 
 export function setClientContext(client: object, context: ClientContext): void {
-  Object.defineProperty(client, CONTEXT, { value: context });
+  // Held in a closure, not as the object: util.inspect with showHidden walks symbol-keyed properties, and the
+  // transport holds the token.
+  Object.defineProperty(client, CONTEXT, { value: () => context });
 }
 
 /** The context of a client made by createCallingClient; anything else is refused. */
 export function clientContext(client: unknown): ClientContext {
-  const context = typeof client === "object" && client !== null && Object.hasOwn(client, CONTEXT) ? (client as { [CONTEXT]: ClientContext })[CONTEXT] : undefined;
+  const context = typeof client === "object" && client !== null && Object.hasOwn(client, CONTEXT) ? (client as { [CONTEXT]: () => ClientContext })[CONTEXT]() : undefined;
   if (!context) throw new WhatsAppValidationError("calls must be a client made by createCallingClient", { path: "calls" });
   return context;
 }

@@ -133,7 +133,7 @@ export class WhatsAppApiError extends WhatsAppError {
     return this.code === 138006;
   }
 
-  toJSON() {
+  override toJSON() {
     return {
       name: this.name,
       message: this.message,

@@ -47,14 +47,20 @@ const RULES: Readonly<Record<string, string>> = {
   not: "must NOT be valid",
 };
 
+// What each `not` of the request schemas means, by the pattern it negates: AnswerSdp's and OfferSdp's.
+const NOT_PATTERNS: Readonly<Record<string, string>> = {
+  "a=setup:actpass": "is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer",
+  "a=setup:(active|passive)":
+    "is an SDP answer (a=setup:active or passive): connect sends an offer, the one your WebRTC stack's createOffer() made",
+};
+
 /**
- * The rule a schema error says was broken, as ajv words it (`must NOT have more than 512 characters`); the one
- * `not` of the request schemas, AnswerSdp's, says what it means: an offer where an answer belongs.
+ * The rule a schema error says was broken, as ajv words it (`must NOT have more than 512 characters`); a `not` of
+ * the request schemas says what it means (an offer where an answer belongs, or the other way round).
  */
 export function ruleOf(error: SchemaError | undefined): string {
-  if (error?.keyword === "not" && error.instancePath.endsWith("/sdp")) {
-    return "is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer";
-  }
+  const meaning = error?.keyword === "not" ? NOT_PATTERNS[String(error.params["pattern"])] : undefined;
+  if (meaning) return meaning;
   const rule = error && RULES[error.keyword];
   return rule ? rule.replace(/\$(\w+)/g, (_, name: string) => String(error.params[name])) : "is not valid";
 }

@@ -188,7 +188,9 @@ export const enumKeyword: Keyword = { make: (value: unknown[]) => (data) => (val
 export const notKeyword: Keyword = {
   make: (value, _, { sub }) => {
     const negated = sub(value);
-    return (data) => (negated(data) ? undefined : fail("not", {}));
+    // ajv gives `not` no params; the negated pattern is kept so that a message can say what was matched.
+    const params = typeof value?.pattern === "string" ? { pattern: value.pattern } : {};
+    return (data) => (negated(data) ? undefined : fail("not", params));
   },
 };
 /** Like ajv, the first problem reported is the first branch's (it says more than "matches no branch"). */

@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { buildSync } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCallingClient, WhatsAppApiError, WhatsAppError, WhatsAppValidationError } from "../../src/index.js";
+import { createCallingClient, WhatsAppApiError, WhatsAppError, WhatsAppNetworkError, WhatsAppValidationError } from "../../src/index.js";
 import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
 import { useGraphServer } from "../helpers/graph-server.js";
 
@@ -161,6 +161,8 @@ describe("wrong arguments are refused before anything is sent", () => {
     ["connect to nobody", (c: ReturnType<typeof client>) => c.connect({} as { recipient: string }, SDP), "Invalid connect request: the request must have required property 'to'", ""],
     ["a call button with a 21-character label", (c: ReturnType<typeof client>) => c.sendCallButton("15550123456", { bodyText: "Call us", displayText: "x".repeat(21) }), "Invalid sendCallButton request: interactive.action.parameters.display_text must NOT have more than 20 characters", "/interactive/action/parameters/display_text"],
     ["the caller's SDP offer sent back as the answer", (c: ReturnType<typeof client>) => c.accept(CALL_ID, `${SDP}a=setup:actpass\r\n`), "Invalid accept request: session.sdp is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer", "/session/sdp"],
+    ["an SDP answer sent with connect where the offer belongs", (c: ReturnType<typeof client>) => c.connect("15550123456", `${SDP}a=setup:active\r\n`), "Invalid connect request: session.sdp is an SDP answer (a=setup:active or passive): connect sends an offer, the one your WebRTC stack's createOffer() made", "/session/sdp"],
+    ["an SDP with a=setup:passive sent with connect", (c: ReturnType<typeof client>) => c.connect("15550123456", `${SDP}a=setup:passive\r\n`), "Invalid connect request: session.sdp is an SDP answer (a=setup:active or passive): connect sends an offer, the one your WebRTC stack's createOffer() made", "/session/sdp"],
     ["a per-call timeout of Infinity", (c: ReturnType<typeof client>) => c.terminate(CALL_ID, { timeoutMs: Infinity }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
     ["a per-call timeout of 0", (c: ReturnType<typeof client>) => c.terminate(CALL_ID, { timeoutMs: 0 }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
     ["a per-call timeout beyond what a timer can hold", (c: ReturnType<typeof client>) => c.answer(CALL_ID, SDP, { timeoutMs: 2 ** 31 }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
@@ -223,6 +225,21 @@ describe("wrong arguments are refused before anything is sent", () => {
     expect(thrown).toBeInstanceOf(WhatsAppValidationError);
     expect(thrown).toMatchObject({ name: "WhatsAppValidationError", path: "baseUrl", message });
     expect(inspect(thrown)).not.toContain("s3cr3t-pass");
+  });
+});
+
+describe("errors as JSON", () => {
+  it("JSON.stringify of any package error keeps its name, message and fields (an Error's message is not enumerable)", () => {
+    const network = new WhatsAppNetworkError({ action: "terminate", callId: CALL_ID, attempt: 2, cause: new Error("connect ECONNREFUSED") });
+    expect(JSON.parse(JSON.stringify(network))).toEqual({
+      name: "WhatsAppNetworkError",
+      message: "Request terminate failed without an answer: connect ECONNREFUSED",
+      action: "terminate",
+      callId: CALL_ID,
+      attempt: 2,
+    });
+    expect(JSON.parse(JSON.stringify(new WhatsAppValidationError("to is wrong", { path: "/to" })))).toEqual({ name: "WhatsAppValidationError", message: "to is wrong", path: "/to" });
+    expect(JSON.parse(JSON.stringify({ error: new WhatsAppError("base") }))).toEqual({ error: { name: "WhatsAppError", message: "base" } });
   });
 });
 

@@ -281,6 +281,16 @@ function expectSecretsSent(options: { token?: string; sdp?: boolean } = {}) {
 }
 
 describe("client: sentinel secrets never reach logs or errors", () => {
+  it("the client object itself: util.inspect with every hidden and symbol-keyed property, getters called, shows no token", async () => {
+    const deep = { showHidden: true, depth: Infinity, getters: true } as const;
+    for (const accessToken of [SECRETS.accessToken, () => SECRETS.accessToken]) {
+      const calls = createCallingClient({ phoneNumberId: PHONE_NUMBER_ID, accessToken, baseUrl: graph.url });
+      await calls.terminate(CALL_ID);
+      expectSecretsSent({ sdp: false });
+      for (const shown of [inspect(calls, deep), inspect(calls.raw, deep), JSON.stringify(calls)]) expect(shown).not.toContain(SECRETS.accessToken);
+    }
+  });
+
   it("every action succeeding: summaries carry action, call id, status, attempt and duration, nothing else", async () => {
     const exposure = new Exposure();
     const calls = client(exposure, "success");

@@ -1,6 +1,6 @@
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { toNodeListener } from "../../src/node.js";
+import { toNodeListener, WebhookBodyParsedError } from "../../src/node.js";
 import { signWebhookPayload } from "../../src/testing/index.js";
 import { createWebhookHandler, type WebhookEvent } from "../../src/webhooks/index.js";
 import { batchDelivery, describeEvent, expectedBatchOrder, expectedFixtureEvents } from "./expected-events.js";
@@ -84,7 +84,7 @@ describe("toNodeListener in an Express 5 app", () => {
         "express.json(), or keep the raw bytes in req.rawBody.",
     });
     expect(events).toEqual([]);
-    expect(listenerErrors.map((error) => [error.name, error.message])).toEqual([["WhatsAppError", response.body]]);
+    expect(listenerErrors.map((error) => [error.name, error.message, error instanceof WebhookBodyParsedError, (error as WebhookBodyParsedError).status])).toEqual([["WebhookBodyParsedError", response.body, true, 500]]);
   });
 
   it("without onError, prints the misconfiguration once to stderr", async () => {
