@@ -70,14 +70,17 @@ const options: BuildOptions = {
  * Keeps a dynamic import of one of the package's modules an import, and hands the module to `found`, which builds
  * it as a bundle of its own.
  */
-function onDemand(found: (source: string) => void): Plugin {
+function onDemand(entry: string, found: (source: string) => void): Plugin {
   return {
     name: "on-demand",
     setup(builder) {
       builder.onResolve({ filter: /^\./ }, (args) => {
         if (args.kind !== "dynamic-import") return undefined;
-        found(relative(repoRoot, resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"))));
-        return { path: args.path, external: true };
+        const module = relative(repoRoot, resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts")));
+        found(module);
+        // Written from the bundle's place, not the importing module's: the two differ once it is bundled.
+        const path = relative(dirname(entry), module).replace(/\.ts$/, ".js");
+        return { path: path.startsWith(".") ? path : `./${path}`, external: true };
       });
     },
   };
@@ -98,7 +101,7 @@ export async function buildDist(outDir = join(repoRoot, "dist"), { readable = fa
       minifyIdentifiers: !readable,
       entryPoints: [{ in: source, out: source.slice(0, -".ts".length) }],
       outdir: outDir,
-      plugins: [onDemand((module) => void (sources.includes(module) || sources.push(module)))],
+      plugins: [onDemand(source, (module) => void (sources.includes(module) || sources.push(module)))],
       write: false,
     });
     for (const file of outputFiles) {

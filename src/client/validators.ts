@@ -50,8 +50,7 @@ const RULES: Readonly<Record<string, string>> = {
 // What each `not` of the request schemas means, by the pattern it negates: AnswerSdp's and OfferSdp's.
 const NOT_PATTERNS: Readonly<Record<string, string>> = {
   "a=setup:actpass": "is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer",
-  "a=setup:(active|passive)":
-    "is an SDP answer (a=setup:active or passive): connect sends an offer, the one your WebRTC stack's createOffer() made",
+  "a=setup:(active|passive)": "is an SDP answer (a=setup:active or passive): connect sends your SDP offer",
 };
 
 /**

@@ -439,6 +439,7 @@ console.log(JSON.stringify(seen));
       "WebhookVerificationError",
       "WebhookPayloadError",
       "WebhookDedupeStoreError",
+      "WebhookBodyParsedError",
       "WhatsAppChecksumError",
       "WhatsAppMediaExpiredError",
       "WhatsAppMediaTooLargeError",
