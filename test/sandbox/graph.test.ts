@@ -291,6 +291,9 @@ suite("user-initiated calls", () => {
     expect(noFingerprint.body).toEqual(errorOf(100, "No fingerprint found in SDP"));
     const echoed = await graph("POST", "/calls", action("pre_accept", callId, offer));
     expect(echoed.body).toEqual(errorOf(100, /^Invalid parameter session\.sdp: is an SDP offer \(a=setup:actpass\)/));
+    // The other way round: an answer sent as connect's offer.
+    const answerAsOffer = await graph("POST", "/calls", { messaging_product: "whatsapp", to: USER, action: "connect", session: { sdp_type: "offer", sdp: answer } });
+    expect([answerAsOffer.status, answerAsOffer.body]).toEqual([400, errorOf(100, /^Invalid parameter session\.sdp: is an SDP answer \(a=setup:active or passive\)/)]);
     expect((await graph("POST", "/calls", action("pre_accept", callId, answer))).status).toBe(200);
     const differs = await graph("POST", "/calls", action("accept", callId, answerTo(offer, (sdp) => sdp.replace("botUfrag1", "botUfrag2"))));
     expect(differs.body).toEqual(errorOf(100, "SDP answer provided in accept does not match the SDP answer given in the Pre-Accept endpoint"));
