@@ -49,7 +49,8 @@ return 0`;
  * attempt's. Works with node-redis (`createClient()`, connected) and ioredis (`new Redis()`).
  *
  * When Redis is unreachable or does not answer within `commandTimeoutMs`, each step throws
- * `WebhookDedupeStoreError`; `createWebhookHandler` then answers 500, so Meta delivers again, never 200.
+ * `WebhookDedupeStoreError`; `createWebhookHandler` then answers 500, so Meta delivers again, never 200. A claim
+ * that timed out and that Redis runs later is released when its answer arrives, so the re-delivery is handled.
  */
 export function createRedisDedupeStore(client: RedisLikeClient, options: RedisDedupeStoreOptions = {}): WebhookDedupeStore {
   const prefix = options.prefix ?? DEFAULT_REDIS_DEDUPE_PREFIX;
@@ -62,14 +63,21 @@ export function createRedisDedupeStore(client: RedisLikeClient, options: RedisDe
   // The token of each claim this store holds, so that release removes only its own.
   const tokens = new Map<string, string>();
 
-  const run = async (operation: "claim" | "markDone" | "release", args: string[]): Promise<unknown> => {
+  /** `late` is told the answer of a command that timed out but that Redis still ran (it was queued, not lost). */
+  const run = async (operation: "claim" | "markDone" | "release", args: string[], late?: (answer: unknown) => void): Promise<unknown> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    const sent = send(args);
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${commandTimeoutMs} ms`)), commandTimeoutMs);
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`Redis did not answer within ${commandTimeoutMs} ms`));
+      }, commandTimeoutMs);
     });
     try {
-      return await Promise.race([send(args), timeout]);
+      return await Promise.race([sent, timeout]);
     } catch (cause) {
+      if (timedOut && late) sent.then(late, () => {});
       throw new WebhookDedupeStoreError(operation, cause);
     } finally {
       clearTimeout(timer);
@@ -79,7 +87,12 @@ export function createRedisDedupeStore(client: RedisLikeClient, options: RedisDe
   return {
     async claim(key, claimTtlMs) {
       const token = crypto.randomUUID();
-      const answer = String(await run("claim", ["EVAL", CLAIM, "1", prefix + key, token, String(Math.max(1, Math.ceil(claimTtlMs)))]));
+      // A claim that timed out was answered 500, so Meta delivers again; if Redis still ran it, that claim is
+      // nobody's and would make the re-delivery wait out claimTtlMs (409): it is given up as soon as it lands.
+      const giveUp = (answer: unknown) => {
+        if (String(answer) === "claimed") run("release", ["EVAL", RELEASE, "1", prefix + key, token]).catch(() => {});
+      };
+      const answer = String(await run("claim", ["EVAL", CLAIM, "1", prefix + key, token, String(Math.max(1, Math.ceil(claimTtlMs)))], giveUp));
       if (answer !== "claimed" && answer !== "done" && answer !== "busy") {
         throw new WebhookDedupeStoreError("claim", new Error("unexpected answer from the claim script"));
       }

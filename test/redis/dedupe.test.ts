@@ -99,6 +99,50 @@ describe.each(clients)("createRedisDedupeStore with %s", (_name, connect) => {
     }
   });
 
+  it("a claim that timed out but that Redis ran later is given up when it lands: the re-delivery is handled, not refused 409", async () => {
+    // A server of its own: CLIENT PAUSE holds every client of the server.
+    const own = await startRedisServer();
+    const client = await connect(own.url);
+    const admin = await connect(own.url);
+    try {
+      const prefix = freshPrefix();
+      const send = (args: string[]) => ("call" in admin && typeof admin.call === "function" ? admin.call(args[0]!, ...args.slice(1)) : (admin as { sendCommand: (a: string[]) => Promise<unknown> }).sendCommand(args));
+      const handled: string[] = [];
+      const errors: unknown[] = [];
+      const handler = createWebhookHandler({
+        appSecret: APP_SECRET,
+        verifyToken: "t",
+        dedupe: createRedisDedupeStore(client, { prefix, commandTimeoutMs: 200 }),
+        onEvent: (event: WebhookEvent) => void handled.push(event.type),
+        onError: (error) => void errors.push(error),
+      });
+      const body = connectDelivery("wacid.late-claim");
+      const deliver = async () => (await handler(new Request("http://127.0.0.1/", { method: "POST", headers: { "x-hub-signature-256": await signWebhookPayload(body, APP_SECRET) }, body }))).status;
+      // Redis holds every client's commands for 800 ms: the claim times out after 200 ms, and runs at 800.
+      expect(await send(["CLIENT", "PAUSE", "800", "ALL"])).toBe("OK");
+      expect(await deliver()).toBe(500);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ name: "WebhookDedupeStoreError", operation: "claim" });
+      expect(handled).toEqual([]);
+      expect(await send(["PING"])).toBe("PONG"); // answered once the pause is over
+      // The claim ran after the pause; it is released as soon as its answer arrives. Until then a re-delivery is
+      // 409 (busy); without the release it would be 409 for claimTtlMs, 60 s.
+      const statuses = [await deliver()];
+      while (statuses.at(-1) === 409 && statuses.length < 40) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        statuses.push(await deliver());
+      }
+      expect(statuses.at(-1)).toBe(200);
+      expect(statuses.slice(0, -1).every((status) => status === 409)).toBe(true);
+      expect(handled).toEqual(["call.connect"]);
+      expect(await send(["GET", `${prefix}call.connect:wacid.late-claim`])).toBe("done");
+    } finally {
+      await client.close();
+      await admin.close();
+      await own.close();
+    }
+  });
+
   it("Redis going away mid-run: a typed WebhookDedupeStoreError and a 500, never a silent 200", async () => {
     const own = await startRedisServer();
     const client = await connect(own.url);
