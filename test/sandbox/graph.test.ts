@@ -541,6 +541,60 @@ suite("waiting on a call", () => {
     expect((error as Error).message).not.toContain(APP_SECRET);
   });
 
+  it("waitForCall takes a state the call passed, and stops as soon as the call ends without reaching it", async () => {
+    await start({ ringingTimeoutMs: 300 });
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    // Far beyond the test's own timeout: only an early stop lets the test end. The call rings out, unanswered.
+    const pending = sandbox.waitForCall(callId, "accepted", { timeoutMs: 600_000 }).catch((caught: unknown) => caught);
+    const error = await pending;
+    expect(error).toBeInstanceOf(SandboxTimeoutError);
+    expect(error).toMatchObject({ callId, waitingFor: "accepted", timeoutMs: 600_000 });
+    expect((error as Error).message).toBe(`call ${callId} ended before it reached accepted: it ended FAILED (not answered: the ringing window ended)`);
+    // And at once for a wait that starts after the end; "ended" itself resolves, with the states it went through.
+    expect(await sandbox.waitForCall(callId, "pre_accepted", { timeoutMs: 600_000 }).catch((caught: unknown) => caught)).toBeInstanceOf(SandboxTimeoutError);
+    expect((await sandbox.waitForCall(callId, "ended")).states).toEqual(["ringing", "ended"]);
+
+    const answered = await inboundCall();
+    const answer = answerTo(answered.offer);
+    for (const step of ["pre_accept", "accept", "terminate"]) expect((await graph("POST", "/calls", action(step, answered.callId, step === "terminate" ? undefined : answer))).status).toBe(200);
+    const passed = await sandbox.waitForCall(answered.callId, "pre_accepted", { timeoutMs: 600_000 });
+    expect([passed.state, passed.states]).toEqual(["ended", ["ringing", "pre_accepted", "accepted", "ended"]]);
+  });
+
+  it("the waits refuse a timeoutMs that is not a number of milliseconds, at once", async () => {
+    await start();
+    const { callId } = await sandbox.simulateInboundCall({ from: USER });
+    for (const timeoutMs of [Number.NaN, -5, Infinity]) {
+      for (const [method, wait] of [
+        ["waitForCall", () => sandbox.waitForCall(callId, "ended", { timeoutMs })],
+        ["waitForDelivery", () => sandbox.waitForDelivery({ callId }, { timeoutMs })],
+      ] as const) {
+        const error = await wait().catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(WhatsAppValidationError);
+        expect(error).toMatchObject({ message: `${method}: timeoutMs must be a number of milliseconds, not ${timeoutMs}`, path: "timeoutMs" });
+      }
+    }
+  });
+
+  it("waitForDelivery({ after }) waits for a later webhook of the same kind: a second permission reply", async () => {
+    await start({ users: { [OTHER]: { permissionReply: "reject" }, "15550177777": { permissionReply: "ignore" }, [USER]: { permissionReply: "accept" } } });
+    const ask = (to: string) =>
+      graph("POST", "/messages", { messaging_product: "whatsapp", recipient_type: "individual", to, type: "interactive", interactive: { type: "call_permission_request", action: { name: "call_permission_request" }, body: { text: "May we call?" } } });
+    expect((await ask(OTHER)).status).toBe(200);
+    const first = await sandbox.waitForDelivery({ event: "call_permission_reply" });
+    expect(JSON.parse(first.body).entry[0].changes[0].value.messages[0].from).toBe(OTHER);
+    // This user never answers: without `after`, the first reply would match again.
+    expect((await ask("15550177777")).status).toBe(200);
+    const error = await sandbox.waitForDelivery({ event: "call_permission_reply", after: first.id }, { timeoutMs: 300 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SandboxTimeoutError);
+    expect((error as Error).message).toBe(`no call_permission_reply after delivery #${first.id} was sent within 300 ms: none was sent`);
+    expect((await ask(USER)).status).toBe(200);
+    const second = await sandbox.waitForDelivery({ event: "call_permission_reply", after: first.id });
+    expect(second.id).toBeGreaterThan(first.id);
+    expect(JSON.parse(second.body).entry[0].changes[0].value.messages[0].from).toBe(USER);
+    expect(await sandbox.waitForDelivery({ event: "call_permission_reply", after: 1.5 }).catch((caught: unknown) => caught)).toMatchObject({ name: "WhatsAppValidationError", path: "after" });
+  });
+
   it("waitForMedia on a sandbox without media is a WhatsAppValidationError, at once", async () => {
     await start();
     const { callId } = await sandbox.simulateInboundCall({ from: USER });

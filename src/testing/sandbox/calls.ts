@@ -28,6 +28,8 @@ export interface SandboxCall {
   readonly user: string;
   readonly userName?: string;
   state: CallState;
+  /** Every state the call has been in, in order (`ringing` first); a call skips those it never reached. */
+  readonly states: CallState[];
   readonly createdAt: number;
   acceptedAt?: number;
   endedAt?: number;

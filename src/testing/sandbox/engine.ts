@@ -99,6 +99,7 @@ export class SandboxEngine {
 
   private callState(call: SandboxCall, state: SandboxCall["state"], detail?: string): void {
     call.state = state;
+    if (call.states.at(-1) !== state) call.states.push(state);
     this.emit({ kind: "call", callId: call.id, state, ...(detail === undefined ? {} : { detail }) });
   }
 
@@ -133,6 +134,7 @@ export class SandboxEngine {
       user: from,
       ...((options.name ?? this.user(from).name) === undefined ? {} : { userName: options.name ?? this.user(from).name }),
       state: "ringing",
+      states: ["ringing"],
       createdAt: Date.now(),
       warnings: [],
       ...(options.deeplinkPayload === undefined ? {} : { deeplinkPayload: options.deeplinkPayload }),
@@ -432,6 +434,7 @@ export class SandboxEngine {
       user,
       ...(this.user(user).name === undefined ? {} : { userName: this.user(user).name }),
       state: "ringing",
+      states: ["ringing"],
       createdAt: Date.now(),
       offerSdp: body.session.sdp,
       warnings: [],

@@ -44,7 +44,8 @@ export interface Sandbox {
   /** The call as the sandbox sees it (a copy), or undefined. */
   call(callId: string): SandboxCall | undefined;
   /**
-   * Resolves when the call reaches `state`. Rejects with SandboxTimeoutError after `timeoutMs` (default 15 s),
+   * Resolves when the call is in `state` or has been (`call.states`). Rejects with SandboxTimeoutError after
+   * `timeoutMs` (default 15 s), or as soon as the call ends without having been in `state`,
    * saying where the call is and which of its webhooks could not be delivered; at once with a
    * WhatsAppValidationError for a call id the sandbox does not know.
    */
@@ -73,10 +74,12 @@ export interface Sandbox {
    * Resolves with the first webhook matching `callId` and `event` (e.g. `call_recording_available`, `voicemail`,
    * `call_permission_reply`, `status ACCEPTED`), sent already or later, once it is delivered or has failed for
    * good: for the webhooks the sandbox sends after a delay, which `deliveriesSettled()` cannot know of yet.
-   * Rejects with SandboxTimeoutError after `timeoutMs` (default 15 s); at once with a WhatsAppValidationError
-   * for a call id the sandbox does not know, or a match with neither field.
+   * `after` (a delivery's `id`) matches only webhooks sent after that one: the second permission reply, say,
+   * which has no call id to tell it from the first. Rejects with SandboxTimeoutError after `timeoutMs` (default
+   * 15 s); at once with a WhatsAppValidationError for a call id the sandbox does not know, or a match with
+   * neither `callId` nor `event`.
    */
-  waitForDelivery(match: { callId?: string; event?: string }, options?: { timeoutMs?: number }): Promise<Delivery>;
+  waitForDelivery(match: { callId?: string; event?: string; after?: number }, options?: { timeoutMs?: number }): Promise<Delivery>;
   /**
    * Sends a delivery again on purpose, byte for byte (Meta delivers at least once): the one given, or the last
    * one matching `callId` and `event`, or the last one.
@@ -140,7 +143,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   engine.url = url;
   emit({ kind: "info", detail: `listening on ${url} (${media ? "real WebRTC media" : "no media"})` });
 
-  const copy = (call: SandboxCall): SandboxCall => ({ ...call, warnings: [...call.warnings] });
+  const copy = (call: SandboxCall): SandboxCall => ({ ...call, states: [...call.states], warnings: [...call.warnings] });
   let closed: Promise<void> | undefined;
   // What close() rejects: the waits still pending.
   const pendingWaits = new Map<(error: SandboxClosedError) => void, string>();
@@ -152,11 +155,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const openAsync = <T>(method: string, run: () => Promise<T>): Promise<T> => (closed ? Promise.reject(new SandboxClosedError(method)) : run());
   /**
    * Resolves with what `found()` gives once it gives something, looked for now and after each sandbox event (a
-   * call's state changes and each delivery attempt are events). Rejects with `timedOut()` after `timeoutMs`, and
-   * with a SandboxClosedError when the sandbox closes first.
+   * call's state changes and each delivery attempt are events). Rejects with what `hopeless()` gives once it gives
+   * something (the call ended elsewhere), with `timedOut()` after `timeoutMs`, and with a SandboxClosedError when
+   * the sandbox closes first.
    */
-  const waitFor = <T>(method: string, found: () => T | undefined, timedOut: () => Error, timeoutMs: number): Promise<T> => {
+  const waitFor = <T>(method: string, found: () => T | undefined, timedOut: () => Error, timeoutMs: number, hopeless: () => Error | undefined = () => undefined): Promise<T> => {
     if (closed) return Promise.reject(new SandboxClosedError(method));
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      return Promise.reject(new WhatsAppValidationError(`${method}: timeoutMs must be a number of milliseconds, not ${timeoutMs}`, { path: "timeoutMs" }));
+    }
     return new Promise((resolve, reject) => {
       const finish = (settle: () => void) => {
         listeners.delete(check);
@@ -166,7 +173,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       };
       const check = () => {
         const value = found();
-        if (value !== undefined) finish(() => resolve(value));
+        if (value !== undefined) return finish(() => resolve(value));
+        const error = hopeless();
+        if (error) finish(() => reject(error));
       };
       const stop = (error: SandboxClosedError) => finish(() => reject(error));
       const timer = setTimeout(() => finish(() => reject(timedOut())), timeoutMs);
@@ -194,17 +203,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       // Every call id is known from the moment it is handed out (simulateInboundCall, connect's answer), so an
       // unknown one is a mistake to say at once, not after the whole timeout.
       if (!closed && !engine.calls.has(callId)) return Promise.reject(new WhatsAppValidationError(`waitForCall: the sandbox has no call ${callId}`, { path: "callId" }));
+      const reason = () => {
+        const call = engine.calls.get(callId);
+        const where = call?.end ? `it ended ${call.end.status} (${call.end.reason})` : `it is ${call?.state ?? "unknown to the sandbox"}`;
+        return `${where}${undelivered(deliverer.deliveries, callId)}`;
+      };
       return waitFor(
         "waitForCall",
         () => {
           const call = engine.calls.get(callId);
-          return call?.state === state ? copy(call) : undefined;
+          return call?.states.includes(state) ? copy(call) : undefined;
         },
-        () => {
-          const reason = `it is ${engine.calls.get(callId)?.state ?? "unknown to the sandbox"}${undelivered(deliverer.deliveries, callId)}`;
-          return new SandboxTimeoutError({ callId, waitingFor: state, timeoutMs, reason });
-        },
+        () => new SandboxTimeoutError({ callId, waitingFor: state, timeoutMs, reason: reason() }),
         timeoutMs,
+        // An ended call gets nowhere else: a state it skipped is not waited for.
+        () => (engine.calls.get(callId)?.state === "ended" ? new SandboxTimeoutError({ callId, waitingFor: state, timeoutMs, ended: true, reason: reason() }) : undefined),
       );
     },
     async waitForMedia(callId, { packets = 1, timeoutMs = 15_000 } = {}) {
@@ -236,20 +249,24 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     deliveries: deliverer.deliveries,
     deliveriesSettled: () => deliverer.settled(),
     waitForDelivery(match, { timeoutMs = 15_000 } = {}) {
-      const { callId, event } = match ?? {};
+      const { callId, event, after = 0 } = match ?? {};
       if (callId === undefined && event === undefined) {
         return Promise.reject(new WhatsAppValidationError("waitForDelivery: pass a callId, an event or both", { path: "match" }));
       }
       if (!closed && callId !== undefined && !engine.calls.has(callId)) {
         return Promise.reject(new WhatsAppValidationError(`waitForDelivery: the sandbox has no call ${callId}`, { path: "callId" }));
       }
-      const matches = (delivery: Delivery) => (callId === undefined || delivery.callId === callId) && (event === undefined || delivery.event === event);
+      if (!Number.isInteger(after)) {
+        return Promise.reject(new WhatsAppValidationError(`waitForDelivery: after must be a delivery's id, not ${after}`, { path: "after" }));
+      }
+      const matches = (delivery: Delivery) =>
+        delivery.id > after && (callId === undefined || delivery.callId === callId) && (event === undefined || delivery.event === event);
       const found = waitFor(
         "waitForDelivery",
         () => deliverer.deliveries.find(matches),
         () => {
-          const sent = deliverer.deliveries.filter((delivery) => callId === undefined || delivery.callId === callId);
-          const what = `${event ?? "webhook"}${callId === undefined ? "" : ` for call ${callId}`}`;
+          const sent = deliverer.deliveries.filter((delivery) => delivery.id > after && (callId === undefined || delivery.callId === callId));
+          const what = `${event ?? "webhook"}${callId === undefined ? "" : ` for call ${callId}`}${after ? ` after delivery #${after}` : ""}`;
           const seen = sent.length === 0 ? "none was sent" : `sent so far: ${sent.map((delivery) => `${delivery.event} (${delivery.state})`).join(", ")}`;
           return new SandboxTimeoutError({ callId: callId ?? "", waitingFor: `delivery ${event ?? "webhook"}`, timeoutMs, reason: seen, message: `no ${what} was sent within ${timeoutMs} ms: ${seen}` });
         },
