@@ -39,13 +39,13 @@ export interface CallingClientOptions {
   /** A token, or a function (sync or async) read at the start of every request. */
   accessToken: AccessTokenSource;
   /** Graph API version, the first path segment. Default: DEFAULT_API_VERSION, from openapi.yaml. */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /** Graph API host; the version is appended. Default https://graph.facebook.com. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** A fetch to use instead of the global one, called as the global one is: `(url, init)`; `init.headers` is a plain object. */
-  fetch?: FetchFunction;
+  fetch?: FetchFunction | undefined;
   /** Deadline of one request, retries included, in milliseconds. Default 15000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Give every fetch a signal its deadline aborts, so that a request that times out closes its connection at
    * once. Default false: until a request of the client times out, its fetches carry only your `signal`, since
@@ -54,27 +54,27 @@ export interface CallingClientOptions {
    * comes or undici gives up (5 minutes). Set it in scripts, CLIs and tests, or pass a `signal` you abort on
    * shutdown.
    */
-  abortOnTimeout?: boolean;
+  abortOnTimeout?: boolean | undefined;
   /** Retries of 429, 5xx and network failures, as each operation's rule in openapi.yaml allows, or false. Default { retries: 2, minDelayMs: 250, maxDelayMs: 4000 }. */
-  retry?: RetryOptions | false;
+  retry?: RetryOptions | false | undefined;
   /** Called before each retry. */
-  onRetry?: (info: RetryInfo) => void;
+  onRetry?: ((info: RetryInfo) => void) | undefined;
   /** Gets a new token after a 401 with a token code (190); called once for all requests in flight. */
-  refreshAccessToken?: () => Promise<string>;
+  refreshAccessToken?: (() => Promise<string>) | undefined;
   /** Gets a summary of each request; never tokens, headers, bodies or SDP. `(message, details)` and pino's `(details, message)` both work. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** The most bytes of an answer that are read (after decompression). Default DEFAULT_MAX_RESPONSE_BYTES (1 MiB). */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
   /** Told about every attempt (for metrics and tracing); `onRequest` may add headers such as `traceparent`. */
-  hooks?: RequestHooks;
+  hooks?: RequestHooks | undefined;
 }
 
 /** Options every method takes. */
 export interface RequestOptions {
   /** Aborts the request; the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** This request's deadline instead of the client's `timeoutMs`. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -92,16 +92,16 @@ export interface PreAcceptOptions extends RequestOptions {
    * The caller's phone number, sent as `to`. Not sent by default: Meta's guides leave it out, its generated
    * reference requires it (see `x-decision-to` in openapi.yaml).
    */
-  to?: string;
+  to?: string | undefined;
 }
 
 export interface AcceptOptions extends PreAcceptOptions {
   /** Echoed in the terminate webhook; at most 512 characters. */
-  bizOpaqueCallbackData?: string;
+  bizOpaqueCallbackData?: string | undefined;
   /** Record the call (announced to both parties); the recording comes in a `call_recording_available` webhook. */
-  recording?: RecordingOption;
+  recording?: RecordingOption | undefined;
   /** Transcribe the call (announced); the transcript comes in a `call_transcription_available` webhook. */
-  transcription?: TranscriptionOption;
+  transcription?: TranscriptionOption | undefined;
 }
 
 export interface AnswerOptions extends AcceptOptions {
@@ -109,16 +109,16 @@ export interface AnswerOptions extends AcceptOptions {
    * Runs between pre_accept and accept, e.g. to wait until ICE and DTLS are connected. Its `signal` aborts when
    * answer()'s deadline passes or the caller's signal aborts.
    */
-  afterPreAccept?: (context: { callId: string; signal: AbortSignal }) => void | Promise<void>;
+  afterPreAccept?: ((context: { callId: string; signal: AbortSignal }) => void | Promise<void>) | undefined;
 }
 
 export interface ConnectOptions extends RequestOptions {
   /** Echoed in status and terminate webhooks; at most 512 characters. */
-  bizOpaqueCallbackData?: string;
+  bizOpaqueCallbackData?: string | undefined;
   /** Record the call (announced to both parties); the recording comes in a `call_recording_available` webhook. */
-  recording?: RecordingOption;
+  recording?: RecordingOption | undefined;
   /** Transcribe the call (announced); the transcript comes in a `call_transcription_available` webhook. */
-  transcription?: TranscriptionOption;
+  transcription?: TranscriptionOption | undefined;
 }
 
 /** Who to call: a phone number, or a business-scoped user id (`{ recipient }`), or both (`to` wins). */
@@ -139,16 +139,16 @@ export interface SendMessageResult {
 export interface CallButtonOptions extends RequestOptions {
   bodyText: string;
   /** Button label, at most 20 characters. WhatsApp's default is "Call Now". */
-  displayText?: string;
+  displayText?: string | undefined;
   /** How long the button works, 1 to 43200 minutes. WhatsApp's default is 10080 (7 days). */
-  ttlMinutes?: number;
+  ttlMinutes?: number | undefined;
   /** Comes back as `cta_payload` in the connect and terminate webhooks; at most 512 characters. */
-  payload?: string;
+  payload?: string | undefined;
 }
 
 export interface CallPermissionRequestOptions extends RequestOptions {
   /** The text above the request; recommended. */
-  bodyText?: string;
+  bodyText?: string | undefined;
 }
 
 export interface CallingClient {

@@ -14,7 +14,7 @@ export interface NodeListenerOptions {
    * WhatsAppError with the failure as `cause`). Default: the first such error is printed with console.error, so
    * a misconfigured endpoint does not fail silently.
    */
-  onError?: (error: WhatsAppError) => void;
+  onError?: ((error: WhatsAppError) => void) | undefined;
 }
 
 /**

@@ -49,7 +49,9 @@ export function checkOptions(options: CallingClientOptions): CheckedOptions {
   }
   let retry: Required<RetryOptions> | false = false;
   if (options.retry !== false) {
-    retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
+    // A field given as undefined takes its default, as a field left out does.
+    retry = { ...DEFAULT_RETRY };
+    for (const [key, value] of Object.entries(options.retry ?? {})) if (value !== undefined) retry[key as keyof RetryOptions] = value;
     for (const [key, value] of Object.entries(retry)) {
       if (!Number.isInteger(value) || value < 0) {
         throw new WhatsAppValidationError(`retry.${key} must be a whole number of at least 0`, { path: `retry.${key}` });

@@ -3,11 +3,11 @@ import type { WhatsAppApiError, WhatsAppNetworkError } from "./errors.js";
 
 export interface RetryOptions {
   /** Retries after the first attempt. Default 2. */
-  retries?: number;
+  retries?: number | undefined;
   /** Base of the exponential backoff. Default 250 ms. */
-  minDelayMs?: number;
+  minDelayMs?: number | undefined;
   /** Cap of one backoff delay. Default 4000 ms. A longer `Retry-After` is honoured if the deadline allows. */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
 }
 
 export const DEFAULT_RETRY: Required<RetryOptions> = { retries: 2, minDelayMs: 250, maxDelayMs: 4_000 };

@@ -13,9 +13,9 @@ import { exchange, jsonObject } from "../transport.js";
 /** Options every media method takes. */
 export interface MediaRequestOptions {
   /** Aborts the operation; the promise (or the download's stream) rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** This operation's deadline instead of the client's `timeoutMs`. For a download it runs until the last byte. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 type MediaEndpoint = "getMediaUrl" | "deleteMedia" | "uploadMedia";

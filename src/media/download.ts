@@ -32,7 +32,7 @@ export type MediaSource = string | number | WebhookMedia | Partial<Pick<MediaUrl
 
 export interface GetMediaUrlOptions extends MediaRequestOptions {
   /** Serve the URL only if the media belongs to this business number (`phone_number_id`). */
-  phoneNumberId?: string;
+  phoneNumberId?: string | undefined;
 }
 
 export interface DownloadMediaOptions extends GetMediaUrlOptions {
@@ -40,11 +40,11 @@ export interface DownloadMediaOptions extends GetMediaUrlOptions {
    * The SHA-256 to check the bytes against, Base64 (webhooks) or hex (Media API). Default: the source's
    * `sha256`, else the one `getMediaUrl` answers. A mismatch ends the stream with WhatsAppChecksumError.
    */
-  sha256?: string;
+  sha256?: string | undefined;
   /** Largest download accepted, in bytes. Default DEFAULT_MEDIA_MAX_BYTES (100 MiB). */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /** The media id when the source is a bare URL, so that an expired URL can be replaced. */
-  mediaId?: string;
+  mediaId?: string | undefined;
 }
 
 export interface MediaDownload {

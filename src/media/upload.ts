@@ -22,11 +22,11 @@ export const ANNOUNCEMENT_FIELDS: Pick<VoicemailAnnouncementUploadRequest, "mess
 
 export interface UploadAnnouncementOptions extends MediaRequestOptions {
   /** Your label, e.g. "Default announcement (English)". */
-  description?: string;
+  description?: string | undefined;
   /** File name of the upload. Default: the File's name, else `announcement.ogg`. */
-  filename?: string;
+  filename?: string | undefined;
   /** Largest file accepted, in bytes. Default DEFAULT_ANNOUNCEMENT_MAX_BYTES (16 MiB). */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
 }
 
 export interface UploadAnnouncementResult {

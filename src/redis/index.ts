@@ -17,15 +17,15 @@ export type RedisLikeClient = NodeRedisLikeClient | IoRedisLikeClient;
 
 export interface RedisDedupeStoreOptions {
   /** Prefix of every key the store writes. Default `"whatsapp-calling:dedupe:"`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /** How long a handled event is remembered. Default 7 days, the longest Meta keeps re-delivering. */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
   /**
    * A command that has not answered after this long fails with `WebhookDedupeStoreError` (so the delivery is
    * answered 500 and Meta delivers it again) instead of waiting in the client's offline queue while Redis is
    * away. Default 2,000 ms.
    */
-  commandTimeoutMs?: number;
+  commandTimeoutMs?: number | undefined;
 }
 
 export const DEFAULT_REDIS_DEDUPE_PREFIX = "whatsapp-calling:dedupe:";

@@ -48,18 +48,18 @@ export interface WebhookHandlerOptions {
   /** The verify token entered in the App Dashboard, checked on the GET handshake. */
   verifyToken: string;
   /** Called for every event, before the handler of its type; awaited like the handlers in `on`. */
-  onEvent?: (event: WebhookEvent) => unknown;
+  onEvent?: ((event: WebhookEvent) => unknown) | undefined;
   /** Handlers by event type. */
-  on?: WebhookEventHandlers;
+  on?: WebhookEventHandlers | undefined;
   /**
    * Called when a handler (or the dedupe store) throws, with the event it was handling. The later events of the
    * same call wait for the re-delivery, other calls' events are still handled, and the delivery is answered 500
    * so that Meta sends it again. `event` is absent only for a failure outside any event. A throwing `onError` is
    * ignored. Default: the error is printed with `console.error` (pass `() => {}` to silence it).
    */
-  onError?: (error: unknown, context: { event?: WebhookEvent | undefined }) => unknown;
+  onError?: ((error: unknown, context: { event?: WebhookEvent | undefined }) => unknown) | undefined;
   /** Larger bodies are answered 413 without being read whole. Default `DEFAULT_MAX_BODY_BYTES` (4 MiB). */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /**
    * Drops events already handled (Meta delivers again after a timeout or an error, and may send duplicates).
    * `true` (default): a bounded in-memory store (10,000 keys, 7 days); `false`: off; or your own store, such as
@@ -72,18 +72,18 @@ export interface WebhookHandlerOptions {
    * is still running after the wait, or runs in another process, the delivery is answered **409** so that Meta
    * delivers it again later. A store that fails (`WebhookDedupeStoreError`) makes the answer 500.
    */
-  dedupe?: boolean | WebhookDedupeStore | LegacyWebhookDedupeStore;
+  dedupe?: boolean | WebhookDedupeStore | LegacyWebhookDedupeStore | undefined;
   /** See `dedupe`. Default `DEFAULT_IN_FLIGHT_WAIT_MS` (5 s). */
-  inFlightWaitMs?: number;
+  inFlightWaitMs?: number | undefined;
   /** How long a claim in the store lasts if its process dies mid-way. Default `DEFAULT_CLAIM_TTL_MS` (60 s). */
-  claimTtlMs?: number;
+  claimTtlMs?: number | undefined;
   /** An `onError` that has not settled after this long is no longer waited for. Default 5 s. */
-  onErrorTimeoutMs?: number;
+  onErrorTimeoutMs?: number | undefined;
   /**
    * Gets one-line summaries (counts, event types, call ids, the path of a rejected payload); never the app
    * secret, the verify token, the signature header or a payload. `console` works.
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** A web-standard request handler: `(request: Request) => Promise<Response>`. */

@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { buildSync } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCallingClient, WhatsAppApiError, WhatsAppError, WhatsAppNetworkError, WhatsAppValidationError } from "../../src/index.js";
+import { createCallingClient, DEFAULT_API_VERSION, WhatsAppApiError, WhatsAppError, WhatsAppNetworkError, WhatsAppValidationError } from "../../src/index.js";
 import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
 import { useGraphServer } from "../helpers/graph-server.js";
 
@@ -149,6 +149,27 @@ describe("answers that are not Graph errors still give a clear error", () => {
     expect(JSON.stringify(error)).not.toContain(TOKEN);
     expect(JSON.stringify(error.body)).not.toContain(TOKEN);
     expect(error.details).toBe("got [redacted]");
+  });
+});
+
+describe("an option given as undefined", () => {
+  it("takes its default, as one left out does (exactOptionalPropertyTypes callers spread nothing)", async () => {
+    const calls = createCallingClient({
+      phoneNumberId: "117823401562387",
+      accessToken: TOKEN,
+      baseUrl: server.url,
+      apiVersion: undefined,
+      timeoutMs: undefined,
+      maxResponseBytes: undefined,
+      retry: { retries: undefined, minDelayMs: 1, maxDelayMs: undefined },
+      logger: undefined,
+    });
+    expect(calls.apiVersion).toBe(DEFAULT_API_VERSION);
+    let attempts = 0;
+    server.setHandler(() => (++attempts < 3 ? { status: 503, body: { error: { message: "busy", type: "OAuthException", code: 2, is_transient: true } } } : { status: 200, body: { success: true } }));
+    // The default retries (2) apply: two 503s, then the answer.
+    await expect(calls.terminate(CALL_ID, { timeoutMs: undefined, signal: undefined })).resolves.toEqual({ success: true });
+    expect(attempts).toBe(3);
   });
 });
 

@@ -288,6 +288,13 @@ export const handler: (request: Request) => Promise<Response> = createWebhookHan
   on: { "call.terminate": (event) => console.log(event.callId, event.data.status) },
 });
 
+// Under exactOptionalPropertyTypes, an option may be given as undefined (it takes its default).
+const maybe: number | undefined = Math.random() > 2 ? 1 : undefined;
+export const withUndefined = createCallingClient({ phoneNumberId: "1", accessToken: "t", timeoutMs: maybe, baseUrl: undefined, retry: { retries: maybe } });
+void withUndefined.terminate("wacid.x", { timeoutMs: maybe, signal: undefined });
+void withUndefined.accept("wacid.x", "v=0", { bizOpaqueCallbackData: undefined, recording: undefined });
+export const handlerWithUndefined = createWebhookHandler({ appSecret: "s", verifyToken: "v", onEvent: () => {}, maxBodyBytes: maybe, logger: undefined });
+
 // The types are real, not any:
 // @ts-expect-error accessToken is required
 createCallingClient({ phoneNumberId: "117823401562387" });
@@ -310,6 +317,9 @@ export const wrongAction: ManageCallBody["action"] = "hold";
           // Web-standard types only: the entry points must not need @types/node.
           types: [],
           strict: true,
+          // As strict as a user may be: the declarations must hold under both.
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
           skipLibCheck: false,
           noEmit: true,
         },

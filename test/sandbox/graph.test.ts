@@ -577,7 +577,7 @@ suite("waiting on a call", () => {
   });
 
   it("waitForDelivery({ after }) waits for a later webhook of the same kind: a second permission reply", async () => {
-    await start({ users: { [OTHER]: { permissionReply: "reject" }, "15550177777": { permissionReply: "ignore" }, [USER]: { permissionReply: "accept" } } });
+    await start({ users: { [OTHER]: { permissionReply: "reject" }, "15550177777": { permissionReply: "ignore" }, [USER]: { permissionReply: undefined } } }); // undefined: the default, accept
     const ask = (to: string) =>
       graph("POST", "/messages", { messaging_product: "whatsapp", recipient_type: "individual", to, type: "interactive", interactive: { type: "call_permission_request", action: { name: "call_permission_request" }, body: { text: "May we call?" } } });
     expect((await ask(OTHER)).status).toBe(200);

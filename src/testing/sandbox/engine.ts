@@ -94,7 +94,9 @@ export class SandboxEngine {
   }
 
   private user(waId: string): SandboxUser & typeof DEFAULT_USER {
-    return { ...DEFAULT_USER, ...this.options.users[waId] };
+    const scene = Object.entries(this.options.users[waId] ?? {}).filter(([, value]) => value !== undefined);
+    // A field given as undefined takes its default, as a field left out does.
+    return { ...DEFAULT_USER, ...Object.fromEntries(scene) };
   }
 
   private callState(call: SandboxCall, state: SandboxCall["state"], detail?: string): void {

@@ -5,19 +5,19 @@ import { DEFAULT_API_VERSION } from "../../../generated/api-version.js";
 /** How a simulated user behaves. Users not listed behave as DEFAULT_USER. */
 export interface SandboxUser {
   /** The profile name in `contacts[]` of the webhooks. */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** The user's answer to a call-permission request: a temporary or permanent grant, a refusal, or none. */
-  readonly permissionReply?: "accept" | "accept-permanent" | "reject" | "ignore";
+  readonly permissionReply?: "accept" | "accept-permanent" | "reject" | "ignore" | undefined;
   /** Permission the user has already granted before the scene starts. Default: none. */
-  readonly permission?: "temporary" | "permanent";
+  readonly permission?: "temporary" | "permanent" | undefined;
   /** What the user does when the business calls: picks up, declines, or lets it ring out. */
-  readonly pickUp?: "accept" | "decline" | "ignore";
+  readonly pickUp?: "accept" | "decline" | "ignore" | undefined;
   /** How long the phone rings before the user picks up or declines. Default 300 ms. */
-  readonly pickUpDelayMs?: number;
+  readonly pickUpDelayMs?: number | undefined;
   /** Connected business-initiated calls this user already had today (for 138012). Default 0. */
-  readonly connectedCallsToday?: number;
+  readonly connectedCallsToday?: number | undefined;
   /** What the transcript of a transcribed call says the user spoke. Default: nothing (an empty transcript). */
-  readonly says?: string;
+  readonly says?: string | undefined;
 }
 
 export const DEFAULT_USER: Required<Omit<SandboxUser, "name" | "permission" | "says">> = {
@@ -33,43 +33,43 @@ export interface SandboxOptions {
   /** Every webhook is signed with it (X-Hub-Signature-256). */
   readonly appSecret: string;
   /** The bearer token the Graph endpoints require. Default "sandbox-access-token". */
-  readonly accessToken?: string;
+  readonly accessToken?: string | undefined;
   /** Port on 127.0.0.1; default 0, a free one. */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** The business number's id (path segment) and number. */
-  readonly phoneNumberId?: string;
-  readonly displayPhoneNumber?: string;
+  readonly phoneNumberId?: string | undefined;
+  readonly displayPhoneNumber?: string | undefined;
   /** The WhatsApp Business Account id of `entry[].id`. */
-  readonly wabaId?: string;
+  readonly wabaId?: string | undefined;
   /**
    * Real WebRTC media with the optional peer dependency werift: `true` requires it, `false` uses SDPs made up in
    * Meta's format and no media, `"auto"` (default) uses it when it is installed.
    */
-  readonly media?: boolean | "auto";
+  readonly media?: boolean | "auto" | undefined;
   /** How long a call rings before it ends FAILED unanswered (Meta: about 30 to 60 s). Default 45 000. */
-  readonly ringingTimeoutMs?: number;
+  readonly ringingTimeoutMs?: number | undefined;
   /** How long after the answer the user waits for the bot's first RTP packet before ending with 138021 (Meta: 20 s). */
-  readonly mediaTimeoutMs?: number;
+  readonly mediaTimeoutMs?: number | undefined;
   /** How long the user's client bears silence from the bot mid-call before it ends the call with 138021 (Meta: 30 s). */
-  readonly silenceTimeoutMs?: number;
+  readonly silenceTimeoutMs?: number | undefined;
   /** Retries of a failed webhook delivery, and the delay before the first (doubled each time). Default 3 and 250 ms. */
-  readonly webhookRetries?: number;
-  readonly webhookRetryDelayMs?: number;
+  readonly webhookRetries?: number | undefined;
+  readonly webhookRetryDelayMs?: number | undefined;
   /** How long a webhook request may take before it counts as failed (Meta: about 20 s). */
-  readonly webhookTimeoutMs?: number;
+  readonly webhookTimeoutMs?: number | undefined;
   /** Connected business-initiated calls allowed per user and 24 hours (138012). Default 100. */
-  readonly businessInitiatedCallLimit?: number;
+  readonly businessInitiatedCallLimit?: number | undefined;
   /**
    * How long after a call that asked for a recording or a transcript ends its `call_recording_available` /
    * `call_transcription_available` webhook is sent (Meta: typically under a minute). Default 1000.
    */
-  readonly recordingDelayMs?: number;
+  readonly recordingDelayMs?: number | undefined;
   /** How long a media download URL works (Meta: 5 minutes); then `GET /{media-id}` gives a fresh one. Default 300 000. */
-  readonly mediaUrlTtlMs?: number;
+  readonly mediaUrlTtlMs?: number | undefined;
   /** The users of the scene, by phone number. */
-  readonly users?: Readonly<Record<string, SandboxUser>>;
+  readonly users?: Readonly<Record<string, SandboxUser>> | undefined;
   /** Told about every step: each request, each webhook attempt, media and call changes. Secrets are never in it. */
-  readonly onEvent?: (event: import("./events.js").SandboxEvent) => void;
+  readonly onEvent?: ((event: import("./events.js").SandboxEvent) => void) | undefined;
 }
 
 export interface ResolvedOptions extends Required<Omit<SandboxOptions, "users" | "onEvent" | "port" | "media">> {
