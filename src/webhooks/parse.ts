@@ -247,7 +247,7 @@ function notification(notification: unknown, context: Context): void {
       const [where, reason] = !isRecord(entry)
         ? [[], "must be of type object"]
         : id === undefined
-          ? [["id"], typeReason(entry["id"], "string")]
+          ? [["id"], entry["id"] === undefined ? "required property is missing" : "must be a string or an integer below 2^53"]
           : [["changes"], typeReason(entry["changes"], "array")];
       invalid("unknown", context, where, entry, reason);
       continue;

@@ -105,7 +105,9 @@ describe("parseWebhook", () => {
     expect(events[1]).toMatchObject({ callId: "wacid.null-session", data: nullSession });
     // An id past 2^53 has lost its digits in JSON.parse: it is not read as an id.
     payload.entry[0].id = 2 ** 53 + 2;
-    expect(parseWebhook(payload).map((event) => event.type)).toEqual(["invalid"]);
+    expect(parseWebhook(payload).map((event) => [event.type, event.type === "invalid" && event.message])).toEqual([
+      ["invalid", "Webhook payload does not match the schema at entry[0].id: must be a string or an integer below 2^53"],
+    ]);
   });
 
   it.each([
