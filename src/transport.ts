@@ -53,7 +53,10 @@ export interface AttemptResult extends AttemptInfo {
   error: unknown;
 }
 
-/** For metrics and tracing: told about every attempt of every request; `onRequest` may add headers (e.g. `traceparent`). */
+/**
+ * For metrics and tracing: told about every attempt of every request. `onRequest` may return headers to add
+ * (e.g. `traceparent`), synchronously; they are sent in lower case, and an `Authorization` among them is dropped.
+ */
 export interface RequestHooks {
   onRequest?(info: AttemptInfo): Record<string, string> | void;
   onResponse?(result: AttemptResult): void;
@@ -266,12 +269,24 @@ function attemptInit(config: TransportConfig, out: Outgoing, token: string, info
   return { method: out.method, headers, body: out.body, signal, redirect: "manual" as const };
 }
 
-function addedHeaders(onRequest: NonNullable<RequestHooks["onRequest"]>, info: AttemptInfo): Record<string, string> | undefined {
+/**
+ * The hook's headers, named in lower case as the client's own are: header names are case-insensitive, so an
+ * `Authorization` or `Content-Type` of the hook's must not ride beside the client's (fetch would join the two).
+ * A hook's Authorization is dropped; a Promise (an async hook) adds nothing.
+ */
+function addedHeaders(onRequest: NonNullable<RequestHooks["onRequest"]>, info: AttemptInfo): Record<string, string> {
+  const headers: Record<string, string> = {};
   try {
-    return onRequest(info) ?? undefined;
+    const added: unknown = onRequest(info);
+    if (added === null || typeof added !== "object" || typeof (added as { then?: unknown }).then === "function") return headers;
+    for (const [name, value] of Object.entries(added)) {
+      const lower = name.toLowerCase();
+      if (lower !== "authorization") headers[lower] = String(value);
+    }
   } catch {
-    return undefined;
+    // A hook that throws changes nothing.
   }
+  return headers;
 }
 
 /**

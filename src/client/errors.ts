@@ -133,21 +133,10 @@ export class WhatsAppApiError extends WhatsAppError {
     return this.code === 138006;
   }
 
-  override toJSON() {
-    return {
-      name: this.name,
-      message: this.message,
-      status: this.status,
-      code: this.code,
-      subcode: this.subcode,
-      type: this.type,
-      details: this.details,
-      fbtraceId: this.fbtraceId,
-      category: this.category,
-      retryable: this.retryable,
-      action: this.action,
-      callId: this.callId,
-    };
+  /** Every field but `body`: up to `maxResponseBytes` of the answer is too much for a log line. */
+  override toJSON(): object {
+    const { body: _body, ...fields } = super.toJSON() as Record<string, unknown>;
+    return fields;
   }
 }
 

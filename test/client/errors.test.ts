@@ -263,6 +263,23 @@ describe("errors as JSON", () => {
       attempt: 2,
     });
     expect(JSON.parse(JSON.stringify(new WhatsAppValidationError("to is wrong", { path: "/to" })))).toEqual({ name: "WhatsAppValidationError", message: "to is wrong", path: "/to" });
+    // A Graph error: every field but the body, isTransient and retryAfterSeconds included.
+    const body = { error: { message: "(#130429) Rate limit hit", type: "OAuthException", code: 130429, is_transient: true, fbtrace_id: "Atrace" } };
+    const api = new WhatsAppApiError({ status: 429, body, retryAfterSeconds: 30, action: "terminate", callId: CALL_ID });
+    expect(JSON.parse(JSON.stringify(api))).toEqual({
+      name: "WhatsAppApiError",
+      message: "Graph API error 130429 on terminate (HTTP 429): (#130429) Rate limit hit",
+      status: 429,
+      code: 130429,
+      type: "OAuthException",
+      fbtraceId: "Atrace",
+      isTransient: true,
+      category: "rate_limit",
+      retryable: true,
+      action: "terminate",
+      callId: CALL_ID,
+      retryAfterSeconds: 30,
+    });
     expect(JSON.parse(JSON.stringify({ error: new WhatsAppError("base") }))).toEqual({ error: { name: "WhatsAppError", message: "base" } });
   });
 });

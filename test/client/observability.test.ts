@@ -120,6 +120,26 @@ describe("request hooks, for metrics and tracing", () => {
     expect(results[0]!.error).toBeInstanceOf(WhatsAppTimeoutError);
   });
 
+  it("onRequest's headers are merged by name whatever their case: no second Authorization or Content-Type goes out", async () => {
+    server.setHandler(() => ({ status: 200, body: { success: true } }));
+    const handed: string[][] = [];
+    const calls = client(undefined as never, {
+      fetch: (input: string | URL | Request, init?: RequestInit) => {
+        handed.push(Object.keys(init?.headers ?? {}).sort());
+        return fetch(input, init);
+      },
+      hooks: { onRequest: () => ({ Authorization: "Bearer hijacked", AUTHORIZATION: "Bearer hijacked", "Content-Type": "text/plain", "X-Request-Id": "r-1" }) },
+    });
+    await expect(calls.terminate(CALL_ID)).resolves.toEqual({ success: true });
+    const request = server.requests.at(-1)!;
+    expect([request.headers.authorization, request.headers["content-type"], request.headers["x-request-id"]]).toEqual([`Bearer ${TOKEN}`, "application/json", "r-1"]);
+    expect(handed).toEqual([["authorization", "content-type", "x-request-id"]]);
+    // An async hook's headers cannot be waited for: they are not sent, and the request goes out as it would.
+    const later = client(undefined as never, { hooks: { onRequest: (async () => ({ "x-late": "1" })) as never } });
+    await expect(later.terminate(CALL_ID)).resolves.toEqual({ success: true });
+    expect(server.requests.at(-1)!.headers["x-late"]).toBeUndefined();
+  });
+
   it("a hook that throws changes nothing", async () => {
     server.setHandler(() => ({ status: 200, body: { success: true } }));
     const calls = client(undefined as never, {
