@@ -2,6 +2,7 @@
 import { API_VERSION_PATTERN, DEFAULT_API_VERSION, GRAPH_API_BASE_URL, PHONE_NUMBER_ID_PATTERN } from "../../generated/api-version.js";
 import { WhatsAppValidationError } from "../errors.js";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../transport.js";
+import { defined } from "../defined.js";
 import { DEFAULT_RETRY, type RetryOptions } from "./retry.js";
 import type { CallingClientOptions } from "../client.js";
 import type { AccessTokenSource } from "./token.js";
@@ -49,9 +50,7 @@ export function checkOptions(options: CallingClientOptions): CheckedOptions {
   }
   let retry: Required<RetryOptions> | false = false;
   if (options.retry !== false) {
-    // A field given as undefined takes its default, as a field left out does.
-    retry = { ...DEFAULT_RETRY };
-    for (const [key, value] of Object.entries(options.retry ?? {})) if (value !== undefined) retry[key as keyof RetryOptions] = value;
+    retry = { ...DEFAULT_RETRY, ...defined(options.retry) };
     for (const [key, value] of Object.entries(retry)) {
       if (!Number.isInteger(value) || value < 0) {
         throw new WhatsAppValidationError(`retry.${key} must be a whole number of at least 0`, { path: `retry.${key}` });

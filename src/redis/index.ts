@@ -66,18 +66,15 @@ export function createRedisDedupeStore(client: RedisLikeClient, options: RedisDe
   /** `late` is told the answer of a command that timed out but that Redis still ran (it was queued, not lost). */
   const run = async (operation: "claim" | "markDone" | "release", args: string[], late?: (answer: unknown) => void): Promise<unknown> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let timedOut = false;
     const sent = send(args);
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(new Error(`Redis did not answer within ${commandTimeoutMs} ms`));
-      }, commandTimeoutMs);
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${commandTimeoutMs} ms`)), commandTimeoutMs);
     });
     try {
       return await Promise.race([sent, timeout]);
     } catch (cause) {
-      if (timedOut && late) sent.then(late, () => {});
+      // After a timeout, `late` gets the answer if one comes; a command that failed outright has none to give.
+      if (late) sent.then(late, () => {});
       throw new WebhookDedupeStoreError(operation, cause);
     } finally {
       clearTimeout(timer);

@@ -11,6 +11,7 @@ import type {
   ConnectCallRequest,
   PreAcceptCallRequest,
 } from "../../../generated/openapi.js";
+import { defined } from "../../defined.js";
 import { WhatsAppValidationError } from "../../errors.js";
 import { newCallId, newMessageId, stepProblem, waIdOf, type CallEnd, type SandboxCall } from "./calls.js";
 import type { Deliverer } from "./delivery.js";
@@ -94,9 +95,7 @@ export class SandboxEngine {
   }
 
   private user(waId: string): SandboxUser & typeof DEFAULT_USER {
-    const scene = Object.entries(this.options.users[waId] ?? {}).filter(([, value]) => value !== undefined);
-    // A field given as undefined takes its default, as a field left out does.
-    return { ...DEFAULT_USER, ...Object.fromEntries(scene) };
+    return { ...DEFAULT_USER, ...defined(this.options.users[waId]) };
   }
 
   private callState(call: SandboxCall, state: SandboxCall["state"], detail?: string): void {

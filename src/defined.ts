@@ -1,0 +1,7 @@
+// Options as the package reads them: a field given as undefined takes its default, as a field left out does, so
+// that callers under exactOptionalPropertyTypes can pass `{ timeoutMs: maybe }` without spreading conditionally.
+
+/** `value`'s fields that are not undefined, to spread over the defaults. */
+export function defined<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
