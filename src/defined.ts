@@ -2,6 +2,5 @@
 // that callers under exactOptionalPropertyTypes can pass `{ timeoutMs: maybe }` without spreading conditionally.
 
 /** `value`'s fields that are not undefined, to spread over the defaults. */
-export function defined<T extends object>(value: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(value ?? {}).filter(([, field]) => field !== undefined)) as Partial<T>;
-}
+export const defined = <T extends object>(value: T | undefined): Partial<T> =>
+  Object.fromEntries(Object.entries({ ...value }).filter((field) => field[1] !== undefined)) as Partial<T>;
