@@ -47,19 +47,13 @@ const RULES: Readonly<Record<string, string>> = {
   not: "must NOT be valid",
 };
 
-// What each `not` of the request schemas means, by the pattern it negates: AnswerSdp's and OfferSdp's.
-const NOT_PATTERNS: Readonly<Record<string, string>> = {
-  "a=setup:actpass": "is an SDP offer (a=setup:actpass): send the SDP answer your WebRTC stack created for the caller's offer",
-  "a=setup:(active|passive)": "is an SDP answer (a=setup:active or passive): connect sends your SDP offer",
-};
-
 /**
- * The rule a schema error says was broken, as ajv words it (`must NOT have more than 512 characters`); a `not` of
- * the request schemas says what it means (an offer where an answer belongs, or the other way round).
+ * The rule a schema error says was broken: the `x-message` of the schema in openapi.yaml when it has one (what
+ * an SDP's `not` means: an offer where an answer belongs, or the other way round), else ajv's words for the
+ * keyword (`must NOT have more than 512 characters`).
  */
 export function ruleOf(error: SchemaError | undefined): string {
-  const meaning = error?.keyword === "not" ? NOT_PATTERNS[String(error.params["pattern"])] : undefined;
-  if (meaning) return meaning;
+  if (error?.message) return error.message;
   const rule = error && RULES[error.keyword];
   return rule ? rule.replace(/\$(\w+)/g, (_, name: string) => String(error.params[name])) : "is not valid";
 }

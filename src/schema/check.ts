@@ -18,12 +18,20 @@ export const SCHEMA_KEYWORDS = [
   "maxItems", "minItems", "items", "contains", "uniqueItems", "required", "propertyNames", "additionalProperties", "properties",
 ] as const;
 
+/**
+ * The annotation of openapi.yaml that words the failure of a `not` beside it (`x-message`, what an SDP of the
+ * wrong kind is), kept in the generated tables: the client's and the sandbox's errors say it in place of ajv's
+ * "must NOT be valid".
+ */
+export const MESSAGE_KEY = "x-message";
+
 /** One problem found by a validator: `instancePath` is a JSON pointer into the checked value. */
 export interface SchemaError {
   instancePath: string;
   schemaPath: string;
   keyword: string;
   params: Record<string, unknown>;
+  /** The `x-message` of the schema of a failed `not`, when it has one. */
   message?: string;
 }
 
@@ -186,11 +194,10 @@ export const refKeyword: Keyword = { make: (name, _, { ref }) => ref(name) };
 export const constKeyword: Keyword = { make: (value) => (data) => (data === value ? undefined : fail("const", { allowedValue: value })) };
 export const enumKeyword: Keyword = { make: (value: unknown[]) => (data) => (value.includes(data) ? undefined : fail("enum", { allowedValues: value })) };
 export const notKeyword: Keyword = {
-  make: (value, _, { sub }) => {
+  make: (value, schema, { sub }) => {
     const negated = sub(value);
-    // ajv gives `not` no params; the negated pattern is kept so that a message can say what was matched.
-    const params = typeof value?.pattern === "string" ? { pattern: value.pattern } : {};
-    return (data) => (negated(data) ? undefined : fail("not", params));
+    const message = schema[MESSAGE_KEY] as string | undefined;
+    return (data) => (negated(data) ? undefined : message === undefined ? fail("not", {}) : { ...fail("not", {}), message });
   },
 };
 /** Like ajv, the first problem reported is the first branch's (it says more than "matches no branch"). */

@@ -7,7 +7,18 @@ import { loadSpec } from "../../scripts/lib/spec.js";
 import * as generated from "../../generated/webhook-validators.js";
 import * as requests from "../../generated/request-validators.js";
 import { ruleOf } from "../../src/client/validators.js";
-import { maxLengthKeyword, minLengthKeyword, propertiesKeyword, refKeyword, requiredKeyword, schemaValidator, type SchemaValidator } from "../../src/schema/check.js";
+import {
+  allOfKeyword,
+  maxLengthKeyword,
+  minLengthKeyword,
+  notKeyword,
+  patternKeyword,
+  propertiesKeyword,
+  refKeyword,
+  requiredKeyword,
+  schemaValidator,
+  type SchemaValidator,
+} from "../../src/schema/check.js";
 import { Ajv } from "ajv";
 import { fixtureFiles, fixtureJson } from "../helpers/fixtures.js";
 
@@ -361,5 +372,43 @@ describe("a schema that refers to itself", () => {
     expect(validate.errors?.[0]).toMatchObject({ instancePath: "/child/child/name", keyword: "type" });
     expect(validate({ name: "a", child: { child: {} } })).toBe(false);
     expect(validate.errors?.[0]).toMatchObject({ instancePath: "/child", keyword: "required", params: { missingProperty: "name" } });
+  });
+});
+
+describe("x-message", () => {
+  const keywords = { $ref: refKeyword, not: notKeyword, pattern: patternKeyword, properties: propertiesKeyword, allOf: allOfKeyword };
+  const schemas = {
+    Sdp: { allOf: [{ type: "string" }, { not: { type: "string", pattern: "offer" }, "x-message": "is an offer" }] },
+    Body: { type: "object", properties: { sdp: { $ref: "Sdp" }, other: { not: { type: "number" } } } },
+  };
+
+  it("words the failure of the not beside it, and ruleOf says it", () => {
+    const validate = schemaValidator(schemas, keywords, "Body");
+    expect(validate({ sdp: "an offer" })).toBe(false);
+    expect(validate.errors).toEqual([{ instancePath: "/sdp", schemaPath: "/properties/sdp/allOf/1/not", keyword: "not", params: {}, message: "is an offer" }]);
+    expect(ruleOf(validate.errors![0])).toBe("is an offer");
+  });
+
+  it("leaves every other error in ajv's words", () => {
+    const validate = schemaValidator(schemas, keywords, "Body");
+    expect(validate({ sdp: 3 })).toBe(false);
+    expect(validate.errors![0]).not.toHaveProperty("message");
+    expect(ruleOf(validate.errors![0])).toBe("must be string");
+    expect(validate({ other: 3 })).toBe(false);
+    expect(validate.errors).toEqual([{ instancePath: "/other", schemaPath: "/properties/other/not", keyword: "not", params: {} }]);
+    expect(ruleOf(validate.errors![0])).toBe("must NOT be valid");
+  });
+
+  it("is what openapi.yaml writes on the SDP schemas, carried into the generated request table", () => {
+    const schemasOfSpec = spec.components.schemas as Record<string, { allOf: Record<string, unknown>[] }>;
+    const written = ["OfferSdp", "AnswerSdp"].map((name) => schemasOfSpec[name]!.allOf[1]!["x-message"]);
+    expect(written.every((text: unknown) => typeof text === "string" && text.length > 20)).toBe(true);
+    for (const [action, validate, body] of [
+      ["connect", requests.validateConnectCallRequest, { messaging_product: "whatsapp", to: "14085551234", action: "connect", session: { sdp_type: "offer", sdp: "v=0\r\na=setup:active\r\n" } }],
+      ["accept", requests.validateAcceptCallRequest, { messaging_product: "whatsapp", call_id: "wacid.1", action: "accept", session: { sdp_type: "answer", sdp: "v=0\r\na=setup:actpass\r\n" } }],
+    ] as const) {
+      expect([action, validate(body)]).toEqual([action, false]);
+      expect(ruleOf(validate.errors![0])).toBe(written[action === "connect" ? 0 : 1]);
+    }
   });
 });

@@ -11,6 +11,7 @@ import type {
   ConnectCallRequest,
   PreAcceptCallRequest,
 } from "../../../generated/openapi.js";
+import { validatePhoneNumber } from "../../../generated/request-validators.js";
 import { defined } from "../../defined.js";
 import { WhatsAppValidationError } from "../../errors.js";
 import { newCallId, newMessageId, stepProblem, waIdOf, type CallEnd, type SandboxCall } from "./calls.js";
@@ -124,11 +125,11 @@ export class SandboxEngine {
   // ---- the user's side ------------------------------------------------------------------------------------
 
   async simulateInboundCall(options: InboundCallOptions): Promise<{ callId: string }> {
-    // The separators the client takes in a phone number are taken here too; the webhooks' wa_id is the digits.
-    const from = typeof options?.from === "string" ? waIdOf(options.from) : "";
-    if (!/^[1-9]\d{5,14}$/.test(from)) {
+    // A phone number as the client takes one (openapi.yaml's PhoneNumber); the webhooks' wa_id is its digits.
+    if (!validatePhoneNumber(options?.from)) {
       throw new WhatsAppValidationError("simulateInboundCall: from must be the caller's phone number, 6 to 15 digits, the first not 0 (e.g. 15550123456 or +1 555-012-3456)", { path: "from" });
     }
+    const from = waIdOf(options.from);
     const call: SandboxCall = {
       id: newCallId(from),
       direction: "USER_INITIATED",
