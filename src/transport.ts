@@ -3,7 +3,7 @@
 // one shared token refresh. Every answer is read once, to its end or to the size cap, and nothing is cloned.
 import type { OperationInfo, RetryRule } from "../generated/operations.js";
 import { Tokens } from "./client/token.js";
-import { discard, dispose, pause, startDeadline, within, type Deadline } from "./client/deadline.js";
+import { discard, dispose, pause, startDeadline, within, type AbortableDeadline, type Deadline } from "./client/deadline.js";
 import { retryAfterMs, retryDelay, type RetryInfo, type RetryOptions } from "./client/retry.js";
 import {
   WhatsAppApiError,
@@ -98,11 +98,13 @@ export interface Outgoing {
   headers?: Record<string, string> | undefined;
 }
 
-/** The last answer, read to its end. */
+/** The last answer, read to its end (a streamed 2xx aside). */
 export interface Answer {
   status: number;
   headers: Headers;
   text: string;
+  /** A 2xx answer of a streamed request (a media download), its body unread. */
+  response?: Response;
   /** The parsed body of a non-2xx answer, when it is JSON. */
   json?: unknown;
   attempt: number;
@@ -114,7 +116,12 @@ const TOO_LARGE = Symbol("too large");
 const decoder = new TextDecoder();
 const noop = () => {};
 
-export async function exchange(config: TransportConfig, out: Outgoing, signal: AbortSignal | undefined, timeoutMs: number): Promise<Answer> {
+/**
+ * Sends `out` and gives back its last answer. A request whose body is streamed to the caller (a media download)
+ * passes the deadline it owns as `stream`, which outlives the request: a 2xx answer then comes back with its body
+ * unread, and the deadline is left running until the caller's last byte.
+ */
+export async function exchange(config: TransportConfig, out: Outgoing, signal: AbortSignal | undefined, timeoutMs: number, stream?: AbortableDeadline): Promise<Answer> {
   if (signal?.aborted) throw signal.reason;
   // Read now, synchronously with the caller's call: a rotation right after it does not change this request.
   let token: string | Promise<string> = config.tokens.read();
@@ -124,7 +131,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
   let attempt = 1;
   let attemptStarted = started;
   const context = (): AttemptInfo => ({ action, callId, method, path, attempt });
-  const deadline = startDeadline(timeoutMs, signal, () => new WhatsAppTimeoutError({ timeoutMs, ...context() }), started < config.abortableUntil);
+  const deadline = stream ?? startDeadline(timeoutMs, signal, () => new WhatsAppTimeoutError({ timeoutMs, ...context() }), started < config.abortableUntil);
   const tokens: string[] = [];
   const secrets = () => [...tokens, ...sdpSecrets(out.sdp)];
   const report = (outcome: AttemptOutcome, status: number | undefined, error?: unknown) => {
@@ -164,6 +171,11 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
         deadline.fetching = config.fetch(out.url, attemptInit(config, out, token, context, deadline.signal));
         response = await within(deadline, deadline.fetching);
         deadline.fetching = undefined;
+        if (stream && response.ok) {
+          summary("info", ` → ${response.status}`, response.status);
+          report("success", response.status);
+          return { status: response.status, headers: response.headers, text: "", response, attempt, secrets };
+        }
         text = await within(deadline, readBody(response, config.maxResponseBytes, deadline));
         deadline.reading = undefined;
       } catch (error) {
@@ -230,7 +242,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
     report(deadline.timedOut ? "timeout" : "aborted", undefined, deadline.reason);
     throw deadline.reason;
   } finally {
-    dispose(deadline);
+    if (!stream) dispose(deadline);
   }
 }
 

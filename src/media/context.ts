@@ -1,6 +1,6 @@
-// What the media functions do with a client's context (src/client/context.ts): its request path for the Graph
-// API calls (retries by the operation's rule, token refresh, hooks, redaction), and its fetch and tokens for the
-// downloads, which stream and so take a path of their own.
+// What the media functions do with a client's context (src/client/context.ts): its one request path (retries by
+// the operation's rule, token refresh, hooks, redaction), for the Graph API calls and the downloads alike; a
+// download streams, so it owns a deadline that outlives the request (transport.ts, `stream`).
 import { MEDIA_ID_PATTERN } from "../../generated/api-version.js";
 import { ENDPOINTS } from "../../generated/operations.js";
 import type { ClientContext } from "../client/context.js";

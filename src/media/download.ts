@@ -7,9 +7,10 @@ import { WhatsAppValidationError, type RequestContext } from "../errors.js";
 import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppResponseError } from "../client/errors.js";
 import type { CallingClient } from "../client.js";
 import { clientContext, type ClientContext } from "../client/context.js";
-import { redactSecrets } from "../logging.js";
 import { concatBytes } from "../webhooks/bytes.js";
 import { dispose, within, type AbortableDeadline } from "../client/deadline.js";
+import { ENDPOINTS } from "../../generated/operations.js";
+import { apiError, exchange, type Answer } from "../transport.js";
 import { checkMediaId, graphJson, startDeadline, type MediaRequestOptions } from "./context.js";
 import { WhatsAppChecksumError, WhatsAppMediaExpiredError, WhatsAppMediaTooLargeError } from "./errors.js";
 import { Sha256, decodeDigest, encodeDigestLike, sameDigest } from "./sha256.js";
@@ -19,9 +20,6 @@ export const DEFAULT_MEDIA_MAX_BYTES = 100 * 1024 * 1024;
 
 /** Answers of a media URL that mean "this URL expired": worth one fresh URL by media id. */
 const EXPIRED_STATUSES = new Set([403, 404, 410]);
-
-/** At most this much of an error answer of a download is read, to describe it. */
-const ERROR_BODY_LIMIT = 16 * 1024;
 
 /**
  * What a download starts from: a media id (a string of digits, or a number, as a webhook may send it), a media
@@ -115,22 +113,15 @@ export async function downloadMedia(calls: CallingClient, source: MediaSource, o
     for (;;) {
       const target = checkDownloadUrl(url, context.baseUrl);
       const summary: DownloadSummary = { action: "downloadMedia", method: "GET", path: new URL(target).pathname };
-      const started = Date.now();
-      const { response, token } = await fetchMedia(context, target, deadline, summary);
-      context.transport.log?.(response.ok ? "info" : "warn", `whatsapp-calling: downloadMedia → ${response.status}`, {
-        ...summary,
-        mediaId,
-        status: response.status,
-        durationMs: Date.now() - started,
-      });
-      if (EXPIRED_STATUSES.has(response.status)) {
-        await response.body?.cancel().catch(() => undefined);
-        if (mediaId === undefined || refreshed) throw new WhatsAppMediaExpiredError({ status: response.status, mediaId, refreshed });
+      const answer = await fetchMedia(context, target, summary.path, deadline);
+      if (EXPIRED_STATUSES.has(answer.status)) {
+        if (mediaId === undefined || refreshed) throw new WhatsAppMediaExpiredError({ status: answer.status, mediaId, refreshed });
         refreshed = true;
         url = await refresh(mediaId);
         continue;
       }
-      if (!response.ok) throw await downloadError(response, deadline, summary, token);
+      const { response } = answer;
+      if (!response) throw apiError(answer, "downloadMedia", undefined);
       const size = contentLength(response.headers);
       if (size !== undefined && size > maxBytes) {
         await response.body?.cancel().catch(() => undefined);
@@ -161,22 +152,15 @@ export async function downloadMediaBytes(calls: CallingClient, source: MediaSour
 /** Where a download is, for log lines and errors: never its query string (Meta's signature). */
 type DownloadSummary = Required<Pick<RequestContext, "action" | "method" | "path">>;
 
-/** One GET of a media URL with the token, under the download's deadline; the answer's body is left unread. */
-async function fetchMedia(
-  context: ClientContext,
-  url: string,
-  deadline: AbortableDeadline,
-  summary: DownloadSummary,
-): Promise<{ response: Response; token: string }> {
-  const token = await within(deadline, context.transport.tokens.read());
-  try {
-    // Not followed, as on the Graph calls: a redirect would carry the token to wherever it points.
-    const init = { method: "GET", headers: { authorization: `Bearer ${token}` }, signal: deadline.signal, redirect: "manual" as const };
-    return { response: await within(deadline, context.transport.fetch(url, init)), token };
-  } catch (error) {
-    if (deadline.signal.aborted) throw deadline.signal.reason;
-    throw new WhatsAppNetworkError({ cause: error, redact: (text) => redactSecrets(text, [token]), ...summary });
-  }
+/**
+ * One GET of a media URL on the client's request path, as its methods send: the token (refreshed after a 401 with
+ * a token code), retries of 429, 5xx and lost connections, the hooks, the log, no redirect followed (it would carry
+ * the token to wherever it points). Under the download's deadline; a 2xx answer comes back with its body unread.
+ */
+function fetchMedia(context: ClientContext, url: string, path: string, deadline: AbortableDeadline): Promise<Answer> {
+  const { method, retry } = ENDPOINTS.downloadMedia;
+  const out = { method, url, path, body: undefined, action: "downloadMedia", callId: undefined, retry };
+  return exchange(context.transport, out, undefined, deadline.timeoutMs, deadline);
 }
 
 interface ExpectedDigest {
@@ -254,37 +238,6 @@ function checkDownloadUrl(url: string, graphBaseUrl: string): string {
 function contentLength(headers: Headers): number | undefined {
   const value = headers.get("content-length");
   return value !== null && /^[0-9]+$/.test(value.trim()) ? Number(value) : undefined;
-}
-
-async function downloadError(response: Response, deadline: AbortableDeadline, summary: DownloadSummary, token: string): Promise<WhatsAppApiError> {
-  let text = "";
-  try {
-    text = await within(deadline, readText(response, ERROR_BODY_LIMIT));
-  } catch {
-    // The status says enough; an unreadable error body must not hide it.
-  }
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // Not JSON: kept as text.
-  }
-  return new WhatsAppApiError({ status: response.status, body: redactSecrets(body, [token]), ...summary });
-}
-
-async function readText(response: Response, limit: number): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  while (length < limit) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    length += value.byteLength;
-  }
-  await reader.cancel().catch(() => undefined);
-  return new TextDecoder().decode(concatBytes(chunks, length)).slice(0, limit);
 }
 
 /**

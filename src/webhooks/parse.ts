@@ -535,7 +535,8 @@ function unknownEvent(context: Context, value: unknown, data: unknown): UnknownW
     type: "unknown",
     wabaId: context.wabaId,
     phoneNumberId: isRecord(value) ? phoneNumberIdOf(value) : undefined,
-    timestamp: context.time,
+    // An item of a kind this package does not know (a new call event) still says when it happened.
+    timestamp: (isRecord(data) ? seconds(data["timestamp"]) : undefined) ?? context.time,
     field: context.field,
     data,
   };

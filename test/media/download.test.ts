@@ -14,7 +14,7 @@ import {
 import { PHONE_NUMBER_ID, TOKEN, mediaClient, useMediaServer, type MediaReply, type RecordedMediaRequest } from "./helpers.js";
 
 const server = useMediaServer();
-const client = () => mediaClient(server);
+const client = (options?: Parameters<typeof mediaClient>[1]) => mediaClient(server, options);
 const MEDIA_ID = "1002764438271669";
 const RECORDING = Buffer.from("OggS…a call recording, as bytes…\x00\x01\x02\xff");
 const SHA256_BASE64 = createHash("sha256").update(RECORDING).digest("base64");
@@ -291,14 +291,99 @@ describe("downloadMedia", () => {
     expect(Buffer.from(await downloadMediaBytes(client(), mediaUrl(1), { mediaId: MEDIA_ID }))).toEqual(RECORDING);
   });
 
-  it("another error status is a WhatsAppApiError with the status, its text without the token", async () => {
+  it("another error status is a WhatsAppApiError with the status, its text without the token (a 5xx after the client's retries)", async () => {
     route(() => mediaUrlAnswer(1), () => ({ status: 500, body: `upstream failed for Bearer ${TOKEN}` }));
-    const error = await rejection(downloadMedia(client(), { id: MEDIA_ID, url: mediaUrl(1) }));
+    const error = await rejection(downloadMedia(client({ retry: { retries: 2, minDelayMs: 1, maxDelayMs: 1 } }), { id: MEDIA_ID, url: mediaUrl(1) }));
     expect(error).toBeInstanceOf(WhatsAppApiError);
     expect(error).toMatchObject({ status: 500, action: "downloadMedia", retryable: true });
     expect((error as Error).message).not.toContain(TOKEN);
     expect(JSON.stringify((error as WhatsAppApiError).body)).not.toContain(TOKEN);
+    expect(server.requests).toHaveLength(3);
+    for (const request of server.requests) expectDownloadRequest(request, 1);
+  });
+
+  it("a 4xx that is not an expiry is not repeated", async () => {
+    route(() => mediaUrlAnswer(1), () => ({ status: 400, body: '{"error":{"message":"bad","code":100}}' }));
+    const error = await rejection(downloadMedia(client({ retry: { retries: 2, minDelayMs: 1, maxDelayMs: 1 } }), { id: MEDIA_ID, url: mediaUrl(1) }));
+    expect(error).toMatchObject({ name: "WhatsAppApiError", status: 400, code: 100, action: "downloadMedia" });
     expect(server.requests).toHaveLength(1);
+  });
+
+  it("a 503 or a 429 of the media host is retried as the client's requests are, with retry: false not at all", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    let downloads = 0;
+    server.setHandler((request) => {
+      if (request.path !== ATTACHMENT_PATH) return mediaUrlAnswer(1);
+      downloads += 1;
+      return downloads === 1 ? { status: 503, body: "busy" } : downloads === 2 ? { status: 429, headers: { "retry-after": "0" }, body: "slow down" } : recordingAnswer;
+    });
+    const retries: unknown[] = [];
+    const calls = client({ retry: { retries: 2, minDelayMs: 1, maxDelayMs: 1 }, onRetry: (info) => retries.push([info.action, info.attempt]) });
+    expect(Buffer.from(await downloadMediaBytes(calls, { id: MEDIA_ID, url: mediaUrl(1), sha256: SHA256_BASE64 }))).toEqual(RECORDING);
+    expect(retries).toEqual([["downloadMedia", 1], ["downloadMedia", 2]]);
+    expect(server.requests).toHaveLength(3);
+    for (const request of server.requests) expectDownloadRequest(request, 1);
+
+    downloads = 0;
+    server.requests.length = 0;
+    const error = await rejection(downloadMedia(client({ retry: false }), { id: MEDIA_ID, url: mediaUrl(1) }));
+    expect(error).toMatchObject({ name: "WhatsAppApiError", status: 503 });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("a 401 with a token code refreshes the token once and downloads with the new one", async () => {
+    server.setHandler((request) => {
+      if (request.headers.authorization !== "Bearer fresh-token") {
+        return { status: 401, headers: { "content-type": "application/json" }, body: '{"error":{"message":"Error validating access token","type":"OAuthException","code":190}}' };
+      }
+      return request.path === ATTACHMENT_PATH ? recordingAnswer : mediaUrlAnswer(1);
+    });
+    let refreshes = 0;
+    const calls = client({ refreshAccessToken: async () => (refreshes++, "fresh-token") });
+    expect(Buffer.from(await downloadMediaBytes(calls, { id: MEDIA_ID, url: mediaUrl(1) }))).toEqual(RECORDING);
+    expect(refreshes).toBe(1);
+    expect(server.requests.map((request) => [request.path, request.headers.authorization])).toEqual([
+      [ATTACHMENT_PATH, `Bearer ${TOKEN}`],
+      [ATTACHMENT_PATH, "Bearer fresh-token"],
+    ]);
+  });
+
+  it("the hooks see every attempt of the download and may add headers to it; the log gets its summary", async () => {
+    let downloads = 0;
+    server.setHandler((request) => {
+      if (request.path !== ATTACHMENT_PATH) return mediaUrlAnswer(1);
+      downloads += 1;
+      return downloads === 1 ? { status: 502, body: "bad gateway" } : recordingAnswer;
+    });
+    const seen: unknown[] = [];
+    const lines: string[] = [];
+    const calls = client({
+      retry: { retries: 1, minDelayMs: 1, maxDelayMs: 1 },
+      hooks: {
+        onRequest: (info) => (seen.push(["request", info.action, info.method, info.path, info.attempt]), { traceparent: `00-trace-${info.attempt}` }),
+        onResponse: (result) => seen.push(["response", result.action, result.outcome, result.status, result.attempt]),
+      },
+      logger: { info: (message: string) => lines.push(message), warn: (message: string) => lines.push(message), error: (message: string) => lines.push(message), debug: () => {} },
+    });
+    await downloadMediaBytes(calls, MEDIA_ID);
+    expect(seen).toEqual([
+      ["request", "getMediaUrl", "GET", `/${MEDIA_ID}`, 1],
+      ["response", "getMediaUrl", "success", 200, 1],
+      ["request", "downloadMedia", "GET", ATTACHMENT_PATH, 1],
+      ["response", "downloadMedia", "retry", 502, 1],
+      ["request", "downloadMedia", "GET", ATTACHMENT_PATH, 2],
+      ["response", "downloadMedia", "success", 200, 2],
+    ]);
+    expect(server.requests.map((request) => [request.path, request.headers.traceparent])).toEqual([
+      [`${VERSION}/${MEDIA_ID}`, "00-trace-1"],
+      [ATTACHMENT_PATH, "00-trace-1"],
+      [ATTACHMENT_PATH, "00-trace-2"],
+    ]);
+    expect(lines).toEqual([
+      "whatsapp-calling: getMediaUrl → 200",
+      "whatsapp-calling: downloadMedia attempt 1 failed; retrying in 1 ms",
+      "whatsapp-calling: downloadMedia → 200",
+    ]);
   });
 
   it("an announced Content-Length over maxBytes fails before the body is read", async () => {

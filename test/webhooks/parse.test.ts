@@ -66,8 +66,20 @@ describe("parseWebhook", () => {
     for (const event of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
       const item = { ...value.calls[0], event };
       const events = parseWebhook({ object: "whatsapp_business_account", entry: [{ id: WABA_ID, changes: [{ field: "calls", value: { ...value, calls: [item] } }] }] });
-      expect(events).toEqual([{ type: "unknown", wabaId: WABA_ID, phoneNumberId: PHONE_NUMBER_ID, field: "calls", data: item }]);
+      expect(events).toEqual([{ type: "unknown", wabaId: WABA_ID, phoneNumberId: PHONE_NUMBER_ID, timestamp: Number(item.timestamp), field: "calls", data: item }]);
     }
+  });
+
+  it("gives an unknown item the timestamp it carries, as a number (else the entry's time)", () => {
+    const item = { id: "wacid.new", event: "call_forwarded", timestamp: "1767268800" };
+    const delivery = (calls: unknown[], time?: number) => ({
+      object: "whatsapp_business_account",
+      entry: [{ id: WABA_ID, ...(time === undefined ? {} : { time }), changes: [{ field: "calls", value: { messaging_product: "whatsapp", metadata: { phone_number_id: PHONE_NUMBER_ID }, calls } }] }],
+    });
+    expect(parseWebhook(delivery([item]))).toEqual([{ type: "unknown", wabaId: WABA_ID, phoneNumberId: PHONE_NUMBER_ID, timestamp: 1767268800, field: "calls", data: item }]);
+    expect(parseWebhook(delivery([{ ...item, timestamp: 1767268801 }]))[0]?.timestamp).toBe(1767268801);
+    expect(parseWebhook(delivery([{ ...item, timestamp: "soon" }], 1767268700))[0]?.timestamp).toBe(1767268700);
+    expect(parseWebhook(delivery([{ id: "wacid.new", event: "call_forwarded" }]))[0]).not.toHaveProperty("timestamp", expect.anything());
   });
 
   it("matches the contact by phone number or BSUID, falls back to the only contact, else leaves it out", () => {
