@@ -302,7 +302,7 @@ export interface webhooks {
         put?: never;
         /**
          * Account settings update
-         * @description Field `account_settings_update`: sent when calling settings change (`status`, `call_icon_visibility`, `callback_permission_status`, `sip.status`, `srtp_key_exchange_protocol`), including your own changes.
+         * @description Field `account_settings_update`: sent when calling settings change (`status`, `call_icon_visibility`, `callback_permission_status`, `sip.status`, `srtp_key_exchange_protocol`), including your own changes. A change of any other setting (voicemail, audio, call icons, call hours) is not reported. [SET26]
          */
         post: operations["accountSettingsUpdateWebhook"];
         delete?: never;

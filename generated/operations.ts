@@ -54,3 +54,9 @@ export const ENDPOINTS = {
   "downloadMedia": {"method":"GET","path":"/attachments","operationId":"downloadMedia","retry":"always"},
 } as const satisfies Record<string, OperationInfo>;
 export type EndpointName = keyof typeof ENDPOINTS;
+
+/**
+ * The calling settings whose change Meta reports in an `account_settings_update` webhook, as dotted names
+ * (`x-reported-changes` of that webhook): a change of any other setting sends none.
+ */
+export const REPORTED_SETTINGS_CHANGES = ["status","call_icon_visibility","callback_permission_status","sip.status","srtp_key_exchange_protocol"] as const;

@@ -415,6 +415,10 @@ function generateOperations(spec: OpenApiDocument): string {
       }
     }
   }
+  const reported = (spec.webhooks?.["account_settings_update"] as { post?: Record<string, unknown> } | undefined)?.post?.["x-reported-changes"];
+  if (!Array.isArray(reported) || reported.length === 0 || !reported.every((path) => typeof path === "string" && /^[a-z_]+(\.[a-z_]+)*$/.test(path))) {
+    throw new Error("openapi.yaml: the account_settings_update webhook needs x-reported-changes, a list of dotted setting names");
+  }
   return `${banner}
 /** The \`action\` values of POST /{phone-number-id}/calls: the discriminator mapping of CallActionRequest. */
 export const CALL_ACTIONS = ${JSON.stringify(actions)} as const;
@@ -450,6 +454,12 @@ export const ENDPOINTS = {
 ${endpoints.join("\n")}
 } as const satisfies Record<string, OperationInfo>;
 export type EndpointName = keyof typeof ENDPOINTS;
+
+/**
+ * The calling settings whose change Meta reports in an \`account_settings_update\` webhook, as dotted names
+ * (\`x-reported-changes\` of that webhook): a change of any other setting sends none.
+ */
+export const REPORTED_SETTINGS_CHANGES = ${JSON.stringify(reported)} as const;
 `;
 }
 

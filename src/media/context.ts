@@ -49,8 +49,8 @@ export function startDeadline(context: ClientContext, options: MediaRequestOptio
 /** A media id as the Graph API writes it (digits, openapi.yaml's MediaId), checked before it becomes a path segment. */
 export function checkMediaId(mediaId: unknown, path = "mediaId"): string {
   // A webhook may carry the id as a JSON number (the schema allows it); one past 2^53 lost digits in JSON.parse.
-  if (typeof mediaId === "number") {
-    if (Number.isSafeInteger(mediaId) && mediaId >= 0) return String(mediaId);
+  if (typeof mediaId === "number" && Number.isInteger(mediaId) && mediaId >= 0) {
+    if (Number.isSafeInteger(mediaId)) return String(mediaId);
     throw new WhatsAppValidationError(`${path} is a number too large to be exact (its digits were lost when the JSON was parsed); pass the id as a string`, { path });
   }
   if (typeof mediaId !== "string" || !MEDIA_ID_PATTERN.test(mediaId)) {

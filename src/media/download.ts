@@ -59,8 +59,8 @@ export interface MediaDownload {
   mediaId: string | undefined;
   /** Whether the digest is checked at the end (false when neither the caller nor Meta gave one). */
   verified: boolean;
-  /** Reads the whole body (checked as `body` is) into one array. */
-  bytes(): Promise<Uint8Array>;
+  /** Reads the whole body (checked as `body` is) into one array (over an ArrayBuffer: a `BlobPart`). */
+  bytes(): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 /** `GET /{media-id}`: the media's metadata and a download URL valid for 5 minutes. A webhook's numeric id is taken as its digits. */
@@ -145,7 +145,7 @@ export async function downloadMedia(calls: CallingClient, source: MediaSource, o
 }
 
 /** The bytes of a media object, read to the end and checked: `downloadMedia` then `bytes()`. */
-export async function downloadMediaBytes(calls: CallingClient, source: MediaSource, options?: DownloadMediaOptions): Promise<Uint8Array> {
+export async function downloadMediaBytes(calls: CallingClient, source: MediaSource, options?: DownloadMediaOptions): Promise<Uint8Array<ArrayBuffer>> {
   return (await downloadMedia(calls, source, options)).bytes();
 }
 
@@ -314,7 +314,7 @@ function checkedStream(
   );
 }
 
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;

@@ -61,9 +61,9 @@ export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The chunks of a body as one array; a single chunk (a body given whole) as it is, not copied. */
-export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
+/** The chunks of a body as one array; a single chunk (a body given whole) over an ArrayBuffer as it is, not copied. */
+export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0] as Uint8Array<ArrayBuffer>;
   const bytes = new Uint8Array(length);
   let offset = 0;
   for (const chunk of chunks) {

@@ -113,6 +113,22 @@ describe("getMediaUrl and deleteMedia", () => {
     expect((error as Error).message).toContain("[redacted]");
   });
 
+  it.each([
+    [-1, "mediaId must be a media id (a string of digits, e.g. the id of a webhook's media object), not a URL or a message id"],
+    [1.5, "mediaId must be a media id (a string of digits, e.g. the id of a webhook's media object), not a URL or a message id"],
+    [2 ** 53 + 2, "mediaId is a number too large to be exact (its digits were lost when the JSON was parsed); pass the id as a string"],
+  ])("refuses the number %d as a media id, saying why, before sending", async (id, message) => {
+    expect(await rejection(getMediaUrl(client(), id))).toMatchObject({ name: "WhatsAppValidationError", path: "mediaId", message });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("gives the bytes over an ArrayBuffer, so that they are a BlobPart", async () => {
+    route(() => mediaUrlAnswer(1), () => recordingAnswer);
+    const bytes: Uint8Array<ArrayBuffer> = await downloadMediaBytes(client(), MEDIA_ID);
+    expect(bytes.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(Buffer.from(await new Blob([bytes]).arrayBuffer())).toEqual(RECORDING);
+  });
+
   it.each(["https://lookaside.fbsbx.com/x", "wamid.ABC", "", "12/34"])("refuses %j as a media id before sending", async (id) => {
     await expect(getMediaUrl(client(), id)).rejects.toBeInstanceOf(WhatsAppValidationError);
     await expect(deleteMedia(client(), id)).rejects.toBeInstanceOf(WhatsAppValidationError);

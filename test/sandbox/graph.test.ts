@@ -193,8 +193,42 @@ suite("authentication, paths and bodies", () => {
   });
 });
 
+suite("account_settings_update", () => {
+  beforeEach(() => start());
+
+  it("is sent for a change of a setting Meta reports (x-reported-changes), and for no other update", async () => {
+    const unreported = [
+      { calling: { status: "ENABLED" } }, // as it is already
+      { calling: { audio: { additional_codecs: ["PCMU"] } } },
+      { calling: { call_icons: { restrict_to_user_countries: ["US"] } } },
+      { calling: { call_hours: { status: "DISABLED" } } },
+      { calling: { voicemail: { status: "DISABLED" } } },
+    ];
+    for (const body of unreported) expect([body, await graph("POST", "/settings", body)]).toEqual([body, { status: 200, body: { success: true } }]);
+    expect(await graph("POST", "/settings", { calling: { srtp_key_exchange_protocol: "SDES" } })).toEqual({ status: 200, body: { success: true } });
+    const update = await receiver.next((d) => d.field === "account_settings_update");
+    expect(update.json.entry[0].changes[0].value.phone_number_settings.calling.srtp_key_exchange_protocol).toBe("SDES");
+    expect(receiver.received.filter((d) => d.field === "account_settings_update")).toHaveLength(1);
+  });
+});
+
 suite("SIP", () => {
   beforeEach(() => start());
+
+  it("makes a new SIP password once the server is deleted (Meta's reset: servers [] then the server again)", async () => {
+    const sip = { status: "ENABLED", servers: [{ hostname: "sip.example.com" }] };
+    const password = async () => (await graph("GET", "/settings?include_sip_credentials=true")).body.calling.sip.servers[0].sip_user_password as string;
+    expect(await graph("POST", "/settings", { calling: { sip } })).toEqual({ status: 200, body: { success: true } });
+    const first = await password();
+    expect(await graph("POST", "/settings", { calling: { sip: { status: "DISABLED" } } })).toEqual({ status: 200, body: { success: true } });
+    expect(await graph("POST", "/settings", { calling: { sip } })).toEqual({ status: 200, body: { success: true } });
+    expect(await password()).toBe(first);
+    expect(await graph("POST", "/settings", { calling: { status: "DISABLED", sip: { status: "DISABLED", servers: [] } } })).toEqual({ status: 200, body: { success: true } });
+    expect(await graph("POST", "/settings", { calling: { status: "ENABLED", sip } })).toEqual({ status: 200, body: { success: true } });
+    const second = await password();
+    expect(second).toMatch(/^sandbox-sip-/);
+    expect(second).not.toBe(first);
+  });
 
   it("while SIP is enabled, refuses every /calls action with 131055 and sends a user's call as call_created only; its password only on request", async () => {
     const { callId: before } = await inboundCall();

@@ -11,6 +11,7 @@ import type {
   ConnectCallRequest,
   PreAcceptCallRequest,
 } from "../../../generated/openapi.js";
+import { REPORTED_SETTINGS_CHANGES } from "../../../generated/operations.js";
 import { validatePhoneNumber } from "../../../generated/request-validators.js";
 import { defined } from "../../defined.js";
 import { WhatsAppValidationError } from "../../errors.js";
@@ -75,7 +76,8 @@ export class SandboxEngine {
   private settings: CallingSettings = { status: "ENABLED", call_icon_visibility: "DEFAULT", callback_permission_status: "ENABLED" };
   private closed = false;
   /** Meta makes one per phone number and app; the sandbox, one per run. A secret: never in the transcript. */
-  private readonly sipPassword = `sandbox-sip-${crypto.randomUUID()}`;
+  /** Made up by "Meta" for the number's SIP server; a new one once the server is deleted (`servers: []`), as in Meta's password reset. */
+  private sipPassword = newSipPassword();
   readonly business: BusinessIdentity;
   /** The recordings and transcripts, served by the Media API routes. */
   readonly mediaFiles: MediaFiles;
@@ -575,13 +577,19 @@ export class SandboxEngine {
     return settings;
   }
 
-  /** Meta reports every change of the calling settings, the business's own included. */
+  /**
+   * Meta reports a change of the settings it lists (REPORTED_SETTINGS_CHANGES: status, icon visibility, callback
+   * permission, SIP status, SRTP key exchange), the business's own included, and no other change.
+   */
   async updateSettings(calling: CallingSettings): Promise<void> {
     const update = structuredClone(calling);
     // Disabling SIP keeps its servers, and enabling it again reuses them (the SIP guide).
     if (update.sip && update.sip.servers === undefined && this.settings.sip?.servers) update.sip.servers = this.settings.sip.servers;
+    if (update.sip?.servers?.length === 0) this.sipPassword = newSipPassword();
+    const before = this.settings;
     this.settings = { ...this.settings, ...update };
-    await this.deliverer.send("account_settings_update", undefined, settingsUpdateWebhook(this.business, this.getSettings(), Date.now()));
+    const reported = REPORTED_SETTINGS_CHANGES.some((name) => JSON.stringify(settingAt(before, name)) !== JSON.stringify(settingAt(this.settings, name)));
+    if (reported) await this.deliverer.send("account_settings_update", undefined, settingsUpdateWebhook(this.business, this.getSettings(), Date.now()));
   }
 
   async close(): Promise<void> {
@@ -615,4 +623,13 @@ function mediaTimeoutEnd(): CallEnd {
 function noteRecording(call: SandboxCall, body: Pick<AcceptCallRequest, "recording" | "transcription">): void {
   if (body.recording) call.recorded = body.recording.status === "ENABLED";
   if (body.transcription) call.transcribed = body.transcription.status === "ENABLED";
+}
+
+function newSipPassword(): string {
+  return `sandbox-sip-${crypto.randomUUID()}`;
+}
+
+/** The value of a setting by its dotted name (`sip.status`). */
+function settingAt(settings: CallingSettings, name: string): unknown {
+  return name.split(".").reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), settings);
 }
