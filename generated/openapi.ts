@@ -662,7 +662,7 @@ export interface components {
          * @enum {string}
          */
         VoicemailTrigger: "REJECT" | "TIMEOUT";
-        /** @description A media id. Meta's voicemail samples write it as a JSON number (`938884519013664`); the media upload returns it as a string. Both are accepted and sent as given; a string must be digits only. */
+        /** @description A media id. Meta's voicemail samples write it as a JSON number (`938884519013664`); the media upload returns it as a string. Both are accepted and sent as given; a string must be digits only. A number past 2^53 − 1 is refused: a JavaScript number that large has lost digits (it is another id), so such an id is sent as its string, as the upload gave it. */
         MediaIdValue: number | string;
         /** @description The calling settings sent with POST /settings; every field is optional. Checked before it leaves: values Meta documents, "HHMM" times, lengths and counts (not the rules between fields, such as overlapping call hours, which Meta checks). Sending `call_hours` replaces the previous call hours, and leaving out `holiday_schedule` clears the holidays. */
         CallingSettingsUpdate: {

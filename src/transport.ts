@@ -14,6 +14,7 @@ import {
   WhatsAppTokenError,
   errorHandling,
 } from "./client/errors.js";
+import { parseJsonExact } from "./json.js";
 import { redactSecrets, type Log } from "./logging.js";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -380,7 +381,8 @@ export function jsonObject(answer: Answer, action: string, callId: string | unde
   if (answer.text === "") throw unusable("an empty body");
   let value: unknown;
   try {
-    value = JSON.parse(answer.text);
+    // An id past 2^53 written as a JSON number (a settings' announcement_media_id) comes back as its digits.
+    value = parseJsonExact(answer.text);
   } catch {
     throw unusable("a body that is not JSON");
   }

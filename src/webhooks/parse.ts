@@ -28,6 +28,7 @@ import {
   validateWebhookError,
   type SchemaValidator,
 } from "../../generated/webhook-validators.js";
+import { exactIntegers } from "../json.js";
 import { isRawBody, rawBodyBytes } from "./bytes.js";
 import { WebhookPayloadError } from "./errors.js";
 import { isRecord, schemaFailure } from "./schema-error.js";
@@ -213,7 +214,33 @@ export interface ParseWebhookOptions {
  * Parse only what `verifySignature` accepted.
  */
 export function parseWebhook(body: unknown, options: ParseWebhookOptions = {}): WebhookEvent[] {
-  const payload = isRawBody(body) ? parseJson(body) : body;
+  if (!isRawBody(body)) return parsed(body, options);
+  const text = textOf(body);
+  rereadable = true;
+  try {
+    return parsed(jsonOf(text), options);
+  } catch (error) {
+    if (error !== LOST_DIGITS) throw error;
+  } finally {
+    rereadable = false;
+  }
+  return parsed(jsonOf(exactIntegers(text)), options);
+}
+
+/**
+ * Whether the delivery being walked was read from its text, which can be read again: an id sent as a JSON number
+ * past 2^53 lost digits in JSON.parse, so the walk stops (LOST_DIGITS) and starts over on the text read with such
+ * numbers kept as their digits. That is rare: a delivery pays one test per id it reads, not a scan of its text.
+ */
+let rereadable = false;
+const LOST_DIGITS = Symbol("lost digits");
+
+/** Stops a walk that can start over on an exact reading when `id` is an integer JSON.parse did not keep exact. */
+function exact(id: unknown): void {
+  if (rereadable && typeof id === "number" && Number.isInteger(id) && !Number.isSafeInteger(id)) throw LOST_DIGITS;
+}
+
+function parsed(payload: unknown, options: ParseWebhookOptions): WebhookEvent[] {
   const events: WebhookEvent[] = [];
   const strict = options.strict === true;
   if (Array.isArray(payload)) {
@@ -406,6 +433,8 @@ const NONE: unknown[] = [];
 function itemEvent(type: ExpectedWebhookEventType, context: Context, data: Item, contact: WebhookContact | undefined, callId: unknown, extra?: "errors" | "media", value?: unknown): void {
   const { wabaId, phoneNumberId } = context;
   const timestamp = seconds(data["timestamp"]) ?? context.time;
+  // A media id is what a download needs exact.
+  if (extra === "media" && isRecord(value)) exact(value["id"]);
   push(
     context,
     callId === undefined
@@ -424,7 +453,7 @@ const typeReason = (value: unknown, type: string) => (value === undefined ? "req
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-function parseJson(body: string | Uint8Array | ArrayBuffer): unknown {
+function textOf(body: string | Uint8Array | ArrayBuffer): string {
   let text: string;
   try {
     text = typeof body === "string" ? body : strictUtf8.decode(rawBodyBytes(body));
@@ -435,6 +464,10 @@ function parseJson(body: string | Uint8Array | ArrayBuffer): unknown {
   // so the same delivery parses whichever form it is handed in.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) throw new WebhookPayloadError("Webhook body is empty");
+  return text;
+}
+
+function jsonOf(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -549,7 +582,9 @@ function phoneNumberIdOf(value: Item): string | undefined {
 
 /** A Graph id as a string: Meta sends a string of digits, and a number (WebhookId) is read as its digits. */
 function idOf(id: unknown): string | undefined {
-  return typeof id === "string" ? id : Number.isSafeInteger(id) ? String(id) : undefined;
+  if (typeof id === "string") return id;
+  exact(id);
+  return Number.isSafeInteger(id) ? String(id) : undefined;
 }
 
 /** Unix seconds from a string of digits or a number; anything else (an unchecked entry `time`) gives undefined. */

@@ -162,6 +162,25 @@ describe("calling endpoints beyond /calls", () => {
     expect(calling).toEqual(body.calling);
   });
 
+  it("getCallingSettings gives an id Meta writes as a JSON number past 2^53 as its exact digits; updateCallingSettings sends it back so", async () => {
+    const text = '{"calling":{"status":"ENABLED","voicemail":{"status":"ENABLED","triggers":["REJECT"],"audio":{"default":{"announcement_media_id":9938884519013665,"timeout_seconds":20}}},"note":"a string with 12345678901234567890 in it"}}';
+    server.setHandler(() => ({ status: 200, headers: { "content-type": "application/json" }, body: text }));
+    const calling = await calls.getCallingSettings();
+    expect(calling.voicemail?.audio?.default?.announcement_media_id).toBe("9938884519013665");
+    expect(calling).toMatchObject({ status: "ENABLED", note: "a string with 12345678901234567890 in it" });
+    expect(calling.voicemail?.audio?.default?.timeout_seconds).toBe(20);
+    server.setHandler(() => ({ status: 200, body: { success: true } }));
+    const announcement = calling.voicemail!.audio!.default!.announcement_media_id!;
+    await calls.updateCallingSettings({ voicemail: { status: "ENABLED", triggers: ["REJECT"], audio: { default: { announcement_media_id: announcement, timeout_seconds: 20 } } } });
+    expect(server.requests[1]!.rawBody).toContain('"announcement_media_id":"9938884519013665"');
+  });
+
+  it("updateCallingSettings sends a safe numeric announcement id as the number it is", async () => {
+    server.setHandler(() => ({ status: 200, body: { success: true } }));
+    await calls.updateCallingSettings({ voicemail: { status: "ENABLED", triggers: ["REJECT"], audio: { default: { announcement_media_id: 938884519013664 } } } });
+    expect(server.requests[0]!.rawBody).toBe('{"calling":{"voicemail":{"status":"ENABLED","triggers":["REJECT"],"audio":{"default":{"announcement_media_id":938884519013664}}}}}');
+  });
+
   it("getCallingSettings with SIP credentials adds the query parameter", async () => {
     server.setHandler(() => ({ status: 200, body: { calling: { status: "ENABLED" } } }));
     await calls.getCallingSettings({ includeSipCredentials: true });

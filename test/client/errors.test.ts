@@ -188,6 +188,12 @@ describe("wrong arguments are refused before anything is sent", () => {
     ["a per-call timeout of 0", (c: ReturnType<typeof client>) => c.terminate(CALL_ID, { timeoutMs: 0 }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
     ["a per-call timeout beyond what a timer can hold", (c: ReturnType<typeof client>) => c.answer(CALL_ID, SDP, { timeoutMs: 2 ** 31 }), "timeoutMs must be a number of milliseconds above 0 and at most 2147483647", "timeoutMs"],
     ["a settings status that does not exist", (c: ReturnType<typeof client>) => c.updateCallingSettings({ status: "ON" as "ENABLED" }), "Invalid updateCallingSettings request: calling.status must be equal to one of the allowed values", "/calling/status"],
+    [
+      "a voicemail announcement id as a number past 2^53 - 1 (its digits lost)",
+      (c: ReturnType<typeof client>) => c.updateCallingSettings({ voicemail: { status: "ENABLED", triggers: ["REJECT"], audio: { default: { announcement_media_id: 9938884519013665 } } } }),
+      "Invalid updateCallingSettings request: calling.voicemail.audio.default.announcement_media_id is a number too large to be exact (past 2^53 - 1, so its digits were lost): send the media id as a string",
+      "/calling/voicemail/audio/default/announcement_media_id",
+    ],
   ])("%s", async (_name, call, message, path) => {
     const before = server.requests.length;
     const error = (await call(client()).catch((e: unknown) => e)) as WhatsAppValidationError;

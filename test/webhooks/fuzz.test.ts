@@ -2,6 +2,7 @@
 // CI runs); `npm run fuzz` runs 200,000.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { exactIntegers } from "../../src/json.js";
 import { signWebhookPayload } from "../../src/testing/index.js";
 import {
   createWebhookHandler,
@@ -212,9 +213,14 @@ describe(`fuzzing (${numRuns} runs per property)`, () => {
           const outcome = parseOutcome(payload);
           if ("error" in outcome) throw new Error(`refused: ${outcome.error.message}`);
           for (const event of outcome.events) kinds[event.type === "invalid" ? "invalid" : "valid"]++;
-          const fromText = parseOutcome(JSON.stringify(payload));
+          const text = JSON.stringify(payload);
+          const fromText = parseOutcome(text);
           // Compared through JSON: a -0 from the generator reads back as 0.
-          expect(fromText).toEqual(JSON.parse(JSON.stringify(outcome)));
+          const asParsed = JSON.parse(JSON.stringify(outcome));
+          if (exactIntegers(text) === text) expect(fromText).toEqual(asParsed);
+          // An id past 2^53 sent as a number is exact only in the text: read from it, such a delivery gives the
+          // events of its exact reading (or, when no id is such a number, the same events).
+          else expect([asParsed, JSON.parse(JSON.stringify(parseOutcome(JSON.parse(exactIntegers(text)))))]).toContainEqual(fromText);
         }),
         { numRuns },
       );

@@ -1,4 +1,5 @@
 import { runInNewContext } from "node:vm";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { WhatsAppError } from "../../src/errors.js";
 import { parseWebhook, WebhookPayloadError } from "../../src/webhooks/index.js";
@@ -68,6 +69,29 @@ describe("parseWebhook", () => {
       const events = parseWebhook({ object: "whatsapp_business_account", entry: [{ id: WABA_ID, changes: [{ field: "calls", value: { ...value, calls: [item] } }] }] });
       expect(events).toEqual([{ type: "unknown", wabaId: WABA_ID, phoneNumberId: PHONE_NUMBER_ID, timestamp: Number(item.timestamp), field: "calls", data: item }]);
     }
+  });
+
+  it("reads ids Meta writes as JSON numbers past 2^53 exact from the raw body: entry, phone number and media ids", () => {
+    const sample = (file: string) => readFileSync(new URL(`../fixtures/reference-samples/${file}`, import.meta.url), "utf8");
+    // The placeholders of Meta's samples become 17-digit numbers, as its tables type the ids (Integer).
+    const text = sample("2026.messages.voicemail.json")
+      .replace('"<WABA_ID>"', "10299999999999999")
+      .replace('"<BUSINESS_PHONE_NUMBER_ID>"', "10288888888888889")
+      .replace('"id": "1002764438271669"', '"id": 10277777777777777');
+    for (const body of [text, new TextEncoder().encode(text)]) {
+      const [voicemail] = parseWebhook(body);
+      expect(voicemail).toMatchObject({ type: "call.voicemail", wabaId: "10299999999999999", phoneNumberId: "10288888888888889", media: { id: "10277777777777777" } });
+      expect(parseWebhook(body, { strict: true })[0]).toMatchObject({ media: { id: "10277777777777777" } });
+    }
+    const recording = sample("2026.calls.call_recording_available.json").replace('"id": "1002764438271669"', '"id": 10277777777777777');
+    expect(parseWebhook(recording)[0]).toMatchObject({ type: "call.recording_available", media: { id: "10277777777777777", sha256: "Y9vvGyeo3n76ptkXu3CwDBsnzbRFqpjHskQdMGSVqas=" } });
+    // Already parsed, the digits are gone: the entry is an invalid event (strict: thrown), and nothing is made up.
+    const lost = JSON.parse(text);
+    expect(parseWebhook(lost)[0]).toMatchObject({ type: "invalid", path: "entry[0].id", message: expect.stringContaining("below 2^53") });
+    expect(() => parseWebhook(lost, { strict: true })).toThrow(WebhookPayloadError);
+    // Safe numeric ids: the context ids as their digits, the media object as sent (a number the media functions take).
+    const safe = text.replace("10299999999999999", "104996122399160").replace("10288888888888889", "117823401562387").replace("10277777777777777", "1002764438271669");
+    expect(parseWebhook(safe)[0]).toMatchObject({ wabaId: "104996122399160", phoneNumberId: "117823401562387", media: { id: 1002764438271669 } });
   });
 
   it("gives an unknown item the timestamp it carries, as a number (else the entry's time)", () => {
