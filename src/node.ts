@@ -36,9 +36,9 @@ type FrameworkRequest = IncomingMessage & {
 };
 
 const ALREADY_PARSED_MESSAGE =
-  "The request body was already read and parsed (for example by express.json()) and its raw bytes are not " +
-  "available, so the X-Hub-Signature-256 signature cannot be checked. Mount the webhook listener before " +
-  "express.json(), or keep the raw bytes in req.rawBody.";
+"The request body was already read and parsed (for example by express.json() or express.text()) and its raw " +
+  "bytes are not available, so the X-Hub-Signature-256 signature cannot be checked. Mount the webhook listener " +
+  "before the body parsers, keep the raw bytes in req.rawBody, or use express.raw().";
 
 /**
  * Adapts a web-standard handler (from `createWebhookHandler`) to node:http and Express: `(req, res) => void`.

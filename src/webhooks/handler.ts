@@ -75,7 +75,11 @@ export interface WebhookHandlerOptions {
   dedupe?: boolean | WebhookDedupeStore | LegacyWebhookDedupeStore | undefined;
   /** See `dedupe`. Default `DEFAULT_IN_FLIGHT_WAIT_MS` (5 s). */
   inFlightWaitMs?: number | undefined;
-  /** How long a claim in the store lasts if its process dies mid-way. Default `DEFAULT_CLAIM_TTL_MS` (60 s). */
+  /**
+   * How long a claim in the store lasts: if its process dies mid-way, a re-delivery after this long is handled.
+   * It lapses for a handler still running too (nothing renews it), so keep it longer than your slowest handler;
+   * one that runs longer is logged at warn. Default `DEFAULT_CLAIM_TTL_MS` (60 s).
+   */
   claimTtlMs?: number | undefined;
   /** An `onError` that has not settled after this long is no longer waited for. Default 5 s. */
   onErrorTimeoutMs?: number | undefined;
@@ -236,6 +240,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
           }
           inFlight.set(key, (waiters = []));
         }
+        // Only with a logger, and only for a claimed event: the clock is read for the warning below alone.
+        const started = log && key !== undefined ? Date.now() : 0;
         try {
           // Awaited only when a handler returned a promise: a synchronous handler costs no extra turn.
           const fromOnEvent = onEvent?.(event);
@@ -252,6 +258,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
           continue;
         }
         handled++;
+        if (started && Date.now() - started > claimTtlMs) {
+          // Nothing renews a claim: once it lapsed, a re-delivery in another process may have handled this event too.
+          log!("warn", "webhook event took longer than claimTtlMs to handle: its claim lapsed meanwhile, so another process may have handled it too", { type: event.type, key, claimTtlMs, durationMs: Date.now() - started });
+        }
         // Marked only after the handlers succeeded. The work is done, so a failure to mark it is reported but
         // does not turn the answer into a 500 (that would only make Meta deliver it again, to be handled twice).
         if (key !== undefined) {

@@ -177,7 +177,7 @@ suite("recordings and transcripts of the sandbox", () => {
         language: "en",
         duration: document.metadata!.audio!.duration,
         confidence: 1,
-        segments: [{ id: 0, speaker: "Customer", channel: 1, start: 0, end: document.metadata!.audio!.duration, text: "I would like to book a table for two", confidence: 1 }],
+        segments: [{ id: 1, speaker: "Customer", channel: 1, start: 0, end: document.metadata!.audio!.duration, text: "I would like to book a table for two", confidence: 1 }],
       },
     });
     expect(document.metadata!.audio!.duration).toBeGreaterThanOrEqual(0.3);

@@ -69,9 +69,12 @@ describe("toNodeListener in an Express 5 app", () => {
     expect(await (await fetch(`${url}/health`)).text()).toBe("up");
   });
 
-  it("answers 500 with an explanation when express.json() already parsed the body without keeping the bytes, and tells onError", async () => {
+  it.each([
+    ["express.json()", () => express.json()],
+    ["express.text() (text that may not re-encode to the signed bytes)", () => express.text({ type: "*/*" })],
+  ])("answers 500 with an explanation when %s already parsed the body without keeping the bytes, and tells onError", async (_name, parser) => {
     const { url, events, listenerErrors } = await startApp((app, listener) => {
-      app.use(express.json());
+      app.use(parser());
       app.post("/webhooks/whatsapp", listener);
     });
     const response = await post(`${url}/webhooks/whatsapp`, fixtureBytes(deliveryFixtures[0]));
@@ -79,9 +82,9 @@ describe("toNodeListener in an Express 5 app", () => {
       status: 500,
       contentType: TEXT,
       body:
-        "The request body was already read and parsed (for example by express.json()) and its raw bytes are not " +
-        "available, so the X-Hub-Signature-256 signature cannot be checked. Mount the webhook listener before " +
-        "express.json(), or keep the raw bytes in req.rawBody.",
+        "The request body was already read and parsed (for example by express.json() or express.text()) and its raw " +
+        "bytes are not available, so the X-Hub-Signature-256 signature cannot be checked. Mount the webhook listener " +
+        "before the body parsers, keep the raw bytes in req.rawBody, or use express.raw().",
     });
     expect(events).toEqual([]);
     expect(listenerErrors.map((error) => [error.name, error.message, error instanceof WebhookBodyParsedError, (error as WebhookBodyParsedError).status])).toEqual([["WebhookBodyParsedError", response.body, true, 500]]);

@@ -309,6 +309,24 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       ]);
     });
 
+    it("warns when a handler ran longer than claimTtlMs (its claim lapsed meanwhile), and not otherwise", async () => {
+      const warnings: [string, unknown][] = [];
+      const logger = { warn: (message: string, details?: unknown) => void warnings.push([message, details]) };
+      const slow = await startEndpoint({ claimTtlMs: 20, logger, on: { "call.connect": () => new Promise((resolve) => setTimeout(resolve, 80)) } });
+      expect(await deliver(slow.url, connectBody, connectSignature)).toEqual({ status: 200, contentType: null, body: "" });
+      expect(warnings).toEqual([
+        [
+          "webhook event took longer than claimTtlMs to handle: its claim lapsed meanwhile, so another process may have handled it too",
+          { type: "call.connect", key: `call.connect:${(slow.events[0] as { callId: string }).callId}`, claimTtlMs: 20, durationMs: expect.any(Number) },
+        ],
+      ]);
+      expect((warnings[0]![1] as { durationMs: number }).durationMs).toBeGreaterThan(20);
+      warnings.length = 0;
+      const fast = await startEndpoint({ logger });
+      expect(await deliver(fast.url, connectBody, connectSignature)).toEqual({ status: 200, contentType: null, body: "" });
+      expect(warnings).toEqual([]);
+    });
+
     it("answers 500 when a handler throws, passes the error to onError, and handles the event again on re-delivery", async () => {
       const failure = new Error("database down");
       const errors: [unknown, WebhookEvent | undefined][] = [];

@@ -33,7 +33,8 @@ export function transcriptFile(seconds: number, says: string | undefined, now = 
       language: "en",
       duration,
       confidence: says === undefined ? 0 : 1,
-      segments: says === undefined ? [] : [{ id: 0, speaker: "Customer", channel: 1, start: 0, end: duration, text: says, confidence: 1 }],
+      // Numbered from 1, as in Meta's sample.
+      segments: says === undefined ? [] : [{ id: 1, speaker: "Customer", channel: 1, start: 0, end: duration, text: says, confidence: 1 }],
     },
   };
 }
