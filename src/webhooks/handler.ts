@@ -260,7 +260,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookReq
         handled++;
         if (started && Date.now() - started > claimTtlMs) {
           // Nothing renews a claim: once it lapsed, a re-delivery in another process may have handled this event too.
-          log!("warn", "webhook event took longer than claimTtlMs to handle: its claim lapsed meanwhile, so another process may have handled it too", { type: event.type, key, claimTtlMs, durationMs: Date.now() - started });
+          log!("warn", "webhook handler outlived its claim (claimTtlMs): another process may have handled the event too", { type: event.type, key, claimTtlMs, durationMs: Date.now() - started });
         }
         // Marked only after the handlers succeeded. The work is done, so a failure to mark it is reported but
         // does not turn the answer into a 500 (that would only make Meta deliver it again, to be handled twice).

@@ -316,7 +316,7 @@ describe("createWebhookHandler over HTTP (node:http through toNodeListener)", ()
       expect(await deliver(slow.url, connectBody, connectSignature)).toEqual({ status: 200, contentType: null, body: "" });
       expect(warnings).toEqual([
         [
-          "webhook event took longer than claimTtlMs to handle: its claim lapsed meanwhile, so another process may have handled it too",
+          "webhook handler outlived its claim (claimTtlMs): another process may have handled the event too",
           { type: "call.connect", key: `call.connect:${(slow.events[0] as { callId: string }).callId}`, claimTtlMs: 20, durationMs: expect.any(Number) },
         ],
       ]);
