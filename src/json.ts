@@ -2,8 +2,11 @@
 // JSON numbers (a voicemail's `announcement_media_id`, the ids of a webhook, which its tables type as Integer);
 // one past 2^53 loses digits in JSON.parse, and an id with other digits is another id.
 
-/** JSON tokens that matter here: a string (skipped whole, escapes included) or a number. */
-const TOKENS = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/**
+ * JSON tokens that matter here: a string (skipped whole, escapes included; unrolled, so that a long string does
+ * not grow the regex engine's stack) or a number.
+ */
+const TOKENS = /"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 
 /**
  * `text` (valid JSON) with every integer past Number.MAX_SAFE_INTEGER written as a string of its digits, so
@@ -14,10 +17,16 @@ export function exactIntegers(text: string): string {
 }
 
 /**
- * JSON.parse, with every integer past 2^53 given as the string of its digits. Only a text with 16 digits in a
- * row can hold one, so a short answer is tested at the cost of a scan.
+ * JSON.parse, with every integer past 2^53 given as the string of its digits: read again only when the value
+ * holds one (only a text with 16 digits in a row can), for answers of a few hundred bytes.
  */
 export function parseJsonExact(text: string): unknown {
   const value: unknown = JSON.parse(text);
-  return /\d{16}/.test(text) ? JSON.parse(exactIntegers(text)) : value;
+  return /\d{16}/.test(text) && holdsInexact(value) ? JSON.parse(exactIntegers(text)) : value;
+}
+
+function holdsInexact(value: unknown): boolean {
+  if (typeof value === "number") return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (value === null || typeof value !== "object") return false;
+  return (Array.isArray(value) ? value : Object.values(value)).some(holdsInexact);
 }

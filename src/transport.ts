@@ -27,6 +27,8 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
 export const ABORTABLE_AFTER_TIMEOUT_MS = 300_000;
 /** The most bytes of one answer that are read (after decompression): Graph answers are a few hundred bytes. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
+/** The most bytes read of a streamed request's error answer (an expired media URL's, say). */
+const STREAM_ERROR_BODY_BYTES = 16_384;
 
 /** What the client calls to send a request: the global `fetch`, or one that takes the same arguments. */
 export type FetchFunction = (input: string, init: RequestInit & { headers: Record<string, string> }) => Promise<Response>;
@@ -119,8 +121,10 @@ const noop = () => {};
 
 /**
  * Sends `out` and gives back its last answer. A request whose body is streamed to the caller (a media download)
- * passes the deadline it owns as `stream`, which outlives the request: a 2xx answer then comes back with its body
- * unread, and the deadline is left running until the caller's last byte.
+ * passes the deadline it owns as `stream`, which outlives the request, and as `timeoutMs` what is left of it: a
+ * 2xx answer then comes back with its body unread, and the deadline is left running until the caller's last byte.
+ * Of a streamed request's other answers at most STREAM_ERROR_BODY_BYTES are read, to tell why (a longer one is
+ * let go, and the status alone decides).
  */
 export async function exchange(config: TransportConfig, out: Outgoing, signal: AbortSignal | undefined, timeoutMs: number, stream?: AbortableDeadline): Promise<Answer> {
   if (signal?.aborted) throw signal.reason;
@@ -177,7 +181,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
           report("success", response.status);
           return { status: response.status, headers: response.headers, text: "", response, attempt, secrets };
         }
-        text = await within(deadline, readBody(response, config.maxResponseBytes, deadline));
+        text = await within(deadline, readBody(response, stream ? STREAM_ERROR_BODY_BYTES : config.maxResponseBytes, deadline));
         deadline.reading = undefined;
       } catch (error) {
         if (deadline.reason !== undefined) throw error;
@@ -195,6 +199,7 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
       }
 
       const { status } = response;
+      if (text === TOO_LARGE && stream) text = "";
       if (text === TOO_LARGE) {
         const failure = new WhatsAppResponseTooLargeError({ status, limitBytes: config.maxResponseBytes, ...context() });
         summary("warn", ` → ${status}, over maxResponseBytes`, status);
@@ -239,7 +244,8 @@ export async function exchange(config: TransportConfig, out: Outgoing, signal: A
     }
   } catch (error) {
     if (deadline.reason === undefined) throw error;
-    if (deadline.timedOut) config.abortableUntil = Date.now() + ABORTABLE_AFTER_TIMEOUT_MS;
+    // A streamed request's deadline always aborts its own fetch: its timeout says nothing of the client's others.
+    if (deadline.timedOut && !stream) config.abortableUntil = Date.now() + ABORTABLE_AFTER_TIMEOUT_MS;
     report(deadline.timedOut ? "timeout" : "aborted", undefined, deadline.reason);
     throw deadline.reason;
   } finally {

@@ -92,6 +92,7 @@ export async function downloadMedia(calls: CallingClient, source: MediaSource, o
   const start = describeSource(source, options);
   const maxBytes = checkMaxBytes(options.maxBytes);
   const deadline = startDeadline(context, options, "downloadMedia");
+  const begun = Date.now();
   let handedOver = false;
   try {
     let { url, mediaId } = start;
@@ -113,7 +114,7 @@ export async function downloadMedia(calls: CallingClient, source: MediaSource, o
     for (;;) {
       const target = checkDownloadUrl(url, context.baseUrl);
       const summary: DownloadSummary = { action: "downloadMedia", method: "GET", path: new URL(target).pathname };
-      const answer = await fetchMedia(context, target, summary.path, deadline);
+      const answer = await fetchMedia(context, target, summary.path, deadline, deadline.timeoutMs - (Date.now() - begun));
       if (EXPIRED_STATUSES.has(answer.status)) {
         if (mediaId === undefined || refreshed) throw new WhatsAppMediaExpiredError({ status: answer.status, mediaId, refreshed });
         refreshed = true;
@@ -157,10 +158,11 @@ type DownloadSummary = Required<Pick<RequestContext, "action" | "method" | "path
  * a token code), retries of 429, 5xx and lost connections, the hooks, the log, no redirect followed (it would carry
  * the token to wherever it points). Under the download's deadline; a 2xx answer comes back with its body unread.
  */
-function fetchMedia(context: ClientContext, url: string, path: string, deadline: AbortableDeadline): Promise<Answer> {
+function fetchMedia(context: ClientContext, url: string, path: string, deadline: AbortableDeadline, remainingMs: number): Promise<Answer> {
   const { method, retry } = ENDPOINTS.downloadMedia;
   const out = { method, url, path, body: undefined, action: "downloadMedia", callId: undefined, retry };
-  return exchange(context.transport, out, undefined, deadline.timeoutMs, deadline);
+  // What is left of the download's deadline, so that no retry is waited for that could not finish in time.
+  return exchange(context.transport, out, undefined, remainingMs, deadline);
 }
 
 interface ExpectedDigest {

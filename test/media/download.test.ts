@@ -347,6 +347,37 @@ describe("downloadMedia", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("a retry waits only for what is left of the download's deadline (getMediaUrl's time counts): a 429 it could not wait out is the 429", async () => {
+    server.setHandler((request) =>
+      request.path === ATTACHMENT_PATH ? { status: 429, headers: { "retry-after": "0.6" }, body: "slow down" } : { ...mediaUrlAnswer(1), delayMs: 600 },
+    );
+    const error = await rejection(downloadMedia(client({ timeoutMs: 1_000, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 4_000 } }), MEDIA_ID));
+    expect(error).toMatchObject({ name: "WhatsAppApiError", status: 429, action: "downloadMedia" });
+    expect(server.requests.map((request) => request.path)).toEqual([`${VERSION}/${MEDIA_ID}`, ATTACHMENT_PATH]);
+  });
+
+  it("a download that times out leaves the client's other requests as they were (no abort signal of their own)", async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const calls = client({ fetch: (input, init) => (signals.push(init.signal ?? undefined), fetch(input, init)) });
+    server.setHandler((request) => (request.path === ATTACHMENT_PATH ? { hang: true } : { status: 200, body: { success: true } }));
+    expect(await rejection(downloadMedia(calls, { id: MEDIA_ID, url: mediaUrl(1) }, { timeoutMs: 100 }))).toBeInstanceOf(WhatsAppTimeoutError);
+    expect(signals[0]).toBeInstanceOf(AbortSignal);
+    await calls.terminate("wacid.after-the-timeout");
+    expect(signals).toHaveLength(2);
+    expect(signals[1]).toBeUndefined();
+  });
+
+  it("an expired URL's answer is not read past 16 KiB: a long one is let go, and the fresh URL is still asked for", async () => {
+    route(() => mediaUrlAnswer(2), (n) => (n === 1 ? { status: 404, body: "x".repeat(2_000_000) } : recordingAnswer));
+    expect(Buffer.from(await downloadMediaBytes(client(), { id: MEDIA_ID, url: mediaUrl(1) }))).toEqual(RECORDING);
+    expect(server.requests.map((request) => request.path)).toEqual([ATTACHMENT_PATH, `${VERSION}/${MEDIA_ID}`, ATTACHMENT_PATH]);
+    route(() => mediaUrlAnswer(1), () => ({ status: 500, chunks: { size: 65_536, count: 1_000 } }));
+    const error = await rejection(downloadMedia(client({ retry: false }), { id: MEDIA_ID, url: mediaUrl(1) }));
+    expect(error).toMatchObject({ name: "WhatsAppApiError", status: 500, body: undefined });
+    // The 64 MB answer was let go: the connection closed before the server could write it all.
+    expect(await server.streams.at(-1)).toMatchObject({ closedEarly: true });
+  });
+
   it("a 401 with a token code refreshes the token once and downloads with the new one", async () => {
     server.setHandler((request) => {
       if (request.headers.authorization !== "Bearer fresh-token") {

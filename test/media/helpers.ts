@@ -34,6 +34,8 @@ export interface MediaReply {
   stall?: boolean;
   /** Never answer, not even the headers. */
   hang?: boolean;
+  /** Answer after this long. */
+  delayMs?: number;
 }
 
 export type MediaHandler = (request: RecordedMediaRequest, index: number) => MediaReply;
@@ -64,7 +66,9 @@ export function useMediaServer(): MediaServer {
         body: Buffer.concat(chunks),
       };
       const index = requests.push(recorded) - 1;
-      answer(res, handler(recorded, index), streams);
+      const reply = handler(recorded, index);
+      if (reply.delayMs) setTimeout(() => res.destroyed || answer(res, reply, streams), reply.delayMs).unref();
+      else answer(res, reply, streams);
     });
   });
   let base = "";

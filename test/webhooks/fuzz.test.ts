@@ -153,6 +153,36 @@ function mutateBelowEntry(payload: unknown, change: { at: number; kind: string; 
   }
 }
 
+/**
+ * Whether the parser surely reads an id of the delivery that JSON.parse could not keep exact: an entry's id, or
+ * the metadata's phone_number_id of a change it walks (of a field other than the two account fields, which do
+ * not have one there). Other such numbers may or may not be read as ids.
+ */
+function lostAnId(payload: unknown): boolean {
+  const inexact = (value: unknown) => typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value);
+  const record = (value: unknown): value is Record<string, any> => value !== null && typeof value === "object" && !Array.isArray(value);
+  const entries = record(payload) ? payload["entry"] : undefined;
+  return (Array.isArray(entries) ? entries : []).some((entry) => {
+    if (!record(entry)) return false;
+    if (inexact(entry["id"])) return true;
+    const walked = typeof entry["id"] === "string" || Number.isSafeInteger(entry["id"]);
+    const changes = entry["changes"];
+    return (
+      walked &&
+      Array.isArray(changes) &&
+      changes.some(
+        (change) =>
+          record(change) &&
+          typeof change["field"] === "string" &&
+          !["account_settings_update", "account_update"].includes(change["field"]) &&
+          record(change["value"]) &&
+          record(change["value"]["metadata"]) &&
+          inexact(change["value"]["metadata"]["phone_number_id"]),
+      )
+    );
+  });
+}
+
 describe(`fuzzing (${numRuns} runs per property)`, () => {
   it("parseWebhook on any JSON value returns events or throws WebhookPayloadError", () => {
     fc.assert(
@@ -218,9 +248,14 @@ describe(`fuzzing (${numRuns} runs per property)`, () => {
           // Compared through JSON: a -0 from the generator reads back as 0.
           const asParsed = JSON.parse(JSON.stringify(outcome));
           if (exactIntegers(text) === text) expect(fromText).toEqual(asParsed);
-          // An id past 2^53 sent as a number is exact only in the text: read from it, such a delivery gives the
-          // events of its exact reading (or, when no id is such a number, the same events).
-          else expect([asParsed, JSON.parse(JSON.stringify(parseOutcome(JSON.parse(exactIntegers(text)))))]).toContainEqual(fromText);
+          // An id past 2^53 sent as a number is exact only in the text: read from it, a delivery whose entry or
+          // phone number id is such a number gives the events of its exact reading; one with such numbers
+          // elsewhere may give either.
+          else {
+            const exactly = JSON.parse(JSON.stringify(parseOutcome(JSON.parse(exactIntegers(text)))));
+            if (lostAnId(payload)) expect(fromText).toEqual(exactly);
+            else expect([asParsed, exactly]).toContainEqual(fromText);
+          }
         }),
         { numRuns },
       );
