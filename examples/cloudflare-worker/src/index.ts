@@ -6,7 +6,9 @@
 //
 // Secrets arrive with each request (env), so the handler is made on the first request and kept for the life of
 // the isolate. Its default dedupe store lives in that isolate's memory: with many isolates, pass a shared store
-// (`dedupe: { has, add }` over KV or a Durable Object) to drop Meta's re-deliveries everywhere.
+// that claims atomically (`dedupe: { claim, markDone, release }` over a Durable Object; see the README's
+// "Duplicates") to drop Meta's re-deliveries everywhere. Work left pending after the Response is cancelled by
+// the runtime: await what a handler starts (such as `answer()`).
 import { createWebhookHandler, type WebhookRequestHandler } from "whatsapp-calling/webhooks";
 
 export interface Env {
