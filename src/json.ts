@@ -25,8 +25,11 @@ export function parseJsonExact(text: string): unknown {
   return /\d{16}/.test(text) && holdsInexact(value) ? JSON.parse(exactIntegers(text)) : value;
 }
 
+/** An integer past 2^53 - 1: one JSON.parse may have given other digits than the text's. */
+export function isInexactInteger(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value);
+}
+
 function holdsInexact(value: unknown): boolean {
-  if (typeof value === "number") return Number.isInteger(value) && !Number.isSafeInteger(value);
-  if (value === null || typeof value !== "object") return false;
-  return (Array.isArray(value) ? value : Object.values(value)).some(holdsInexact);
+  return isInexactInteger(value) || (value !== null && typeof value === "object" && Object.values(value).some(holdsInexact));
 }

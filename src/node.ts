@@ -36,7 +36,7 @@ type FrameworkRequest = IncomingMessage & {
 };
 
 const ALREADY_PARSED_MESSAGE =
-"The request body was already read and parsed (for example by express.json() or express.text()) and its raw " +
+  "The request body was already read and parsed (for example by express.json() or express.text()) and its raw " +
   "bytes are not available, so the X-Hub-Signature-256 signature cannot be checked. Mount the webhook listener " +
   "before the body parsers, keep the raw bytes in req.rawBody, or use express.raw().";
 

@@ -28,7 +28,7 @@ import {
   validateWebhookError,
   type SchemaValidator,
 } from "../../generated/webhook-validators.js";
-import { exactIntegers } from "../json.js";
+import { exactIntegers, isInexactInteger } from "../json.js";
 import { isRawBody, rawBodyBytes } from "./bytes.js";
 import { WebhookPayloadError } from "./errors.js";
 import { isRecord, schemaFailure } from "./schema-error.js";
@@ -237,7 +237,7 @@ const LOST_DIGITS = Symbol("lost digits");
 
 /** Stops a walk that can start over on an exact reading when `id` is an integer JSON.parse did not keep exact. */
 function exact(id: unknown): void {
-  if (rereadable && typeof id === "number" && Number.isInteger(id) && !Number.isSafeInteger(id)) throw LOST_DIGITS;
+  if (rereadable && isInexactInteger(id)) throw LOST_DIGITS;
 }
 
 function parsed(payload: unknown, options: ParseWebhookOptions): WebhookEvent[] {

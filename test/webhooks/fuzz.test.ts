@@ -2,7 +2,7 @@
 // CI runs); `npm run fuzz` runs 200,000.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { exactIntegers } from "../../src/json.js";
+import { exactIntegers, isInexactInteger } from "../../src/json.js";
 import { signWebhookPayload } from "../../src/testing/index.js";
 import {
   createWebhookHandler,
@@ -159,7 +159,7 @@ function mutateBelowEntry(payload: unknown, change: { at: number; kind: string; 
  * not have one there). Other such numbers may or may not be read as ids.
  */
 function lostAnId(payload: unknown): boolean {
-  const inexact = (value: unknown) => typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value);
+  const inexact = isInexactInteger;
   const record = (value: unknown): value is Record<string, any> => value !== null && typeof value === "object" && !Array.isArray(value);
   const entries = record(payload) ? payload["entry"] : undefined;
   return (Array.isArray(entries) ? entries : []).some((entry) => {

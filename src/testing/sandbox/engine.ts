@@ -75,8 +75,10 @@ export class SandboxEngine {
   private readonly connectedCalls = new Map<string, number>();
   private settings: CallingSettings = { status: "ENABLED", call_icon_visibility: "DEFAULT", callback_permission_status: "ENABLED" };
   private closed = false;
-  /** Meta makes one per phone number and app; the sandbox, one per run. A secret: never in the transcript. */
-  /** Made up by "Meta" for the number's SIP server; a new one once the server is deleted (`servers: []`), as in Meta's password reset. */
+  /**
+   * Meta makes one per phone number and app; the sandbox, one per run, and a new one once the server is deleted
+   * (`servers: []`), as in Meta's password reset. A secret: never in the transcript.
+   */
   private sipPassword = newSipPassword();
   readonly business: BusinessIdentity;
   /** The recordings and transcripts, served by the Media API routes. */
